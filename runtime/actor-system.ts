@@ -1,0 +1,241 @@
+/**
+ * actor-system — builds and runs the supervision tree from a plain config.
+ *
+ * Tree:
+ *   root (one_for_one over workers)
+ *    └─ worker group "<name>"  one_for_all, or rest_for_one when the worker is pinned
+ *        ├─ worker "<name>"     WorkerChild (the thread)
+ *        └─ actors "<name>"     Supervisor (actorStrategy) over ActorChild per actor
+ * An actor crash is handled by its worker's `actors` supervisor, inside the live
+ * worker. When that supervisor runs out of restarts it escalates: the group restarts
+ * the worker and all its actors (never for a pinned worker: that escalates to root).
+ * A worker that dies, hangs or runs out of memory takes its group through a restart.
+ * Root escalation ends the system with a `fatal` event.
+ *
+ * Owns: the tree, ActorRefs by id (stable across restarts), generation numbers, the
+ * callback registry, routing of notifications to refs, and forwarding every
+ * supervisor event.
+ * Must never: let two incarnations of one actor id run, or hide an escalation.
+ */
+import type { ResourceLimits } from 'node:worker_threads';
+import { ActorChild, type ActorStartSpec } from './actor-child.js';
+import { ActorRef } from './actor-ref.js';
+import { systemClock, type Clock } from './clock.js';
+import { CallbackRegistry } from './comlink-bridge.js';
+import { IvError } from './errors.js';
+import { Supervisor, type ChildSpec, type Intensity, type RestartPolicy, type Strategy, type SupervisorEvent } from './supervisor.js';
+import { TypedEmitter } from './typed-emitter.js';
+import { WorkerChild, type WorkerOptions } from './worker-child.js';
+
+export interface ActorConfig extends ActorStartSpec {
+  restart?: RestartPolicy;
+  shutdownMs?: number;
+}
+
+export interface WorkerConfig {
+  name: string;
+  /** Never restarted (the p2p worker): its death ends the system. */
+  pinned?: boolean;
+  restart?: RestartPolicy;
+  heartbeatMs?: number;
+  missedHeartbeats?: number;
+  startTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  resourceLimits?: ResourceLimits;
+  shutdownMs?: number;
+  actors: ActorConfig[];
+  actorStrategy?: Strategy;
+  actorIntensity?: Intensity;
+  actorBackoffMs?: readonly number[];
+  /** Worker restarts allowed (group intensity). */
+  workerIntensity?: Intensity;
+  workerBackoffMs?: readonly number[];
+  /** Protocol version announced to the worker (handshake tests only). */
+  protocolVersion?: number;
+}
+
+export interface SystemConfig {
+  workers: WorkerConfig[];
+  intensity?: Intensity;
+  backoffMs?: readonly number[];
+  clock?: Clock;
+}
+
+export interface SystemEvents extends Record<string, unknown[]> {
+  /** Every start, exit, restart, escalation and stop anywhere in the tree. */
+  event: [SupervisorEvent];
+  /** The root escalated: the system has stopped and will not recover by itself. */
+  fatal: [IvError];
+}
+
+export class ActorSystem extends TypedEmitter<SystemEvents> {
+  readonly callbacks = new CallbackRegistry();
+  private readonly refs = new Map<string, ActorRef>();
+  private readonly generations = new Map<string, number>();
+  private readonly workers = new Map<string, WorkerChild>();
+  private readonly root: Supervisor;
+  private readonly clock: Clock;
+  private state: 'idle' | 'running' | 'stopped' | 'failed' = 'idle';
+
+  constructor(config: SystemConfig) {
+    super();
+    this.clock = config.clock ?? systemClock;
+    const names = new Set<string>();
+    for (const w of config.workers) {
+      if (names.has(w.name)) {
+        throw new IvError('IV_ERR_INVALID_PARAM', `duplicate worker name ${w.name}`, { field: 'workers.name' });
+      }
+      names.add(w.name);
+      for (const a of w.actors) {
+        if (this.refs.has(a.id)) {
+          throw new IvError('IV_ERR_INVALID_PARAM', `duplicate actor id ${a.id}`, { field: 'workers.actors.id' });
+        }
+        this.refs.set(a.id, new ActorRef(a.id, this.clock));
+      }
+    }
+    const rootOpts = { id: 'root', strategy: 'one_for_one' as const, clock: this.clock, ...(config.intensity ? { intensity: config.intensity } : {}), ...(config.backoffMs ? { backoffMs: config.backoffMs } : {}) };
+    this.root = new Supervisor({ ...rootOpts, report: this.reportEvent }, config.workers.map((w) => this.groupSpec(w)));
+    this.root.onExit((info) => {
+      this.state = 'failed';
+      for (const ref of this.refs.values()) {
+        ref.close();
+      }
+      this.callbacks.closeAll();
+      this.emit('fatal', info.error ?? new IvError('IV_ERR_RESTART_INTENSITY', 'root supervisor escalated'));
+    });
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  private readonly reportEvent = (ev: SupervisorEvent): void => this.emit('event', ev);
+
+  async start(): Promise<this> {
+    if (this.state !== 'idle') {
+      throw new IvError('IV_ERR_ALREADY_INITIALIZED', 'the actor system was already started');
+    }
+    this.state = 'running';
+    try {
+      await this.root.start();
+    } catch (err) {
+      this.state = 'stopped';
+      this.callbacks.closeAll();
+      throw err;
+    }
+    return this;
+  }
+
+  /** Stop everything in reverse start order. Idempotent. */
+  async stop(timeoutMs?: number): Promise<void> {
+    if (this.state === 'stopped') {
+      return;
+    }
+    this.state = 'stopped';
+    await this.root.stop(timeoutMs);
+    for (const ref of this.refs.values()) {
+      ref.close();
+    }
+    this.callbacks.closeAll();
+  }
+
+  /** The stable handle for an actor id. */
+  ref(actorId: string): ActorRef {
+    const ref = this.refs.get(actorId);
+    if (ref === undefined) {
+      throw new IvError('IV_ERR_ACTOR_NOT_FOUND', `no actor ${actorId} in this system`, { field: 'actorId' });
+    }
+    return ref;
+  }
+
+  /** The live worker of that name (changes when the worker restarts). */
+  worker(name: string): WorkerChild | undefined {
+    return this.workers.get(name);
+  }
+
+  /** Supervisor status, for diagnostics. */
+  tree(): { id: string; status: string }[] {
+    return this.root.children();
+  }
+
+  private groupSpec(w: WorkerConfig): ChildSpec {
+    const shutdownMs = w.shutdownMs ?? 5_000;
+    return {
+      id: w.name,
+      restart: w.restart ?? 'permanent',
+      ...(w.pinned ? { pinned: true } : {}),
+      shutdownMs: shutdownMs + 1_000,
+      start: async () => {
+        let current: WorkerChild | undefined;
+        const workerSpec: ChildSpec = {
+          id: `worker:${w.name}`,
+          restart: 'permanent',
+          ...(w.pinned ? { pinned: true } : {}),
+          shutdownMs,
+          start: async () => {
+            current = await WorkerChild.start(this.workerOptions(w), this.callbacks);
+            const worker = current;
+            this.workers.set(w.name, worker);
+            worker.on('ntf', (target, method, body) => this.refs.get(target)?.deliver(worker, method, body));
+            return worker;
+          },
+        };
+        const actorsSpec: ChildSpec = {
+          id: `actors:${w.name}`,
+          restart: 'permanent',
+          shutdownMs,
+          start: async () => {
+            const sup = new Supervisor({
+              id: `actors:${w.name}`,
+              strategy: w.actorStrategy ?? 'one_for_one',
+              clock: this.clock,
+              parentPath: `root/${w.name}`,
+              report: this.reportEvent,
+              ...(w.actorIntensity ? { intensity: w.actorIntensity } : {}),
+              ...(w.actorBackoffMs ? { backoffMs: w.actorBackoffMs } : {}),
+            }, w.actors.map((a) => this.actorSpec(a, () => current)));
+            return sup.start();
+          },
+        };
+        const group = new Supervisor({
+          id: w.name,
+          strategy: w.pinned ? 'rest_for_one' : 'one_for_all',
+          clock: this.clock,
+          parentPath: 'root',
+          report: this.reportEvent,
+          intensity: w.workerIntensity ?? { maxRestarts: 3, withinMs: 10_000 },
+          ...(w.workerBackoffMs ? { backoffMs: w.workerBackoffMs } : {}),
+        }, [workerSpec, actorsSpec]);
+        return group.start();
+      },
+    };
+  }
+
+  private actorSpec(a: ActorConfig, worker: () => WorkerChild | undefined): ChildSpec {
+    return {
+      id: a.id,
+      restart: a.restart ?? 'permanent',
+      shutdownMs: a.shutdownMs ?? 2_000,
+      start: async () => {
+        const w = worker();
+        if (w === undefined || !w.alive) {
+          throw new IvError('IV_ERR_WORKER_DIED', `no live worker for actor ${a.id}`);
+        }
+        const generation = this.generations.get(a.id) ?? 0;
+        this.generations.set(a.id, generation + 1);
+        return ActorChild.start(w, a, generation, this.ref(a.id));
+      },
+    };
+  }
+
+  private workerOptions(w: WorkerConfig): WorkerOptions {
+    const opts: WorkerOptions = { name: w.name, clock: this.clock };
+    const passed = ['heartbeatMs', 'missedHeartbeats', 'startTimeoutMs', 'requestTimeoutMs', 'resourceLimits', 'protocolVersion'] as const;
+    for (const key of passed) {
+      if (w[key] !== undefined) {
+        (opts as unknown as Record<string, unknown>)[key] = w[key];
+      }
+    }
+    return opts;
+  }
+}

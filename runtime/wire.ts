@@ -1,0 +1,131 @@
+/**
+ * wire — turns an Envelope into what `postMessage` carries and back.
+ *
+ * Owns: msgpack encoding (msgpackr) of the envelope, moving SharedArrayBuffers and
+ * MessagePorts that sit at the top level of a body beside the bytes, and the
+ * structural checks on what arrives (version, kind, method in the schema, body shape).
+ *
+ * Must never: hand an envelope with an unknown method or a wrong version to a caller
+ * (decode returns a typed error instead), or post a view of msgpackr's pooled buffer.
+ *
+ * Posted value: either the msgpack bytes (a Uint8Array whose ArrayBuffer is
+ * transferred), or `[bytes, ...shared]` when the body had shared objects, in which
+ * case those fields are encoded as `{ $shared: index }`.
+ */
+import { MessagePort } from 'node:worker_threads';
+import { Packr } from 'msgpackr';
+import { IvError, invalidParam } from './errors.js';
+import { PROTOCOL_VERSION, checkBody, isMethodName, type Envelope, type MethodName } from '../shared/schema.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+
+export type Posted = Uint8Array | unknown[];
+
+export interface Encoded {
+  value: Posted;
+  transfer: (ArrayBuffer | MessagePort)[];
+}
+
+function isShared(v: unknown): v is SharedArrayBuffer | MessagePort {
+  return v instanceof SharedArrayBuffer || v instanceof MessagePort;
+}
+
+export function encode(env: Envelope): Encoded {
+  let shared: (SharedArrayBuffer | MessagePort)[] | undefined;
+  let body = env.body;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && !(body instanceof Uint8Array)) {
+    const src = body as Record<string, unknown>;
+    for (const key in src) {
+      const v = src[key];
+      if (isShared(v)) {
+        if (shared === undefined) {
+          shared = [];
+          body = { ...src };
+        }
+        (body as Record<string, unknown>)[key] = { $shared: shared.length };
+        shared.push(v);
+      }
+    }
+  }
+  const packed = packr.pack(body === env.body ? env : { ...env, body });
+  const bytes = new Uint8Array(packed.length);
+  bytes.set(packed);
+  const transfer: (ArrayBuffer | MessagePort)[] = [bytes.buffer];
+  if (shared === undefined) {
+    return { value: bytes, transfer };
+  }
+  for (const s of shared) {
+    if (s instanceof MessagePort) {
+      transfer.push(s);
+    }
+  }
+  return { value: [bytes, ...shared], transfer };
+}
+
+export type Decoded =
+  | { ok: true; env: Envelope & { method: MethodName } }
+  | { ok: false; error: IvError; id: number; kind: string | undefined; method: string | undefined };
+
+const KINDS = new Set(['req', 'res', 'ntf']);
+
+/** Decode and check a posted value against the schema. Never throws. */
+export function decode(value: unknown): Decoded {
+  let bytes: unknown = value;
+  let shared: unknown[] = [];
+  if (Array.isArray(value)) {
+    bytes = value[0];
+    shared = value.slice(1);
+  }
+  if (!(bytes instanceof Uint8Array)) {
+    return fail(new IvError('IV_ERR_PROTOCOL', 'message is not msgpack bytes'), undefined);
+  }
+  let raw: unknown;
+  try {
+    raw = packr.unpack(bytes);
+  } catch (err) {
+    return fail(new IvError('IV_ERR_PROTOCOL', `message is not valid msgpack: ${(err as Error).message}`), undefined);
+  }
+  if (typeof raw !== 'object' || raw === null) {
+    return fail(new IvError('IV_ERR_PROTOCOL', 'envelope is not an object'), undefined);
+  }
+  const env = raw as Partial<Envelope>;
+  const id = typeof env.id === 'number' && Number.isInteger(env.id) ? env.id : 0;
+  if (env.v !== PROTOCOL_VERSION) {
+    return fail(new IvError('IV_ERR_VERSION_MISMATCH', `envelope version ${String(env.v)}, expected ${PROTOCOL_VERSION}`, { field: 'v' }), env, id);
+  }
+  if (typeof env.kind !== 'string' || !KINDS.has(env.kind)) {
+    return fail(invalidParam('kind', `expected req, res or ntf, got ${JSON.stringify(env.kind)}`), env, id);
+  }
+  if (!isMethodName(env.method)) {
+    return fail(new IvError('IV_ERR_UNKNOWN_METHOD', `method ${JSON.stringify(env.method)} is not in schema v${PROTOCOL_VERSION}`, { field: 'method' }), env, id);
+  }
+  if (typeof env.target !== 'string') {
+    return fail(invalidParam('target', 'expected a string'), env, id);
+  }
+  if (shared.length > 0 && typeof env.body === 'object' && env.body !== null) {
+    const body = env.body as Record<string, unknown>;
+    for (const key in body) {
+      const ref = body[key] as { $shared?: unknown } | null;
+      if (typeof ref === 'object' && ref !== null && typeof ref.$shared === 'number') {
+        body[key] = shared[ref.$shared];
+      }
+    }
+  }
+  if (env.kind !== 'res') {
+    const bodyError = checkBody(env.method, env.body);
+    if (bodyError) {
+      return fail(bodyError, env, id);
+    }
+  }
+  return { ok: true, env: env as Envelope & { method: MethodName } };
+}
+
+function fail(error: IvError, env: Partial<Envelope> | undefined, id = 0): Decoded {
+  return {
+    ok: false,
+    error,
+    id,
+    kind: typeof env?.kind === 'string' ? env.kind : undefined,
+    method: typeof env?.method === 'string' ? env.method : undefined,
+  };
+}

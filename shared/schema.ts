@@ -1,0 +1,192 @@
+/**
+ * schema — every message that crosses a thread, in one place, versioned.
+ *
+ * Owns: the envelope `{v, id, kind, method, target, body, error?}`, PROTOCOL_VERSION,
+ * the documented worker exit codes, and the table of methods (`ACTOR_VERB`) with
+ * their kind (req = request expecting a res, ntf = notification), the side that may
+ * send them and a validator for their body.
+ *
+ * Must never: accept a method that is not in `METHODS` (that is a fault, reported and
+ * answered, never ignored), or change a method's meaning without bumping
+ * PROTOCOL_VERSION.
+ *
+ * Envelope rules:
+ * - `id` is per sender, a positive int32 that wraps; a `res` carries its `req`'s id,
+ *   a `ntf` carries id 0.
+ * - `target` is `sys` for the worker host itself, otherwise an actor id.
+ * - `body` is msgpack; SharedArrayBuffers and MessagePorts may appear only as
+ *   top-level fields of a body (they travel beside the msgpack bytes, see runtime/wire).
+ */
+import type { WireError } from '../runtime/errors.js';
+import { any, arr, bool, int, num, obj, oneOf, opt, sharedBuffer, str, type Check } from './checks.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** The process exit codes a worker thread uses; anything else is a crash. */
+export const WORKER_EXIT = {
+  /** Asked to shut down and did so cleanly. */
+  OK: 0,
+  /** An uncaught exception or unhandled rejection (reported as SYS_FAULT first). */
+  FAULT: 70,
+  /** workerData named a protocol version this build does not speak. */
+  VERSION_MISMATCH: 76,
+  /** workerData was malformed. */
+  BAD_START: 78,
+} as const;
+
+export type EnvelopeKind = 'req' | 'res' | 'ntf';
+
+export interface Envelope {
+  v: number;
+  id: number;
+  kind: EnvelopeKind;
+  method: string;
+  target: string;
+  body: unknown;
+  error?: WireError;
+}
+
+/** Who may send a method: the parent (main thread) to a worker, or a worker to its parent. */
+export type Direction = 'toWorker' | 'toParent';
+
+export interface MethodSpec {
+  kind: 'req' | 'ntf';
+  direction: Direction;
+  body: Check;
+}
+
+const wireError = obj({ name: str, code: str, message: str, field: opt(str) });
+
+const empty = obj({});
+
+export const METHODS = {
+  // ---- worker host (target "sys") ----
+  /** Worker → parent once at start-up: the version handshake. */
+  SYS_HELLO: { kind: 'ntf', direction: 'toParent', body: obj({ version: int(0), threadId: int(0), name: str }) },
+  /** Worker → parent every heartbeat interval; missing ones mean the worker hangs. */
+  SYS_HEARTBEAT: { kind: 'ntf', direction: 'toParent', body: obj({ seq: int(0), heapUsed: num(0), actors: int(0) }) },
+  /** Worker → parent: an actor incarnation ended by itself (crash, hang, or normal stop). */
+  SYS_ACTOR_EXIT: {
+    kind: 'ntf',
+    direction: 'toParent',
+    body: obj({ actorId: str, generation: int(0), reason: oneOf('crash', 'hang', 'normal'), error: opt(wireError) }),
+  },
+  /** Worker → parent: the worker is about to die (uncaught exception) or saw a protocol fault. */
+  SYS_FAULT: {
+    kind: 'ntf',
+    direction: 'toParent',
+    body: obj({ origin: oneOf('uncaughtException', 'unhandledRejection', 'protocol'), error: wireError }),
+  },
+  /** Parent → worker: start one actor incarnation from an actor module. */
+  SYS_ACTOR_START: {
+    kind: 'req',
+    direction: 'toWorker',
+    body: obj({
+      actorId: str,
+      generation: int(0),
+      module: str,
+      args: any,
+      mailboxCapacity: int(1, 1 << 20),
+      handlerTimeoutMs: int(1),
+    }),
+  },
+  /** Parent → worker: stop one actor incarnation (its terminate hook runs, timers are cleared). */
+  SYS_ACTOR_STOP: { kind: 'req', direction: 'toWorker', body: obj({ actorId: str, generation: int(0), timeoutMs: int(0) }) },
+  /** Parent → worker: stop every actor, then the worker exits with WORKER_EXIT.OK. */
+  SYS_SHUTDOWN: { kind: 'req', direction: 'toWorker', body: obj({ timeoutMs: int(0) }) },
+  /** Parent → worker: round trip to the worker host itself. */
+  SYS_PING: { kind: 'req', direction: 'toWorker', body: obj({ t: num() }) },
+
+  // ---- probe actor (actors/probe): diagnostics and fault injection ----
+  PROBE_ECHO: { kind: 'req', direction: 'toWorker', body: obj({ payload: any }) },
+  PROBE_STATE: { kind: 'req', direction: 'toWorker', body: empty },
+  PROBE_INCR: { kind: 'req', direction: 'toWorker', body: empty },
+  PROBE_SLEEP: { kind: 'req', direction: 'toWorker', body: obj({ ms: int(0, 600_000) }) },
+  PROBE_TICKS: { kind: 'req', direction: 'toWorker', body: obj({ count: int(0, 100_000), intervalMs: int(0, 60_000) }) },
+  PROBE_TICK: { kind: 'ntf', direction: 'toParent', body: obj({ n: int(0), generation: int(0) }) },
+  PROBE_CALL_BACK: { kind: 'req', direction: 'toWorker', body: obj({ name: str, args: arr(any, 64) }) },
+  PROBE_REJECT: { kind: 'req', direction: 'toWorker', body: obj({ field: str }) },
+  PROBE_CRASH: { kind: 'req', direction: 'toWorker', body: obj({ message: str }) },
+  PROBE_CRASH_LATER: { kind: 'req', direction: 'toWorker', body: obj({ afterMs: int(0, 60_000) }) },
+  PROBE_HANG: { kind: 'req', direction: 'toWorker', body: empty },
+  PROBE_BLOCK: { kind: 'req', direction: 'toWorker', body: obj({ ms: int(0, 600_000) }) },
+  PROBE_EXIT: { kind: 'req', direction: 'toWorker', body: obj({ code: int(0, 255) }) },
+  PROBE_THROW_UNCAUGHT: { kind: 'req', direction: 'toWorker', body: obj({ message: str }) },
+  PROBE_REJECT_UNHANDLED: { kind: 'req', direction: 'toWorker', body: obj({ message: str }) },
+  PROBE_ALLOCATE: { kind: 'req', direction: 'toWorker', body: obj({ mb: int(1, 1 << 16) }) },
+  PROBE_GARBAGE: { kind: 'req', direction: 'toWorker', body: obj({ what: oneOf('unknown-method', 'not-msgpack', 'bad-version') }) },
+
+  // ---- ring probe actor (actors/probe): frame ring producer/consumer for tests and benches ----
+  RINGPROBE_PRODUCE: {
+    kind: 'req',
+    direction: 'toWorker',
+    body: obj({
+      ring: sharedBuffer,
+      frames: arr(obj({ size: int(0), key: bool, stream: int(0, 255) }), 1 << 20),
+      repeat: int(1),
+      fill: oneOf('pattern', 'none'),
+      intervalMs: num(0),
+      durationMs: opt(num(0)),
+    }),
+  },
+  RINGPROBE_CONSUME: {
+    kind: 'req',
+    direction: 'toWorker',
+    body: obj({
+      ring: sharedBuffer,
+      start: oneOf('latest-keyframe', 'next', 'oldest'),
+      mode: oneOf('copy', 'view'),
+      verify: bool,
+      untilSeq: num(-1),
+      timeoutMs: int(0),
+      recordSeqs: bool,
+      stopFlag: opt(sharedBuffer),
+    }),
+  },
+} as const satisfies Record<string, MethodSpec>;
+
+export type MethodName = keyof typeof METHODS;
+
+export function isMethodName(method: unknown): method is MethodName {
+  return typeof method === 'string' && Object.hasOwn(METHODS, method);
+}
+
+/** Validate a method's body against the schema: undefined when fine, an IvError naming the field otherwise. */
+export function checkBody(method: MethodName, body: unknown): ReturnType<Check> {
+  return METHODS[method].body(body, 'body');
+}
+
+// ---- typed bodies and results of the runtime's own methods ----
+
+export interface ActorStartBody {
+  actorId: string;
+  generation: number;
+  module: string;
+  args: unknown;
+  mailboxCapacity: number;
+  handlerTimeoutMs: number;
+}
+
+export interface ActorExitBody {
+  actorId: string;
+  generation: number;
+  reason: 'crash' | 'hang' | 'normal';
+  error?: WireError;
+}
+
+export interface FaultBody {
+  origin: 'uncaughtException' | 'unhandledRejection' | 'protocol';
+  error: WireError;
+}
+
+export interface HeartbeatBody {
+  seq: number;
+  heapUsed: number;
+  actors: number;
+}
+
+export interface HelloBody {
+  version: number;
+  threadId: number;
+  name: string;
+}
