@@ -85,11 +85,12 @@ export class FrameRing {
 
   private constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
-    this.i32 = new Int32Array(buffer, 0, L.HEADER_BYTES / 4);
-    this.dataBytes = this.i32[L.I_DATA_BYTES] as number;
-    this.slots = this.i32[L.I_SLOTS] as number;
-    this.keys = this.i32[L.I_KEYS] as number;
+    const header = new Int32Array(buffer, 0, L.HEADER_BYTES / 4);
+    this.dataBytes = header[L.I_DATA_BYTES] as number;
+    this.slots = header[L.I_SLOTS] as number;
+    this.keys = header[L.I_KEYS] as number;
     const off = L.offsetsOf(this);
+    this.i32 = new Int32Array(buffer, 0, off.data / 4);
     this.i64 = new BigInt64Array(buffer, 0, off.data / 8);
     this.f64 = new Float64Array(buffer, 0, off.data / 8);
     this.data = new Uint8Array(buffer, off.data, this.dataBytes);

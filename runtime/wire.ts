@@ -85,8 +85,8 @@ export function decode(value: unknown): Decoded {
   } catch (err) {
     return fail(new IvError('IV_ERR_PROTOCOL', `message is not valid msgpack: ${(err as Error).message}`), undefined);
   }
-  if (typeof raw !== 'object' || raw === null) {
-    return fail(new IvError('IV_ERR_PROTOCOL', 'envelope is not an object'), undefined);
+  if (typeof raw !== 'object' || raw === null || Object.getPrototypeOf(raw) !== Object.prototype) {
+    return fail(new IvError('IV_ERR_PROTOCOL', 'envelope is not a plain msgpack map'), undefined);
   }
   const env = raw as Partial<Envelope>;
   const id = typeof env.id === 'number' && Number.isInteger(env.id) ? env.id : 0;
