@@ -127,6 +127,7 @@ export const METHODS = {
       fill: oneOf('pattern', 'none'),
       intervalMs: num(0),
       durationMs: opt(num(0)),
+      stopFlag: opt(sharedBuffer),
     }),
   },
   RINGPROBE_CONSUME: {
@@ -141,6 +142,8 @@ export const METHODS = {
       timeoutMs: int(0),
       recordSeqs: bool,
       stopFlag: opt(sharedBuffer),
+      /** Poll every pollMs instead of waiting on the ring's futex (the 10 ms tick model). */
+      pollMs: opt(num(0, 1_000)),
     }),
   },
 } as const satisfies Record<string, MethodSpec>;

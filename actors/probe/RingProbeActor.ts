@@ -18,6 +18,7 @@ interface ProduceBody {
   fill: 'pattern' | 'none';
   intervalMs: number;
   durationMs?: number;
+  stopFlag?: SharedArrayBuffer;
 }
 
 interface ConsumeBody {
@@ -29,6 +30,7 @@ interface ConsumeBody {
   timeoutMs: number;
   recordSeqs: boolean;
   stopFlag?: SharedArrayBuffer;
+  pollMs?: number;
 }
 
 export interface ConsumeResult {
@@ -43,6 +45,8 @@ export interface ConsumeResult {
   firstSeq: number;
   lastSeq: number;
   ms: number;
+  /** From the first frame received to the last one. */
+  activeMs: number;
   timedOut: boolean;
 }
 
@@ -58,6 +62,7 @@ async function produce(body: ProduceBody): Promise<{ frames: number; bytes: numb
   let bytes = 0;
   let sliceStart = t0;
   const deadline = body.durationMs === undefined ? Infinity : t0 + body.durationMs;
+  const stop = body.stopFlag ? new Int32Array(body.stopFlag) : undefined;
   try {
     outer: for (let r = 0; body.durationMs !== undefined || r < body.repeat; r++) {
       for (const spec of body.frames) {
@@ -70,7 +75,7 @@ async function produce(body: ProduceBody): Promise<{ frames: number; bytes: numb
           await sleep(body.intervalMs);
         }
         const now = performance.now();
-        if (now >= deadline) {
+        if (now >= deadline || (stop !== undefined && Atomics.load(stop, 0) !== 0)) {
           break outer;
         }
         if (now - sliceStart > SLICE_MS) {
@@ -110,7 +115,9 @@ async function consume(body: ConsumeBody): Promise<ConsumeResult> {
   const stop = body.stopFlag ? new Int32Array(body.stopFlag) : undefined;
   const t0 = performance.now();
   const deadline = body.timeoutMs > 0 ? t0 + body.timeoutMs : Infinity;
-  const out: ConsumeResult = { frames: 0, bytes: 0, laps: 0, lostFrames: 0, errors: [], seqs: [], resyncs: [], firstSeq: -1, lastSeq: -1, ms: 0, timedOut: false };
+  const out: ConsumeResult = { frames: 0, bytes: 0, laps: 0, lostFrames: 0, errors: [], seqs: [], resyncs: [], firstSeq: -1, lastSeq: -1, ms: 0, activeMs: 0, timedOut: false };
+  let firstAt = 0;
+  let lastAt = 0;
   let prev = -1;
   let sliceStart = t0;
   for (;;) {
@@ -124,7 +131,11 @@ async function consume(body: ConsumeBody): Promise<ConsumeResult> {
         out.timedOut = true;
         break;
       }
-      await reader.wait(Math.min(50, deadline - now));
+      if (body.pollMs !== undefined) {
+        await sleep(body.pollMs);
+      } else {
+        await reader.wait(Math.min(50, deadline - now));
+      }
       sliceStart = performance.now();
       continue;
     }
@@ -139,7 +150,9 @@ async function consume(body: ConsumeBody): Promise<ConsumeResult> {
     }
     if (out.firstSeq < 0) {
       out.firstSeq = frame.seq;
+      firstAt = performance.now();
     }
+    lastAt = performance.now();
     prev = frame.seq;
     if (body.recordSeqs) {
       out.seqs.push(frame.seq);
@@ -158,6 +171,7 @@ async function consume(body: ConsumeBody): Promise<ConsumeResult> {
   out.lostFrames = reader.stats.lostFrames;
   out.lastSeq = prev;
   out.ms = performance.now() - t0;
+  out.activeMs = lastAt - firstAt;
   return out;
 }
 
