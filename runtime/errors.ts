@@ -44,6 +44,17 @@ export const IV_ERRORS = {
   // ---- runtime: frame rings ----
   IV_ERR_RING_FRAME_TOO_LARGE: { errno: 140, text: 'the frame does not fit in the ring' },
   IV_ERR_RING_LAYOUT: { errno: 141, text: 'the shared buffer is not a frame ring of this version' },
+  // ---- audio/video input (iv_cs_push_stream rules, capture) ----
+  IV_ERR_AV_INVALID_FRAME: { errno: 150, text: 'the frame is not a valid elementary-stream frame' },
+  IV_ERR_AV_TRUNCATED: { errno: 151, text: 'the frame or one of its units is cut short' },
+  IV_ERR_AV_MISSING_PARAM_SETS: { errno: 152, text: 'a keyframe lacks its parameter sets (SPS/PPS, and VPS for H.265)' },
+  IV_ERR_AV_B_FRAME: { errno: 153, text: 'B-frames are not supported' },
+  IV_ERR_AV_BAD_AUDIO_FRAME: { errno: 154, text: 'the audio frame does not match the declared format' },
+  IV_ERR_AV_FORMAT_CHANGED: { errno: 155, text: 'the stream format changed; exit and init again to change it' },
+  IV_ERR_AV_FRAME_TOO_LARGE: { errno: 156, text: 'the frame exceeds the configured maximum' },
+  IV_ERR_AV_WAIT_KEYFRAME: { errno: 157, text: 'frame dropped: the stream resumes at the next valid keyframe' },
+  IV_ERR_AV_UNSUPPORTED: { errno: 158, text: 'this codec or format is not supported' },
+  IV_ERR_AV_SOURCE_FAILED: { errno: 159, text: 'the media source failed' },
   // ---- cloud storage (SDK iv_cs) ----
   IV_ERR_CS_APPLY_NO_SERVICE: { errno: 200, text: 'no cloud storage plan is active' },
   IV_ERR_CS_QUERY_SERVICE_TIMEOUT: { errno: 201, text: 'plan query timed out; cached data returned' },

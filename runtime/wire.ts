@@ -2,15 +2,16 @@
  * wire — turns an Envelope into what `postMessage` carries and back.
  *
  * Owns: msgpack encoding (msgpackr) of the envelope, moving SharedArrayBuffers and
- * MessagePorts that sit at the top level of a body beside the bytes, and the
+ * MessagePorts found in a body beside the bytes, and the
  * structural checks on what arrives (version, kind, method in the schema, body shape).
  *
  * Must never: hand an envelope with an unknown method or a wrong version to a caller
  * (decode returns a typed error instead), or post a view of msgpackr's pooled buffer.
  *
  * Posted value: either the msgpack bytes (a Uint8Array whose ArrayBuffer is
- * transferred), or `[bytes, ...shared]` when the body had shared objects, in which
- * case those fields are encoded as `{ $shared: index }`.
+ * transferred), or `[bytes, ...shared]` when the body had shared objects (within
+ * three levels of plain objects/arrays, e.g. `body.args.ring`), in which case those
+ * values are encoded as `{ $shared: index }`.
  */
 import { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
@@ -30,28 +31,62 @@ function isShared(v: unknown): v is SharedArrayBuffer | MessagePort {
   return v instanceof SharedArrayBuffer || v instanceof MessagePort;
 }
 
-export function encode(env: Envelope): Encoded {
-  let shared: (SharedArrayBuffer | MessagePort)[] | undefined;
-  let body = env.body;
-  if (typeof body === 'object' && body !== null && !Array.isArray(body) && !(body instanceof Uint8Array)) {
-    const src = body as Record<string, unknown>;
-    for (const key in src) {
-      const v = src[key];
-      if (isShared(v)) {
-        if (shared === undefined) {
-          shared = [];
-          body = { ...src };
-        }
-        (body as Record<string, unknown>)[key] = { $shared: shared.length };
-        shared.push(v);
-      }
+/** How deep into a body shared objects are looked for (body.args.ring is depth 2). */
+const SHARED_DEPTH = 3;
+
+function isPlain(v: unknown): v is Record<string, unknown> | unknown[] {
+  if (typeof v !== 'object' || v === null) {
+    return false;
+  }
+  const proto = Object.getPrototypeOf(v);
+  return Array.isArray(v) || proto === Object.prototype || proto === null;
+}
+
+/** Copy-on-write replacement of shared objects by `{ $shared: i }` refs. */
+function extractShared(v: unknown, shared: (SharedArrayBuffer | MessagePort)[], depth: number): unknown {
+  if (isShared(v)) {
+    shared.push(v);
+    return { $shared: shared.length - 1 };
+  }
+  if (depth === 0 || !isPlain(v)) {
+    return v;
+  }
+  let copy: Record<string, unknown> | unknown[] | undefined;
+  const src = v as Record<string, unknown>;
+  for (const key of Object.keys(src)) {
+    const before = src[key];
+    const after = extractShared(before, shared, depth - 1);
+    if (after !== before) {
+      copy ??= Array.isArray(v) ? [...v] : { ...src };
+      (copy as Record<string, unknown>)[key] = after;
     }
   }
+  return copy ?? v;
+}
+
+function restoreShared(v: unknown, shared: unknown[], depth: number): unknown {
+  if (depth < 0 || typeof v !== 'object' || v === null) {
+    return v;
+  }
+  const ref = (v as { $shared?: unknown }).$shared;
+  if (typeof ref === 'number' && Object.keys(v).length === 1) {
+    return shared[ref];
+  }
+  const rec = v as Record<string, unknown>;
+  for (const key of Object.keys(rec)) {
+    rec[key] = restoreShared(rec[key], shared, depth - 1);
+  }
+  return v;
+}
+
+export function encode(env: Envelope): Encoded {
+  const shared: (SharedArrayBuffer | MessagePort)[] = [];
+  const body = extractShared(env.body, shared, SHARED_DEPTH);
   const packed = packr.pack(body === env.body ? env : { ...env, body });
   const bytes = new Uint8Array(packed.length);
   bytes.set(packed);
   const transfer: (ArrayBuffer | MessagePort)[] = [bytes.buffer];
-  if (shared === undefined) {
+  if (shared.length === 0) {
     return { value: bytes, transfer };
   }
   for (const s of shared) {
@@ -102,14 +137,8 @@ export function decode(value: unknown): Decoded {
   if (typeof env.target !== 'string') {
     return fail(invalidParam('target', 'expected a string'), env, id);
   }
-  if (shared.length > 0 && typeof env.body === 'object' && env.body !== null) {
-    const body = env.body as Record<string, unknown>;
-    for (const key in body) {
-      const ref = body[key] as { $shared?: unknown } | null;
-      if (typeof ref === 'object' && ref !== null && typeof ref.$shared === 'number') {
-        body[key] = shared[ref.$shared];
-      }
-    }
+  if (shared.length > 0) {
+    env.body = restoreShared(env.body, shared, SHARED_DEPTH);
   }
   if (env.kind !== 'res') {
     const bodyError = checkBody(env.method, env.body);

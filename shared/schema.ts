@@ -14,8 +14,8 @@
  * - `id` is per sender, a positive int32 that wraps; a `res` carries its `req`'s id,
  *   a `ntf` carries id 0.
  * - `target` is `sys` for the worker host itself, otherwise an actor id.
- * - `body` is msgpack; SharedArrayBuffers and MessagePorts may appear only as
- *   top-level fields of a body (they travel beside the msgpack bytes, see runtime/wire).
+ * - `body` is msgpack; SharedArrayBuffers and MessagePorts may appear within three
+ *   levels of plain objects (they travel beside the msgpack bytes, see runtime/wire).
  */
 import type { WireError } from '../runtime/errors.js';
 import { any, arr, bool, int, num, obj, oneOf, opt, sharedBuffer, str, type Check } from './checks.js';
