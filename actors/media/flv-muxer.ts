@@ -1,0 +1,224 @@
+/**
+ * flv-muxer — FLV for live and playback payloads: H.264 (codec id 7), H.265 as
+ * enhanced FLV (ExVideoTagHeader, FourCC 'hvc1'), AAC (sound format 10) and G.711
+ * A-law/µ-law (sound formats 7/8, 8 kHz mono). Linear PCM is refused: FLV has no
+ * 8/16 kHz linear PCM, so cameras with PCM audio use AAC or G.711 for live.
+ *
+ * Input video frames are length-prefixed access units (as FrameRings carry them); a
+ * tag is one allocation and one copy. A sequence header is emitted before the first
+ * keyframe and whenever the parameter sets change.
+ *
+ * Owns: per-stream muxing state (sequence headers sent, timestamp origin).
+ * Must never: emit a coded frame before its sequence header, or a video frame before
+ * the first keyframe.
+ */
+import { IvError } from '../../runtime/errors.js';
+import { audioSpecificConfig, isAdtsProblem, parseAdts } from './adts.js';
+import type { AudioFormat, VideoCodecName } from './codecs.js';
+import { buildAvcC, buildHvcC } from './decoder-config.js';
+
+export interface FlvVideoFrame {
+  /** Length-prefixed access unit. */
+  data: Uint8Array;
+  /** Microseconds. */
+  pts: number;
+  dts: number;
+  keyframe: boolean;
+  /** Present on keyframes (length-prefixed parameter set NAL units). */
+  paramSets?: { vps?: Uint8Array; sps: Uint8Array; pps: Uint8Array } | undefined;
+}
+
+export interface FlvAudioFrame {
+  /** ADTS frame (AAC) or raw G.711 bytes. */
+  data: Uint8Array;
+  pts: number;
+}
+
+export interface FlvMuxerOptions {
+  video?: { codec: VideoCodecName; width?: number; height?: number; fps?: number };
+  audio?: AudioFormat;
+}
+
+const TAG_AUDIO = 8;
+const TAG_VIDEO = 9;
+const TAG_SCRIPT = 18;
+const HVC1 = 0x68766331;
+
+function tag(type: number, timestampMs: number, payloadBytes: number): { buf: Uint8Array; view: DataView; body: number } {
+  const buf = new Uint8Array(11 + payloadBytes + 4);
+  const view = new DataView(buf.buffer);
+  const ts = Math.max(0, Math.round(timestampMs)) >>> 0;
+  buf[0] = type;
+  view.setUint32(0, (type << 24) | payloadBytes); // type + 24-bit size
+  view.setUint32(4, ((ts & 0xffffff) << 8) | ((ts >>> 24) & 0xff)); // 24-bit ts + extension
+  // stream id (3 bytes) stays 0
+  view.setUint32(11 + payloadBytes, 11 + payloadBytes);
+  return { buf, view, body: 11 };
+}
+
+function amfString(s: string): number[] {
+  const bytes = [...Buffer.from(s, 'utf8')];
+  return [bytes.length >> 8, bytes.length & 0xff, ...bytes];
+}
+
+function amfNumber(n: number): number[] {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setFloat64(0, n);
+  return [0x00, ...b];
+}
+
+export class FlvMuxer {
+  private readonly opts: FlvMuxerOptions;
+  private originUs: number | undefined;
+  private lastVideoConfig: Uint8Array | undefined;
+  private audioConfigSent = false;
+  private started = false;
+
+  constructor(opts: FlvMuxerOptions) {
+    if (!opts.video && !opts.audio) {
+      throw new IvError('IV_ERR_INVALID_PARAM', 'an FLV stream needs video, audio or both', { field: 'video' });
+    }
+    if (opts.audio?.codec === 'pcm') {
+      throw new IvError('IV_ERR_AV_UNSUPPORTED', 'FLV cannot carry linear PCM at the spec\'s sample rates; use AAC or G.711 for live', { field: 'audio.codec' });
+    }
+    if ((opts.audio?.codec === 'g711a' || opts.audio?.codec === 'g711u') && (opts.audio.sampleRate !== 8000 || opts.audio.channels !== 1)) {
+      throw new IvError('IV_ERR_AV_UNSUPPORTED', 'FLV carries G.711 only as 8 kHz mono', { field: 'audio.sampleRate' });
+    }
+    this.opts = opts;
+  }
+
+  /** FLV file header, PreviousTagSize0 and an onMetaData script tag. */
+  header(): Uint8Array {
+    const head = new Uint8Array(13);
+    head.set([0x46, 0x4c, 0x56, 1, (this.opts.audio ? 4 : 0) | (this.opts.video ? 1 : 0), 0, 0, 0, 9]);
+    const meta: number[] = [0x02, ...amfString('onMetaData'), 0x08];
+    const entries: [string, number[]][] = [['duration', amfNumber(0)]];
+    const v = this.opts.video;
+    if (v) {
+      entries.push(['videocodecid', amfNumber(v.codec === 'h264' ? 7 : 12)]);
+      for (const [key, value] of [['width', v.width], ['height', v.height], ['framerate', v.fps]] as const) {
+        if (value) {
+          entries.push([key, amfNumber(value)]);
+        }
+      }
+    }
+    const a = this.opts.audio;
+    if (a) {
+      entries.push(['audiocodecid', amfNumber(a.codec === 'aac' ? 10 : a.codec === 'g711a' ? 7 : 8)]);
+      entries.push(['audiosamplerate', amfNumber(a.sampleRate)]);
+      entries.push(['stereo', [0x01, a.channels === 2 ? 1 : 0]]);
+    }
+    meta.push(0, 0, 0, entries.length);
+    for (const [k, val] of entries) {
+      meta.push(...amfString(k), ...val);
+    }
+    meta.push(0, 0, 9);
+    const t = tag(TAG_SCRIPT, 0, meta.length);
+    t.buf.set(meta, t.body);
+    const out = new Uint8Array(head.length + t.buf.length);
+    out.set(head);
+    out.set(t.buf, head.length);
+    this.started = true;
+    return out;
+  }
+
+  private ms(us: number): number {
+    this.originUs ??= us;
+    return (us - this.originUs) / 1000;
+  }
+
+  /** Tags for one video frame (a sequence header first when needed). Empty before the first keyframe. */
+  video(frame: FlvVideoFrame): Uint8Array[] {
+    const v = this.opts.video;
+    if (!v) {
+      throw new IvError('IV_ERR_INVALID_PARAM', 'this FLV stream has no video', { field: 'video' });
+    }
+    const out: Uint8Array[] = [];
+    if (frame.keyframe && frame.paramSets) {
+      const ps = frame.paramSets;
+      const config = v.codec === 'h264' ? buildAvcC(ps.sps, ps.pps) : buildHvcC(ps.vps ?? new Uint8Array(0), ps.sps, ps.pps);
+      if (!this.lastVideoConfig || Buffer.compare(config, this.lastVideoConfig) !== 0) {
+        this.lastVideoConfig = config;
+        out.push(this.videoTag(0, true, config, 0, true));
+      }
+    }
+    if (!this.lastVideoConfig) {
+      return out;
+    }
+    const cts = Math.round((frame.pts - frame.dts) / 1000);
+    out.push(this.videoTag(this.ms(frame.dts), frame.keyframe, frame.data, cts, false));
+    return out;
+  }
+
+  private videoTag(timestampMs: number, keyframe: boolean, data: Uint8Array, cts: number, sequenceHeader: boolean): Uint8Array {
+    const hevc = this.opts.video?.codec === 'h265';
+    const headerBytes = hevc ? (sequenceHeader ? 5 : 8) : 5;
+    const t = tag(TAG_VIDEO, timestampMs, headerBytes + data.length);
+    const b = t.body;
+    const frameType = keyframe ? 1 : 2;
+    if (hevc) {
+      // ExVideoTagHeader: IsExHeader | FrameType | PacketType (0 SequenceStart, 1 CodedFrames)
+      t.buf[b] = 0x80 | (frameType << 4) | (sequenceHeader ? 0 : 1);
+      t.view.setUint32(b + 1, HVC1);
+      if (!sequenceHeader) {
+        t.buf[b + 5] = (cts >> 16) & 0xff;
+        t.buf[b + 6] = (cts >> 8) & 0xff;
+        t.buf[b + 7] = cts & 0xff;
+      }
+    } else {
+      t.buf[b] = (frameType << 4) | 7;
+      t.buf[b + 1] = sequenceHeader ? 0 : 1;
+      t.buf[b + 2] = (cts >> 16) & 0xff;
+      t.buf[b + 3] = (cts >> 8) & 0xff;
+      t.buf[b + 4] = cts & 0xff;
+    }
+    t.buf.set(data, b + headerBytes);
+    return t.buf;
+  }
+
+  /** Tags for one audio frame (an AAC sequence header first). */
+  audio(frame: FlvAudioFrame): Uint8Array[] {
+    const a = this.opts.audio;
+    if (!a) {
+      throw new IvError('IV_ERR_INVALID_PARAM', 'this FLV stream has no audio', { field: 'audio' });
+    }
+    if (this.opts.video && !this.lastVideoConfig) {
+      return []; // audio starts with the first keyframe so both tracks begin together
+    }
+    const out: Uint8Array[] = [];
+    const ts = this.ms(frame.pts);
+    if (a.codec === 'aac') {
+      const h = parseAdts(frame.data);
+      if (isAdtsProblem(h)) {
+        throw new IvError('IV_ERR_AV_BAD_AUDIO_FRAME', `bad ADTS header: ${h.detail}`, { field: 'data' });
+      }
+      const flags = 0xaf; // AAC; rate/size/type fields are fixed to 44 kHz/16-bit/stereo for AAC
+      if (!this.audioConfigSent) {
+        const asc = audioSpecificConfig(h);
+        const t = tag(TAG_AUDIO, ts, 2 + asc.length);
+        t.buf[t.body] = flags;
+        t.buf[t.body + 1] = 0;
+        t.buf.set(asc, t.body + 2);
+        out.push(t.buf);
+        this.audioConfigSent = true;
+      }
+      const raw = frame.data.subarray(h.headerBytes, h.frameBytes);
+      const t = tag(TAG_AUDIO, ts, 2 + raw.length);
+      t.buf[t.body] = flags;
+      t.buf[t.body + 1] = 1;
+      t.buf.set(raw, t.body + 2);
+      out.push(t.buf);
+      return out;
+    }
+    const format = a.codec === 'g711a' ? 7 : 8;
+    const t = tag(TAG_AUDIO, ts, 1 + frame.data.length);
+    t.buf[t.body] = (format << 4) | 0x02; // 5.5 kHz flag (ignored for G.711), 16-bit, mono
+    t.buf.set(frame.data, t.body + 1);
+    out.push(t.buf);
+    return out;
+  }
+
+  get headerWritten(): boolean {
+    return this.started;
+  }
+}
