@@ -3,12 +3,14 @@
  * Must never: do a sub-command's work itself (each lives in bin/commands/).
  */
 import { parseArgs } from 'node:util';
+import { probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
 
 const USAGE = `usage: ivgw <command> [options]
 
 commands:
   run [--seconds N]     run the gateway on embedded defaults (Ctrl-C stops it)
+  probe <file...>       check camera elementary streams against the SDK's rules
   help                  show this text
 `;
 
@@ -24,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return runCommand({ seconds });
     }
+    case 'probe':
+      return probeCommand(rest);
     case undefined:
     case 'help':
     case '--help':

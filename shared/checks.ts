@@ -43,6 +43,8 @@ export function oneOf<T extends string>(...values: readonly T[]): Check {
 
 export const sharedBuffer: Check = (v, f) => (v instanceof SharedArrayBuffer ? undefined : invalidParam(f, `expected a SharedArrayBuffer, got ${typeName(v)}`));
 
+export const bytes: Check = (v, f) => (v instanceof Uint8Array ? undefined : invalidParam(f, `expected bytes, got ${typeName(v)}`));
+
 export function opt(check: Check): Check {
   return (v, f) => (v === undefined ? undefined : check(v, f));
 }

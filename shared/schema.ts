@@ -18,7 +18,7 @@
  *   levels of plain objects (they travel beside the msgpack bytes, see runtime/wire).
  */
 import type { WireError } from '../runtime/errors.js';
-import { any, arr, bool, int, num, obj, oneOf, opt, sharedBuffer, str, type Check } from './checks.js';
+import { any, arr, bool, bytes, int, num, obj, oneOf, opt, sharedBuffer, str, type Check } from './checks.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -145,6 +145,22 @@ export const METHODS = {
       /** Poll every pollMs instead of waiting on the ring's futex (the 10 ms tick model). */
       pollMs: opt(num(0, 1_000)),
     }),
+  },
+
+  // ---- capture actor (actors/capture): one camera stream into one FrameRing ----
+  /** Push one frame (the SDK's push API): video = one Annex-B access unit, audio = one spec audio frame. */
+  CAPTURE_PUSH: {
+    kind: 'req',
+    direction: 'toWorker',
+    body: obj({ stream: oneOf('video', 'audio'), data: bytes, pts: opt(num(0)), keyframe: opt(bool) }),
+  },
+  /** Stream statistics: fps, bitrate, GOP, keyframe interval, refusals by code, ring position. */
+  CAPTURE_STATS: { kind: 'req', direction: 'toWorker', body: empty },
+  /** Something the owner should know: a refused frame, the source exiting/restarting, the format. */
+  CAPTURE_EVENT: {
+    kind: 'ntf',
+    direction: 'toParent',
+    body: obj({ camera: str, type: oneOf('rejected', 'source-exit', 'source-restart', 'source-ended', 'format'), code: opt(str), message: opt(str), frame: opt(int(0)), detail: opt(any) }),
   },
 } as const satisfies Record<string, MethodSpec>;
 

@@ -1,26 +1,24 @@
 /**
- * run — `ivgw run`: starts the gateway runtime on embedded defaults and prints what
- * it does every second until Ctrl-C (or --seconds).
- *
- * Today the runtime carries a self-test stream: a producer actor writes 25 fps
- * frames into a FrameRing on one worker and a consumer actor on another worker
- * checks every frame. Demo cameras, P2P and cloud plug in here as they land.
+ * run — `ivgw run`: the gateway on embedded defaults. Starts the supervised runtime
+ * with the demo cameras (sample media looped in real time, H.264+AAC and
+ * H.265+G.711) publishing into FrameRings, and prints each camera's measured fps,
+ * bitrate and GOP every few seconds until Ctrl-C (or --seconds).
+ * P2P serving and cloud recording plug in here as they land.
  */
 import { ActorSystem } from '../../runtime/actor-system.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
-import { RING_PROBE_ACTOR } from '../../actors/probe/index.js';
-import type { ConsumeResult } from '../../actors/probe/RingProbeActor.js';
+import { CAPTURE_ACTOR, demoCameras } from '../../actors/capture/index.js';
+import type { IngestStats } from '../../actors/capture/ingest.js';
 
 export interface RunOptions {
   seconds: number | undefined;
+  statsEverySeconds?: number;
 }
 
 export async function runCommand(opts: RunOptions): Promise<number> {
+  const cameras = demoCameras().map((c) => ({ ...c, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
   const system = new ActorSystem({
-    workers: [
-      { name: 'capture', actors: [{ id: 'selftest-producer', module: RING_PROBE_ACTOR, handlerTimeoutMs: 2 ** 31 - 1 }] },
-      { name: 'check', actors: [{ id: 'selftest-consumer', module: RING_PROBE_ACTOR, handlerTimeoutMs: 2 ** 31 - 1 }] },
-    ],
+    workers: [{ name: 'capture', actors: cameras.map((args) => ({ id: `capture:${args.camera}`, module: CAPTURE_ACTOR, args })) }],
   });
   system.on('event', (e) => {
     if (e.type !== 'start' && e.type !== 'stop') {
@@ -33,30 +31,36 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     process.stderr.write(`[supervisor] fatal: ${err.code} ${err.message}\n`);
   });
   await system.start();
-  const ring = FrameRing.create({ dataBytes: 4 * 1024 * 1024, slots: 1024, keys: 64 });
-  const stop = new SharedArrayBuffer(4);
-  const frames = Array.from({ length: 50 }, (_, i) => ({ size: i === 0 ? 24_000 : 6_000, key: i === 0, stream: 0 }));
-  process.stdout.write(`ivgw: runtime up (workers: capture, check); self-test stream 25 fps, GOP 50${opts.seconds ? `, for ${opts.seconds} s` : '; Ctrl-C stops'}\n`);
-  const produced = system.ref('selftest-producer').call('RINGPROBE_PRODUCE', {
-    ring: ring.buffer, frames, repeat: 1, fill: 'pattern', intervalMs: 40, durationMs: (opts.seconds ?? 365 * 86_400) * 1000, stopFlag: stop,
-  }, { timeoutMs: 2 ** 31 - 1 });
-  const consumed = system.ref('selftest-consumer').call('RINGPROBE_CONSUME', {
-    ring: ring.buffer, start: 'latest-keyframe', mode: 'view', verify: true, untilSeq: -1, timeoutMs: 0, recordSeqs: false, stopFlag: stop,
-  }, { timeoutMs: 2 ** 31 - 1 }) as Promise<ConsumeResult>;
-  const ticker = setInterval(() => {
-    process.stdout.write(`ivgw: frames ${ring.head + 1}, bytes ${ring.bytesWritten}\n`);
-  }, 1000);
-  const interrupted = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  await Promise.race([produced, interrupted]);
-  clearInterval(ticker);
-  Atomics.store(new Int32Array(stop), 0, 1);
-  const result = await consumed.catch(() => undefined);
-  await system.stop();
-  if (result) {
-    process.stdout.write(`ivgw: self-test consumer checked ${result.frames} frames, ${result.errors.length} errors, ${result.laps} laps\n`);
+  for (const c of cameras) {
+    system.ref(`capture:${c.camera}`).onNotification('CAPTURE_EVENT', (body) => {
+      const e = body as { camera: string; type: string; code?: string; message?: string; detail?: unknown };
+      process.stdout.write(`[${e.camera}] ${e.type}${e.code ? ` ${e.code}` : ''}${e.message ? ` ${e.message}` : ''}${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}\n`);
+    });
   }
-  return fatal || (result?.errors.length ?? 1) > 0 ? 1 : 0;
+  process.stdout.write(`ivgw: gateway up with ${cameras.length} demo cameras (${cameras.map((c) => c.camera).join(', ')})${opts.seconds ? `, for ${opts.seconds} s` : '; Ctrl-C stops'}\n`);
+  const printStats = async (): Promise<void> => {
+    for (const c of cameras) {
+      const s = await system.ref(`capture:${c.camera}`).call('CAPTURE_STATS', {}).catch(() => undefined) as IngestStats | undefined;
+      if (s) {
+        const v = s.video ? `${s.video.codec} ${s.video.width}x${s.video.height}` : 'no video';
+        const rejected = Object.values(s.rejected).reduce((a, b) => a + (b ?? 0), 0);
+        process.stdout.write(`[${c.camera}] ${v} ${s.fps} fps, video ${s.videoKbps} kbit/s, audio ${s.audioKbps} kbit/s, GOP ${s.gopFrames}, frames ${s.videoFrames}+${s.audioFrames}, refused ${rejected}\n`);
+      }
+    }
+  };
+  const ticker = setInterval(() => void printStats(), (opts.statsEverySeconds ?? 5) * 1000);
+  await new Promise<void>((resolve) => {
+    const timer = opts.seconds ? setTimeout(resolve, opts.seconds * 1000) : undefined;
+    const stop = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  clearInterval(ticker);
+  await printStats();
+  await system.stop();
+  process.stdout.write('ivgw: stopped\n');
+  return fatal ? 1 : 0;
 }
