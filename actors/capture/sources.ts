@@ -18,7 +18,19 @@ import { nowUs, type Ingest, type IngestResult } from './ingest.js';
 
 export type SourceConfig =
   | { kind: 'file'; video?: string; audio?: string; fps: number; loop?: boolean }
-  | { kind: 'ffmpeg'; input: string[]; fps: number; gop?: number; copyVideo?: boolean; ffmpegPath?: string; restartBackoffMs?: number[] }
+  | {
+    kind: 'ffmpeg';
+    /** ffmpeg input options, e.g. ['-rtsp_transport', 'tcp', '-i', 'rtsp://...'] or ['-re', '-f', 'lavfi', '-i', 'testsrc2']. */
+    input: string[];
+    fps: number;
+    gop?: number;
+    /** Which input (index) has the audio; default 0. */
+    audioInput?: number;
+    /** Keep the camera's own H.264/H.265 (parameter sets are inserted before keyframes). */
+    copyVideo?: boolean;
+    ffmpegPath?: string;
+    restartBackoffMs?: number[];
+  }
   | { kind: 'push' };
 
 export interface SourceHost {
@@ -127,7 +139,7 @@ export function startFfmpegSource(cfg: Extract<SourceConfig, { kind: 'ffmpeg' }>
     }
     if (setup.audio) {
       const a = setup.audio;
-      out.push('-map', '0:a:0', '-ar', String(a.sampleRate), '-ac', String(a.channels));
+      out.push('-map', `${cfg.audioInput ?? 0}:a:0`, '-ar', String(a.sampleRate), '-ac', String(a.channels));
       if (a.codec === 'aac') {
         out.push('-c:a', 'aac', '-f', 'adts');
       } else if (a.codec === 'pcm') {

@@ -15,6 +15,7 @@
 import { IvError } from '../../runtime/errors.js';
 import { audioSpecificConfig, isAdtsProblem, parseAdts } from './adts.js';
 import type { AudioFormat, VideoCodecName } from './codecs.js';
+import { ByteSlab } from './byte-slab.js';
 import { buildAvcC, buildHvcC } from './decoder-config.js';
 
 export interface FlvVideoFrame {
@@ -37,23 +38,41 @@ export interface FlvAudioFrame {
 export interface FlvMuxerOptions {
   video?: { codec: VideoCodecName; width?: number; height?: number; fps?: number };
   audio?: AudioFormat;
+  /**
+   * Returned tags are consumed (sent, copied) before the next ~128 KB of output: the
+   * muxer then reuses its output memory. Default false: every tag stays valid.
+   */
+  transientOutput?: boolean;
 }
 
 const TAG_AUDIO = 8;
 const TAG_VIDEO = 9;
 const TAG_SCRIPT = 18;
-const HVC1 = 0x68766331;
 
-function tag(type: number, timestampMs: number, payloadBytes: number): { buf: Uint8Array; view: DataView; body: number } {
-  const buf = new Uint8Array(11 + payloadBytes + 4);
-  const view = new DataView(buf.buffer);
+/** Offset of a tag's payload. */
+const BODY = 11;
+
+/** One FLV tag: 11-byte header, `payloadBytes` to fill from BODY, PreviousTagSize. */
+function tag(slab: ByteSlab, type: number, timestampMs: number, payloadBytes: number): Uint8Array {
+  const buf = slab.alloc(11 + payloadBytes + 4);
   const ts = Math.max(0, Math.round(timestampMs)) >>> 0;
+  const total = 11 + payloadBytes;
   buf[0] = type;
-  view.setUint32(0, (type << 24) | payloadBytes); // type + 24-bit size
-  view.setUint32(4, ((ts & 0xffffff) << 8) | ((ts >>> 24) & 0xff)); // 24-bit ts + extension
-  // stream id (3 bytes) stays 0
-  view.setUint32(11 + payloadBytes, 11 + payloadBytes);
-  return { buf, view, body: 11 };
+  buf[1] = (payloadBytes >>> 16) & 0xff;
+  buf[2] = (payloadBytes >>> 8) & 0xff;
+  buf[3] = payloadBytes & 0xff;
+  buf[4] = (ts >>> 16) & 0xff;
+  buf[5] = (ts >>> 8) & 0xff;
+  buf[6] = ts & 0xff;
+  buf[7] = (ts >>> 24) & 0xff;
+  buf[8] = 0;
+  buf[9] = 0;
+  buf[10] = 0;
+  buf[total] = (total >>> 24) & 0xff;
+  buf[total + 1] = (total >>> 16) & 0xff;
+  buf[total + 2] = (total >>> 8) & 0xff;
+  buf[total + 3] = total & 0xff;
+  return buf;
 }
 
 function amfString(s: string): number[] {
@@ -73,6 +92,7 @@ export class FlvMuxer {
   private lastVideoConfig: Uint8Array | undefined;
   private audioConfigSent = false;
   private started = false;
+  private readonly slab: ByteSlab;
 
   constructor(opts: FlvMuxerOptions) {
     if (!opts.video && !opts.audio) {
@@ -85,6 +105,7 @@ export class FlvMuxer {
       throw new IvError('IV_ERR_AV_UNSUPPORTED', 'FLV carries G.711 only as 8 kHz mono', { field: 'audio.sampleRate' });
     }
     this.opts = opts;
+    this.slab = new ByteSlab(opts.transientOutput === true);
   }
 
   /** FLV file header, PreviousTagSize0 and an onMetaData script tag. */
@@ -113,11 +134,11 @@ export class FlvMuxer {
       meta.push(...amfString(k), ...val);
     }
     meta.push(0, 0, 9);
-    const t = tag(TAG_SCRIPT, 0, meta.length);
-    t.buf.set(meta, t.body);
-    const out = new Uint8Array(head.length + t.buf.length);
+    const t = tag(this.slab, TAG_SCRIPT, 0, meta.length);
+    t.set(meta, BODY);
+    const out = new Uint8Array(head.length + t.length);
     out.set(head);
-    out.set(t.buf, head.length);
+    out.set(t, head.length);
     this.started = true;
     return out;
   }
@@ -153,27 +174,30 @@ export class FlvMuxer {
   private videoTag(timestampMs: number, keyframe: boolean, data: Uint8Array, cts: number, sequenceHeader: boolean): Uint8Array {
     const hevc = this.opts.video?.codec === 'h265';
     const headerBytes = hevc ? (sequenceHeader ? 5 : 8) : 5;
-    const t = tag(TAG_VIDEO, timestampMs, headerBytes + data.length);
-    const b = t.body;
+    const t = tag(this.slab, TAG_VIDEO, timestampMs, headerBytes + data.length);
+    const b = BODY;
     const frameType = keyframe ? 1 : 2;
     if (hevc) {
       // ExVideoTagHeader: IsExHeader | FrameType | PacketType (0 SequenceStart, 1 CodedFrames)
-      t.buf[b] = 0x80 | (frameType << 4) | (sequenceHeader ? 0 : 1);
-      t.view.setUint32(b + 1, HVC1);
+      t[b] = 0x80 | (frameType << 4) | (sequenceHeader ? 0 : 1);
+      t[b + 1] = 0x68; // 'hvc1'
+      t[b + 2] = 0x76;
+      t[b + 3] = 0x63;
+      t[b + 4] = 0x31;
       if (!sequenceHeader) {
-        t.buf[b + 5] = (cts >> 16) & 0xff;
-        t.buf[b + 6] = (cts >> 8) & 0xff;
-        t.buf[b + 7] = cts & 0xff;
+        t[b + 5] = (cts >> 16) & 0xff;
+        t[b + 6] = (cts >> 8) & 0xff;
+        t[b + 7] = cts & 0xff;
       }
     } else {
-      t.buf[b] = (frameType << 4) | 7;
-      t.buf[b + 1] = sequenceHeader ? 0 : 1;
-      t.buf[b + 2] = (cts >> 16) & 0xff;
-      t.buf[b + 3] = (cts >> 8) & 0xff;
-      t.buf[b + 4] = cts & 0xff;
+      t[b] = (frameType << 4) | 7;
+      t[b + 1] = sequenceHeader ? 0 : 1;
+      t[b + 2] = (cts >> 16) & 0xff;
+      t[b + 3] = (cts >> 8) & 0xff;
+      t[b + 4] = cts & 0xff;
     }
-    t.buf.set(data, b + headerBytes);
-    return t.buf;
+    t.set(data, b + headerBytes);
+    return t;
   }
 
   /** Tags for one audio frame (an AAC sequence header first). */
@@ -195,26 +219,26 @@ export class FlvMuxer {
       const flags = 0xaf; // AAC; rate/size/type fields are fixed to 44 kHz/16-bit/stereo for AAC
       if (!this.audioConfigSent) {
         const asc = audioSpecificConfig(h);
-        const t = tag(TAG_AUDIO, ts, 2 + asc.length);
-        t.buf[t.body] = flags;
-        t.buf[t.body + 1] = 0;
-        t.buf.set(asc, t.body + 2);
-        out.push(t.buf);
+        const t = tag(this.slab, TAG_AUDIO, ts, 2 + asc.length);
+        t[BODY] = flags;
+        t[BODY + 1] = 0;
+        t.set(asc, BODY + 2);
+        out.push(t);
         this.audioConfigSent = true;
       }
       const raw = frame.data.subarray(h.headerBytes, h.frameBytes);
-      const t = tag(TAG_AUDIO, ts, 2 + raw.length);
-      t.buf[t.body] = flags;
-      t.buf[t.body + 1] = 1;
-      t.buf.set(raw, t.body + 2);
-      out.push(t.buf);
+      const t = tag(this.slab, TAG_AUDIO, ts, 2 + raw.length);
+      t[BODY] = flags;
+      t[BODY + 1] = 1;
+      t.set(raw, BODY + 2);
+      out.push(t);
       return out;
     }
     const format = a.codec === 'g711a' ? 7 : 8;
-    const t = tag(TAG_AUDIO, ts, 1 + frame.data.length);
-    t.buf[t.body] = (format << 4) | 0x02; // 5.5 kHz flag (ignored for G.711), 16-bit, mono
-    t.buf.set(frame.data, t.body + 1);
-    out.push(t.buf);
+    const t = tag(this.slab, TAG_AUDIO, ts, 1 + frame.data.length);
+    t[BODY] = (format << 4) | 0x02; // 5.5 kHz flag (ignored for G.711), 16-bit, mono
+    t.set(frame.data, BODY + 1);
+    out.push(t);
     return out;
   }
 
