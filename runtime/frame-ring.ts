@@ -472,37 +472,41 @@ export class FrameReader {
 
   /** Wait (without blocking the thread) until a frame is available, the ring closes, or timeout. */
   async wait(timeoutMs: number): Promise<boolean> {
-    const ring = this.ring;
-    const seen = Atomics.load(ring.i32, L.I_NOTIFY);
-    if (this.next <= ring.head || ring.closed) {
-      return this.next <= ring.head;
-    }
-    Atomics.add(ring.i32, L.I_WAITERS, 1);
-    try {
-      const res = Atomics.waitAsync(ring.i32, L.I_NOTIFY, seen, timeoutMs);
-      if (res.async) {
-        await res.value;
+    const seen = this.futexValue();
+    if (seen !== undefined) {
+      const i32 = this.ring.i32;
+      Atomics.add(i32, L.I_WAITERS, 1);
+      try {
+        const res = Atomics.waitAsync(i32, L.I_NOTIFY, seen, timeoutMs);
+        if (res.async) {
+          await res.value;
+        }
+      } finally {
+        Atomics.sub(i32, L.I_WAITERS, 1);
       }
-    } finally {
-      Atomics.sub(ring.i32, L.I_WAITERS, 1);
     }
-    return this.next <= ring.head;
+    return this.next <= this.ring.head;
   }
 
   /** Blocking wait for worker threads that do nothing else (benchmarks, capture loops). */
   waitSync(timeoutMs: number): boolean {
-    const ring = this.ring;
-    const seen = Atomics.load(ring.i32, L.I_NOTIFY);
-    if (this.next <= ring.head || ring.closed) {
-      return this.next <= ring.head;
+    const seen = this.futexValue();
+    if (seen !== undefined) {
+      const i32 = this.ring.i32;
+      Atomics.add(i32, L.I_WAITERS, 1);
+      try {
+        Atomics.wait(i32, L.I_NOTIFY, seen, timeoutMs);
+      } finally {
+        Atomics.sub(i32, L.I_WAITERS, 1);
+      }
     }
-    Atomics.add(ring.i32, L.I_WAITERS, 1);
-    try {
-      Atomics.wait(ring.i32, L.I_NOTIFY, seen, timeoutMs);
-    } finally {
-      Atomics.sub(ring.i32, L.I_WAITERS, 1);
-    }
-    return this.next <= ring.head;
+    return this.next <= this.ring.head;
+  }
+
+  /** The NOTIFY value to wait on, or undefined when a frame is already there or the ring is closed. */
+  private futexValue(): number | undefined {
+    const seen = Atomics.load(this.ring.i32, L.I_NOTIFY);
+    return this.next <= this.ring.head || this.ring.closed ? undefined : seen;
   }
 
   private lapped(): void {

@@ -51,10 +51,26 @@ function isVcl(codec: VideoCodecName, nal: Uint8Array): boolean {
   return codec === 'h264' ? ((nal[0] as number) & 0x1f) >= 1 && ((nal[0] as number) & 0x1f) <= 5 : (((nal[0] as number) >> 1) & 0x3f) <= 31;
 }
 
+/** Buffers pushed bytes; subclasses cut complete frames out of `buf` in `scan`. */
+abstract class ByteStreamCutter {
+  protected buf: Buffer = Buffer.alloc(0);
+  protected consumed = 0;
+
+  push(chunk: Uint8Array): Chunked<Uint8Array> {
+    this.buf = concat(this.buf, chunk);
+    return this.scan(false);
+  }
+
+  /** The stream ended: return what remains (and what is wrong with it). */
+  end(): Chunked<Uint8Array> {
+    return this.scan(true);
+  }
+
+  protected abstract scan(final: boolean): Chunked<Uint8Array>;
+}
+
 /** Annex-B byte stream → access units (each an Annex-B buffer, start codes kept). */
-export class AccessUnitSplitter {
-  private buf: Buffer = Buffer.alloc(0);
-  private consumed = 0;
+export class AccessUnitSplitter extends ByteStreamCutter {
   /** Offset (in buf) of the start code of the current access unit, -1 before the first. */
   private auStart = -1;
   private auHasVcl = false;
@@ -63,18 +79,11 @@ export class AccessUnitSplitter {
   constructor(
     private readonly codec: VideoCodecName,
     private readonly maxPendingBytes = 8 * 1024 * 1024,
-  ) {}
-
-  push(chunk: Uint8Array): Chunked<Uint8Array> {
-    this.buf = concat(this.buf, chunk);
-    return this.scan(false);
+  ) {
+    super();
   }
 
-  end(): Chunked<Uint8Array> {
-    return this.scan(true);
-  }
-
-  private scan(final: boolean): Chunked<Uint8Array> {
+  protected scan(final: boolean): Chunked<Uint8Array> {
     const out: Chunked<Uint8Array> = { frames: [], problems: [] };
     const buf = this.buf;
     for (;;) {
@@ -141,20 +150,8 @@ export class AccessUnitSplitter {
 }
 
 /** ADTS byte stream → ADTS frames; resyncs on the next sync word after garbage. */
-export class AdtsSplitter {
-  private buf: Buffer = Buffer.alloc(0);
-  private consumed = 0;
-
-  push(chunk: Uint8Array): Chunked<Uint8Array> {
-    this.buf = concat(this.buf, chunk);
-    return this.scan(false);
-  }
-
-  end(): Chunked<Uint8Array> {
-    return this.scan(true);
-  }
-
-  private scan(final: boolean): Chunked<Uint8Array> {
+export class AdtsSplitter extends ByteStreamCutter {
+  protected scan(final: boolean): Chunked<Uint8Array> {
     const out: Chunked<Uint8Array> = { frames: [], problems: [] };
     let pos = 0;
     const buf = this.buf;
