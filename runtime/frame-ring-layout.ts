@@ -9,7 +9,8 @@
  *           │ I_MAGIC 0  'IVFR'   I_VERSION 1   I_DATA_BYTES 2   I_SLOTS 3            │
  *           │ I_KEYS 4   I_NOTIFY 5 (futex word, +1 per publish)                     │
  *           │ I_WAITERS 6 (readers inside Atomics.wait)   I_PRODUCER 7 (0 free, 1 held)│
- *           │ I_CLOSED 8 (producer finished)   9..15 reserved                         │
+ *           │ I_CLOSED 8 (producer finished)   I_LAPS 9 (laps counted by all readers)  │
+ *           │ 10..15 reserved                                                        │
  *  byte 64  ├──────────── counters (BigInt64Array index) ─────────────────────────────┤
  *           │ B_HEAD 8      last published seq, -1 before the first frame            │
  *           │ B_OLDEST 9    oldest seq whose slot and bytes are intact               │
@@ -30,7 +31,7 @@
  */
 
 export const MAGIC = 0x49564652; // 'IVFR'
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 // Int32 word indexes (control block, bytes 0..63)
 export const I_MAGIC = 0;
@@ -42,6 +43,7 @@ export const I_NOTIFY = 5;
 export const I_WAITERS = 6;
 export const I_PRODUCER = 7;
 export const I_CLOSED = 8;
+export const I_LAPS = 9;
 
 // BigInt64 word indexes (counters, bytes 64..127)
 export const B_HEAD = 8;

@@ -172,6 +172,11 @@ export class FrameRing {
     return Number(Atomics.load(this.i64, L.B_BYTES));
   }
 
+  /** Laps suffered by all readers of this ring so far (a producer-side health figure). */
+  get laps(): number {
+    return Atomics.load(this.i32, L.I_LAPS);
+  }
+
   /** Seq of the latest keyframe still intact, or -1. */
   latestKeyframe(): number {
     const keyHead = Number(Atomics.load(this.i64, L.B_KEY_HEAD));
@@ -513,6 +518,7 @@ export class FrameReader {
     const ring = this.ring;
     this.peeked = undefined;
     this.stats.laps++;
+    Atomics.add(ring.i32, L.I_LAPS, 1);
     this.pendingDiscontinuity = true;
     const from = this.next;
     const key = ring.earliestKeyframe();

@@ -29,6 +29,8 @@ export interface IngestStats extends StreamStatsSnapshot {
   audio?: AudioFormat;
   ringHead: number;
   ringOldest: number;
+  /** Times any reader of this camera's ring was lapped (fell a whole ring behind). */
+  laps: number;
 }
 
 export const nowUs = (): number => Date.now() * 1000;
@@ -102,7 +104,7 @@ export class Ingest {
   }
 
   snapshot(): IngestStats {
-    const s: IngestStats = { ...this.stats.snapshot(), rejected: { ...this.rejected }, ringHead: this.ring.head, ringOldest: this.ring.oldest };
+    const s: IngestStats = { ...this.stats.snapshot(), rejected: { ...this.rejected }, ringHead: this.ring.head, ringOldest: this.ring.oldest, laps: this.ring.laps };
     if (this.lastError) {
       s.lastError = this.lastError;
     }

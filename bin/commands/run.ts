@@ -44,7 +44,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       if (s) {
         const v = s.video ? `${s.video.codec} ${s.video.width}x${s.video.height}` : 'no video';
         const rejected = Object.values(s.rejected).reduce((a, b) => a + (b ?? 0), 0);
-        process.stdout.write(`[${c.camera}] ${v} ${s.fps} fps, video ${s.videoKbps} kbit/s, audio ${s.audioKbps} kbit/s, GOP ${s.gopFrames}, frames ${s.videoFrames}+${s.audioFrames}, refused ${rejected}\n`);
+        process.stdout.write(`[${c.camera}] ${v} ${s.fps} fps, video ${s.videoKbps} kbit/s, audio ${s.audioKbps} kbit/s, GOP ${s.gopFrames} (${s.keyframeIntervalMs} ms), frames ${s.videoFrames}+${s.audioFrames}, refused ${rejected}, reader laps ${s.laps}\n`);
       }
     }
   };

@@ -54,6 +54,7 @@ test('a reader that is lapped notices, counts what it lost, and resumes at a key
   t.true(f!.discontinuity);
   t.true(f!.seq >= ring.oldest);
   t.is(r.stats.laps, 1);
+  t.is(ring.laps, 1, 'the lap is visible on the ring for the producer\'s stats');
   t.is(r.stats.lostFrames, f!.seq - 1);
   const next = r.read();
   t.is(next?.seq, f!.seq + 1);

@@ -197,3 +197,16 @@ test('a worker that keeps dying exhausts the restart intensity and the system re
   await waitFor('fatal', () => fatal.length === 1);
   t.true(isIvError(fatal[0], 'IV_ERR_RESTART_INTENSITY'));
 });
+
+test('rest_for_one inside a worker restarts the crashed actor and the actors started after it, not those before', async (t) => {
+  const { system } = await startSystem({ workers: [probeWorker('w', [probeActor('a'), probeActor('b'), probeActor('c')], { actorStrategy: 'rest_for_one' })] });
+  t.teardown(() => system.stop());
+  for (const id of ['a', 'b', 'c']) {
+    await system.ref(id).call('PROBE_INCR', {});
+  }
+  await t.throwsAsync(system.ref('b').call('PROBE_CRASH', { message: 'b fails' }));
+  const gen = async (id: string) => (await system.ref(id).call('PROBE_STATE', {}) as { generation: number; counter: number });
+  t.like(await gen('a'), { generation: 0, counter: 1 }, 'a, started before b, kept its state');
+  t.like(await gen('b'), { generation: 1, counter: 0 });
+  t.like(await gen('c'), { generation: 1, counter: 0 }, 'c, started after b, was restarted too');
+});
