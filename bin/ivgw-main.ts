@@ -5,12 +5,14 @@
 import { parseArgs } from 'node:util';
 import { probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
+import { tokenCommand } from './commands/token.js';
 
 const USAGE = `usage: ivgw <command> [options]
 
 commands:
   run [--seconds N]     run the gateway on embedded defaults (Ctrl-C stops it)
   probe <file...>       check camera elementary streams against the SDK's rules
+  token --peer ID       mint an app access token (device id/secret from flags or env)
   help                  show this text
 `;
 
@@ -28,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'probe':
       return probeCommand(rest);
+    case 'token':
+      return tokenCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -55,6 +55,13 @@ export const IV_ERRORS = {
   IV_ERR_AV_WAIT_KEYFRAME: { errno: 157, text: 'frame dropped: the stream resumes at the next valid keyframe' },
   IV_ERR_AV_UNSUPPORTED: { errno: 158, text: 'this codec or format is not supported' },
   IV_ERR_AV_SOURCE_FAILED: { errno: 159, text: 'the media source failed' },
+  // ---- app access (P2P signaling) ----
+  IV_ERR_AUTH_MISSING: { errno: 170, text: 'the request carries no access token' },
+  IV_ERR_AUTH_INVALID: { errno: 171, text: 'the access token is malformed or its signature is wrong' },
+  IV_ERR_AUTH_EXPIRED: { errno: 172, text: 'the access token has expired' },
+  IV_ERR_AUTH_WRONG_PEER: { errno: 173, text: 'the access token was issued for another device or peer' },
+  IV_ERR_AUTH_RIGHTS: { errno: 174, text: 'the access token does not grant this right' },
+  IV_ERR_AUTH_REPLAYED: { errno: 175, text: 'the request was seen before or is too old' },
   // ---- cloud storage (SDK iv_cs) ----
   IV_ERR_CS_APPLY_NO_SERVICE: { errno: 200, text: 'no cloud storage plan is active' },
   IV_ERR_CS_QUERY_SERVICE_TIMEOUT: { errno: 201, text: 'plan query timed out; cached data returned' },
