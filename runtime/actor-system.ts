@@ -73,6 +73,9 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
   private readonly refs = new Map<string, ActorRef>();
   private readonly generations = new Map<string, number>();
   private readonly workers = new Map<string, WorkerChild>();
+  private readonly actorSupervisors = new Map<string, Supervisor>();
+  private readonly currentWorker = new Map<string, () => WorkerChild | undefined>();
+  private readonly dynamicActors = new Map<string, string>();
   private readonly root: Supervisor;
   private readonly clock: Clock;
   private state: 'idle' | 'running' | 'stopped' | 'failed' = 'idle';
@@ -153,6 +156,45 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
     return this.workers.get(name);
   }
 
+  /**
+   * Start an actor on a running worker after start-up (e.g. one per app peer). It is
+   * supervised like the configured ones (restart policy, intensity) until `despawn`.
+   * If its worker restarts, dynamic actors are not restarted: their refs close.
+   */
+  async spawn(workerName: string, actor: ActorConfig): Promise<ActorRef> {
+    const sup = this.actorSupervisors.get(workerName);
+    const worker = this.currentWorker.get(workerName);
+    if (!this.running || sup === undefined || worker === undefined) {
+      throw new IvError('IV_ERR_INVALID_PARAM', `no running worker ${workerName}`, { field: 'workerName' });
+    }
+    if (this.refs.has(actor.id)) {
+      throw new IvError('IV_ERR_INVALID_PARAM', `actor ${actor.id} already exists`, { field: 'actor.id' });
+    }
+    const ref = new ActorRef(actor.id, this.clock);
+    this.refs.set(actor.id, ref);
+    this.dynamicActors.set(actor.id, workerName);
+    try {
+      await sup.startChild(this.actorSpec(actor, worker));
+    } catch (err) {
+      this.refs.delete(actor.id);
+      this.dynamicActors.delete(actor.id);
+      throw err;
+    }
+    return ref;
+  }
+
+  /** Stop a spawned actor and forget its id. */
+  async despawn(actorId: string, timeoutMs?: number): Promise<void> {
+    const workerName = this.dynamicActors.get(actorId);
+    if (workerName === undefined) {
+      throw new IvError('IV_ERR_ACTOR_NOT_FOUND', `${actorId} is not a spawned actor`, { field: 'actorId' });
+    }
+    this.dynamicActors.delete(actorId);
+    await this.actorSupervisors.get(workerName)?.stopChild(actorId, timeoutMs);
+    this.refs.get(actorId)?.close();
+    this.refs.delete(actorId);
+  }
+
   /** Supervisor status, for diagnostics. */
   tree(): { id: string; status: string }[] {
     return this.root.children();
@@ -194,7 +236,18 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
               ...(w.actorIntensity ? { intensity: w.actorIntensity } : {}),
               ...(w.actorBackoffMs ? { backoffMs: w.actorBackoffMs } : {}),
             }, w.actors.map((a) => this.actorSpec(a, () => current)));
-            return sup.start();
+            this.actorSupervisors.set(w.name, sup);
+            this.currentWorker.set(w.name, () => current);
+            await sup.start();
+            // dynamic actors of this worker die with it; their owners spawn them again if they want them
+            for (const [id, worker] of this.dynamicActors) {
+              if (worker === w.name && !sup.child(id)) {
+                this.dynamicActors.delete(id);
+                this.refs.get(id)?.close();
+                this.refs.delete(id);
+              }
+            }
+            return sup;
           },
         };
         const group = new Supervisor({

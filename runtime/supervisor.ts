@@ -141,6 +141,42 @@ export class Supervisor extends TypedEmitter<{ event: [SupervisorEvent] }> imple
     return this.entries.find((e) => e.spec.id === id)?.child;
   }
 
+  /** Start one more child at the end of the start order (dynamic children, e.g. one per app peer). */
+  async startChild(spec: ChildSpec): Promise<Child> {
+    if (this.state !== 'running') {
+      throw new IvError('IV_ERR_CLOSED', `supervisor ${this.path} is not running`);
+    }
+    if (this.entries.some((e) => e.spec.id === spec.id && e.status !== 'stopped')) {
+      throw new IvError('IV_ERR_INVALID_PARAM', `child ${spec.id} already exists in supervisor ${this.path}`, { field: 'spec.id' });
+    }
+    const old = this.entries.findIndex((e) => e.spec.id === spec.id);
+    if (old >= 0) {
+      this.entries.splice(old, 1);
+    }
+    const entry: Entry = { spec, child: undefined, status: 'idle', incarnation: 0 };
+    this.entries.push(entry);
+    try {
+      await this.startEntry(entry);
+    } catch (err) {
+      this.entries.splice(this.entries.indexOf(entry), 1);
+      throw err;
+    }
+    return entry.child as Child;
+  }
+
+  /** Stop a child and forget it. Returns false when there is no such child. */
+  async stopChild(id: string, timeoutMs?: number): Promise<boolean> {
+    const entry = this.entries.find((e) => e.spec.id === id);
+    if (entry === undefined) {
+      return false;
+    }
+    await this.queue.catch(() => undefined);
+    entry.status = 'stopping';
+    await this.stopEntry(entry, timeoutMs);
+    this.entries.splice(this.entries.indexOf(entry), 1);
+    return true;
+  }
+
   /** Start every child in order; if one fails, stop the started ones in reverse and reject. */
   async start(): Promise<this> {
     if (this.state !== 'idle') {

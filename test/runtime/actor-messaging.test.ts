@@ -117,3 +117,19 @@ test('stop is ordered, idempotent, and later calls fail with IV_ERR_CLOSED', asy
   const err = await t.throwsAsync(system.ref('a').call('PROBE_INCR', {}));
   t.true(isIvError(err, 'IV_ERR_CLOSED'));
 });
+
+test('actors can be spawned on a running worker, are supervised like the others, and can be despawned', async (t) => {
+  const { system, events } = await startSystem({ workers: [probeWorker('w', [probeActor('base')])] });
+  t.teardown(() => system.stop());
+  const peer = await system.spawn('w', probeActor('peer:app1'));
+  t.deepEqual(await peer.call('PROBE_INCR', {}), { counter: 1 });
+  await t.throwsAsync(peer.call('PROBE_CRASH', { message: 'peer error' }));
+  t.is((await peer.call('PROBE_STATE', {}) as { generation: number }).generation, 1, 'restarted by its supervisor');
+  t.true(isIvError(await t.throwsAsync(system.spawn('w', probeActor('peer:app1'))), 'IV_ERR_INVALID_PARAM'), 'ids are unique');
+  await system.despawn('peer:app1');
+  t.true(isIvError(t.throws(() => system.ref('peer:app1')), 'IV_ERR_ACTOR_NOT_FOUND'));
+  t.true(events.some((e) => e.type === 'stop' && e.child === 'peer:app1'));
+  const again = await system.spawn('w', probeActor('peer:app1'));
+  t.deepEqual(await again.call('PROBE_INCR', {}), { counter: 1 }, 'the id can be used again');
+  t.deepEqual(await system.ref('base').call('PROBE_INCR', {}), { counter: 1 }, 'configured actors unaffected');
+});
