@@ -1,0 +1,42 @@
+/**
+ * mosquitto — a real MQTT broker (Debian's mosquitto) on a free loopback port, for
+ * tests that must not rely on the embedded broker.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export async function startMosquitto(dir: string): Promise<{ url: string; stop(): void; proc: ChildProcess }> {
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const until = Date.now() + 5_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = tcpConnect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) {
+      break;
+    }
+    if (Date.now() > until) {
+      proc.kill();
+      throw new Error('mosquitto did not start');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `mqtt://127.0.0.1:${port}`, stop: () => proc.kill('SIGKILL'), proc };
+}
