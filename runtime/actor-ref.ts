@@ -69,6 +69,11 @@ export class ActorRef extends TypedEmitter<{ ntf: [method: MethodName, body: unk
     return worker.request(this.id, method, body, left);
   }
 
+  /** Send a notification to the current incarnation; false (dropped) while it restarts. */
+  notify(method: MethodName, body: unknown): boolean {
+    return this.running ? (this.worker as WorkerChild).notify(this.id, method, body) : false;
+  }
+
   /** @internal the actor child binds a fresh incarnation. */
   bind(worker: WorkerChild, generation: number): void {
     this.worker = worker;

@@ -10,7 +10,7 @@
  *
  * Posted value: either the msgpack bytes (a Uint8Array whose ArrayBuffer is
  * transferred), or `[bytes, ...shared]` when the body had shared objects (within
- * three levels of plain objects/arrays, e.g. `body.args.ring`), in which case those
+ * six levels of plain objects/arrays, e.g. `body.args.cameras[0].ring`), in which case those
  * values are encoded as `{ $shared: index }`.
  */
 import { MessagePort } from 'node:worker_threads';
@@ -31,8 +31,8 @@ function isShared(v: unknown): v is SharedArrayBuffer | MessagePort {
   return v instanceof SharedArrayBuffer || v instanceof MessagePort;
 }
 
-/** How deep into a body shared objects are looked for (body.args.ring is depth 2). */
-const SHARED_DEPTH = 3;
+/** How deep into a body shared objects are looked for (body.args.cameras[0].ring is depth 4). */
+const SHARED_DEPTH = 6;
 
 function isPlain(v: unknown): v is Record<string, unknown> | unknown[] {
   if (typeof v !== 'object' || v === null) {

@@ -165,6 +165,16 @@ export class WorkerChild extends TypedEmitter<WorkerEvents> implements Child {
     return promise;
   }
 
+  /** Send a notification to `target`; false when the worker is gone or the method is not a parent→worker ntf. */
+  notify(target: string, method: MethodName, body: unknown): boolean {
+    if (!this.alive || METHODS[method].kind !== 'ntf' || METHODS[method].direction !== 'toWorker') {
+      return false;
+    }
+    const { value, transfer } = encode({ v: PROTOCOL_VERSION, id: 0, kind: 'ntf', method, target, body });
+    this.worker.postMessage(value, transfer);
+    return true;
+  }
+
   /** Post raw bytes that are not a valid envelope (fault-injection tests only). */
   postRaw(value: unknown): void {
     this.worker.postMessage(value);

@@ -15,6 +15,7 @@ import { ActorCell } from './actor-cell.js';
 import { connectCallbacks } from './comlink-bridge.js';
 import { IvError, toWireError } from './errors.js';
 import { decode, encode } from './wire.js';
+import { runWorkerShutdownHooks } from './worker-hooks.js';
 import {
   PROTOCOL_VERSION,
   WORKER_EXIT,
@@ -149,6 +150,7 @@ async function shutdown(timeoutMs: number): Promise<Record<string, never>> {
   for (const cell of all) {
     await cell.stop(timeoutMs);
   }
+  await runWorkerShutdownHooks();
   setImmediate(() => process.exit(WORKER_EXIT.OK));
   return {};
 }

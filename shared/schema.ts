@@ -14,7 +14,7 @@
  * - `id` is per sender, a positive int32 that wraps; a `res` carries its `req`'s id,
  *   a `ntf` carries id 0.
  * - `target` is `sys` for the worker host itself, otherwise an actor id.
- * - `body` is msgpack; SharedArrayBuffers and MessagePorts may appear within three
+ * - `body` is msgpack; SharedArrayBuffers and MessagePorts may appear within six
  *   levels of plain objects (they travel beside the msgpack bytes, see runtime/wire).
  */
 import type { WireError } from '../runtime/errors.js';
@@ -162,6 +162,28 @@ export const METHODS = {
     direction: 'toParent',
     body: obj({ camera: str, type: oneOf('rejected', 'source-exit', 'source-restart', 'source-ended', 'format'), code: opt(str), message: opt(str), frame: opt(int(0)), detail: opt(any) }),
   },
+
+  // ---- p2p peer actor (actors/p2p): one app's peer connection ----
+  /** A verified offer from signaling; answers with the device's SDP answer. */
+  P2P_PEER_OFFER: {
+    kind: 'req',
+    direction: 'toWorker',
+    body: obj({ requestId: str, sdp: str, rights: arr(oneOf('live', 'playback', 'voice', 'command'), 4), expires: num(0) }),
+  },
+  /** A remote ICE candidate from signaling. */
+  P2P_PEER_REMOTE_CANDIDATE: { kind: 'ntf', direction: 'toWorker', body: obj({ candidate: str, mid: str }) },
+  /** A local ICE candidate for signaling to send. */
+  P2P_PEER_LOCAL_CANDIDATE: { kind: 'ntf', direction: 'toParent', body: obj({ candidate: str, mid: str }) },
+  /** Connection and stream life: connected, closed, stream-open, stream-close, watermark. */
+  P2P_PEER_EVENT: {
+    kind: 'ntf',
+    direction: 'toParent',
+    body: obj({ type: oneOf('connected', 'closed', 'stream-open', 'stream-close', 'watermark'), stream: opt(int(0)), detail: opt(any) }),
+  },
+  /** Per-stream send statistics of this peer. */
+  P2P_PEER_STATS: { kind: 'req', direction: 'toWorker', body: empty },
+  /** The global watermarks changed (iv_avt_p2p_set_buf_watermark). */
+  P2P_SET_WATERMARK: { kind: 'req', direction: 'toWorker', body: obj({ low: int(0), warn: int(0), high: int(0) }) },
 } as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof METHODS;

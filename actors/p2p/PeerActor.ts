@@ -1,0 +1,324 @@
+/**
+ * PeerActor — one app's WebRTC peer connection on the (single, pinned) p2p worker.
+ *
+ * Receives P2P_PEER_OFFER (verified by signaling), P2P_PEER_REMOTE_CANDIDATE,
+ * P2P_PEER_STATS, P2P_SET_WATERMARK; sends P2P_PEER_LOCAL_CANDIDATE and P2P_PEER_EVENT.
+ * Serves the `control` channel (docs/PROTOCOL.md §4): opens live streams on `s<n>`
+ * channels from the camera rings it was given, answers pings, takes acks, probes RTT.
+ * A crash closes this peer only; the app reconnects with a new offer.
+ *
+ * Must never: load node-datachannel outside the p2p worker, send before a channel is
+ * open, or act on requests its token does not grant.
+ */
+import nodeDataChannel from 'node-datachannel';
+import type { DataChannel, PeerConnection } from 'node-datachannel';
+import { defineActor, type ActorContext } from '../../runtime/actor.js';
+import { IvError, invalidParam } from '../../runtime/errors.js';
+import { FrameRing } from '../../runtime/frame-ring.js';
+import { onWorkerShutdown } from '../../runtime/worker-hooks.js';
+import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
+import type { Right } from './access-token.js';
+import { decodeFromApp, encodeControl, parseStreamParams, type DeviceToApp } from './control-protocol.js';
+import { StreamSender } from './stream-sender.js';
+import { WatermarkState, type Watermarks } from './watermark.js';
+
+export interface CameraChannel {
+  channel: number;
+  ring: SharedArrayBuffer;
+  video?: { codec: VideoCodecName };
+  audio?: AudioFormat;
+}
+
+export interface PeerArgs {
+  peer: string;
+  cameras: CameraChannel[];
+  ice: { bindAddress?: string; iceServers: string[]; portRangeBegin?: number; portRangeEnd?: number };
+  watermarks: Watermarks;
+  connectTimeoutMs?: number;
+  maxStreams?: number;
+}
+
+interface PeerState {
+  args: PeerArgs;
+  pc: PeerConnection | undefined;
+  control: DataChannel | undefined;
+  /** Every DataChannel is referenced here: an unreferenced one is collected and closes. */
+  channels: Set<DataChannel>;
+  streams: Map<number, { sender: StreamSender; dc: DataChannel; watermarks: WatermarkState }>;
+  nextStream: number;
+  rights: Right[];
+  expires: number;
+  watermarks: Watermarks;
+  rings: Map<number, FrameRing>;
+  connected: boolean;
+}
+
+let transportReady = false;
+const openPeers = new Set<PeerConnection>();
+
+function transport(): typeof nodeDataChannel {
+  if (!transportReady) {
+    transportReady = true;
+    nodeDataChannel.setSctpSettings({ sendBufferSize: 262_144, recvBufferSize: 262_144 });
+    onWorkerShutdown(() => {
+      for (const pc of openPeers) {
+        pc.close();
+      }
+      openPeers.clear();
+      nodeDataChannel.cleanup();
+    });
+  }
+  return nodeDataChannel;
+}
+
+function send(state: PeerState, msg: DeviceToApp): void {
+  if (state.control?.isOpen()) {
+    state.control.sendMessageBinary(encodeControl(msg));
+  }
+}
+
+function closePeer(state: PeerState): void {
+  for (const s of state.streams.values()) {
+    s.dc.close();
+  }
+  state.streams.clear();
+  for (const dc of state.channels) {
+    dc.close();
+  }
+  state.channels.clear();
+  if (state.pc) {
+    openPeers.delete(state.pc);
+    state.pc.close();
+  }
+  state.pc = undefined;
+  state.control = undefined;
+  state.connected = false;
+}
+
+function allowed(state: PeerState, right: Right): boolean {
+  return state.rights.includes(right) && state.expires > Date.now() / 1000;
+}
+
+function onControl(state: PeerState, ctx: ActorContext, raw: Buffer | string | ArrayBuffer): void {
+  const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw instanceof ArrayBuffer ? new Uint8Array(raw) : raw;
+  const decoded = decodeFromApp(bytes);
+  if (!decoded.ok) {
+    if (decoded.id !== undefined) {
+      send(state, { op: 'error', id: decoded.id, code: decoded.code, message: decoded.message });
+    }
+    return;
+  }
+  const msg = decoded.msg;
+  switch (msg.op) {
+    case 'ping':
+      send(state, { op: 'pong', id: msg.id, t: msg.t, deviceTime: Date.now() });
+      return;
+    case 'ack':
+      state.streams.get(msg.stream)?.sender.ack(msg.bytes, msg.echo);
+      return;
+    case 'open':
+      openStream(state, ctx, msg.id, msg.params);
+      return;
+    case 'close': {
+      const s = state.streams.get(msg.stream);
+      if (!s) {
+        send(state, { op: 'error', id: msg.id, code: 'IV_ERR_INVALID_PARAM', message: `stream: no open stream ${msg.stream}` });
+        return;
+      }
+      s.dc.close();
+      state.streams.delete(msg.stream);
+      ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream: msg.stream, detail: { reason: 'app closed it' } });
+      send(state, { op: 'ok', id: msg.id });
+      return;
+    }
+    default:
+      send(state, { op: 'error', id: msg.id, code: 'IV_ERR_NOT_SUPPORTED', message: `${msg.op} is not available on this device yet` });
+  }
+}
+
+function openStream(state: PeerState, ctx: ActorContext, id: number, params: string): void {
+  const p = parseStreamParams(params);
+  if ('field' in p) {
+    send(state, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM', message: `${p.field}: ${p.message}` });
+    return;
+  }
+  if (!allowed(state, p.action)) {
+    send(state, { op: 'error', id, code: 'IV_ERR_AUTH_RIGHTS', message: `the access token does not grant ${p.action}` });
+    return;
+  }
+  if (p.action === 'playback') {
+    send(state, { op: 'error', id, code: 'IV_ERR_NOT_SUPPORTED', message: 'playback is not served by this device yet' });
+    return;
+  }
+  const cam = state.args.cameras.find((c) => c.channel === p.channel);
+  const ring = state.rings.get(p.channel);
+  if (!cam || !ring) {
+    send(state, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM', message: `params.channel: no camera on channel ${p.channel}` });
+    return;
+  }
+  if (state.streams.size >= (state.args.maxStreams ?? 8) || !state.pc) {
+    send(state, { op: 'error', id, code: 'IV_ERR_BUSY', message: `at most ${state.args.maxStreams ?? 8} streams per app` });
+    return;
+  }
+  const stream = state.nextStream++;
+  const dc = state.pc.createDataChannel(`s${stream}`, {});
+  state.channels.add(dc);
+  const watermarks = new WatermarkState(state.watermarks);
+  const senderOpts: ConstructorParameters<typeof StreamSender>[0] = {
+    stream,
+    channel: dc,
+    ring,
+    watermarks,
+    onWatermark: (level) => {
+      send(state, { op: 'event', event: 'watermark', stream, level });
+      ctx.emit('P2P_PEER_EVENT', { type: 'watermark', stream, detail: { level } });
+    },
+  };
+  if (cam.video) {
+    senderOpts.video = cam.video;
+  }
+  if (cam.audio) {
+    senderOpts.audio = cam.audio;
+  }
+  const sender = new StreamSender(senderOpts);
+  state.streams.set(stream, { sender, dc, watermarks });
+  dc.onClosed(() => {
+    if (state.streams.get(stream)?.dc === dc) {
+      state.streams.delete(stream);
+      ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream, detail: { reason: 'channel closed' } });
+    }
+    state.channels.delete(dc);
+  });
+  send(state, { op: 'ok', id, stream, label: `s${stream}` });
+  ctx.emit('P2P_PEER_EVENT', { type: 'stream-open', stream, detail: { params } });
+}
+
+function checkArgs(raw: unknown): PeerArgs {
+  const a = raw as Partial<PeerArgs> | null;
+  if (typeof a !== 'object' || a === null || typeof a.peer !== 'string') {
+    throw invalidParam('args.peer', 'expected the peer id');
+  }
+  if (!Array.isArray(a.cameras) || a.cameras.some((c) => !(c.ring instanceof SharedArrayBuffer))) {
+    throw invalidParam('args.cameras', 'expected cameras with their ring buffers');
+  }
+  if (typeof a.ice !== 'object' || a.ice === null || !Array.isArray(a.ice.iceServers)) {
+    throw invalidParam('args.ice', 'expected ICE settings');
+  }
+  return a as PeerArgs;
+}
+
+export default defineActor<PeerState>({
+  name: 'peer',
+  init(ctx, raw) {
+    const args = checkArgs(raw);
+    const rings = new Map(args.cameras.map((c) => [c.channel, FrameRing.attach(c.ring)] as const));
+    const state: PeerState = { args, pc: undefined, control: undefined, channels: new Set(), streams: new Map(), nextStream: 1, rights: [], expires: 0, watermarks: args.watermarks, rings, connected: false };
+    ctx.setInterval(() => {
+      for (const s of state.streams.values()) {
+        s.sender.tick();
+      }
+    }, 10);
+    ctx.setInterval(() => {
+      if (state.streams.size > 0) {
+        send(state, { op: 'probe', t: performance.now() });
+      }
+    }, 200);
+    return state;
+  },
+  handlers: {
+    P2P_PEER_OFFER: (state, body: { requestId: string; sdp: string; rights: Right[]; expires: number }, ctx) => {
+      closePeer(state);
+      state.rights = body.rights;
+      state.expires = body.expires;
+      const ice = state.args.ice;
+      const config: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1] = { iceServers: ice.iceServers, maxMessageSize: 262_144 };
+      if (ice.bindAddress) {
+        config.bindAddress = ice.bindAddress;
+      }
+      if (ice.portRangeBegin !== undefined && ice.portRangeEnd !== undefined) {
+        config.portRangeBegin = ice.portRangeBegin;
+        config.portRangeEnd = ice.portRangeEnd;
+      }
+      const pc = new (transport().PeerConnection)(`peer:${state.args.peer}`, config);
+      openPeers.add(pc);
+      state.pc = pc;
+      const answer = new Promise<{ sdp: string }>((resolve) => {
+        pc.onLocalDescription((sdp, type) => {
+          if (type.toLowerCase() === 'answer') {
+            resolve({ sdp });
+          }
+        });
+      });
+      pc.onLocalCandidate((candidate, mid) => {
+        if (!ice.bindAddress || candidate.includes(` ${ice.bindAddress} `)) {
+          ctx.emit('P2P_PEER_LOCAL_CANDIDATE', { candidate, mid });
+        }
+      });
+      pc.onStateChange((s) => {
+        if (state.pc !== pc) {
+          return;
+        }
+        if (s === 'connected' && !state.connected) {
+          state.connected = true;
+          ctx.emit('P2P_PEER_EVENT', { type: 'connected' });
+        } else if (s === 'failed' || s === 'closed' || s === 'disconnected') {
+          closePeer(state);
+          ctx.emit('P2P_PEER_EVENT', { type: 'closed', detail: { state: s } });
+        }
+      });
+      pc.onDataChannel((dc) => {
+        state.channels.add(dc);
+        if (dc.getLabel() === 'control') {
+          state.control = dc;
+          dc.onMessage((m) => onControl(state, ctx, m));
+        } else {
+          dc.close();
+          state.channels.delete(dc);
+        }
+      });
+      const timeout = state.args.connectTimeoutMs ?? 10_000;
+      ctx.setTimeout(() => {
+        if (state.pc === pc && !state.connected) {
+          closePeer(state);
+          ctx.emit('P2P_PEER_EVENT', { type: 'closed', detail: { state: 'connect-timeout', timeoutMs: timeout } });
+        }
+      }, timeout);
+      try {
+        pc.setRemoteDescription(body.sdp, 'offer' as never);
+      } catch (err) {
+        closePeer(state);
+        throw new IvError('IV_ERR_INVALID_PARAM', `sdp: the offer was refused: ${(err as Error).message}`, { field: 'sdp' });
+      }
+      return answer;
+    },
+    P2P_PEER_REMOTE_CANDIDATE: (state, body: { candidate: string; mid: string }) => {
+      if (!state.pc) {
+        return;
+      }
+      const bind = state.args.ice.bindAddress;
+      if (bind === '127.0.0.1' && !/ (127\.\d+\.\d+\.\d+) /.test(body.candidate)) {
+        return; // loopback-only gateways ignore candidates they cannot reach
+      }
+      try {
+        state.pc.addRemoteCandidate(body.candidate, body.mid);
+      } catch {
+        // a malformed candidate is the app's problem; ICE goes on with the others
+      }
+    },
+    P2P_PEER_STATS: (state) => ({
+      peer: state.args.peer,
+      connected: state.connected,
+      streams: [...state.streams.values()].map((s) => ({ stream: s.sender.stream, ...s.sender.stats() })),
+    }),
+    P2P_SET_WATERMARK: (state, body: Watermarks) => {
+      state.watermarks = body;
+      for (const s of state.streams.values()) {
+        s.watermarks.set(body);
+      }
+      return {};
+    },
+  },
+  terminate(state) {
+    closePeer(state);
+  },
+});

@@ -1,0 +1,133 @@
+/**
+ * p2p-service — the main thread's half of the P2P module: runs signaling, spawns one
+ * PeerActor per app on the pinned p2p worker, relays SDP and ICE candidates, and
+ * removes a peer's actor when the app leaves or its connection closes.
+ *
+ * Owns: the signaling server, the per-peer request order (an offer, then the candidates
+ * that follow it, are handled in arrival order even though spawning is async).
+ * Must never: let one app's failure reach another app's actor.
+ */
+import type { ActorRef } from '../../runtime/actor-ref.js';
+import type { ActorSystem } from '../../runtime/actor-system.js';
+import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
+import type { Right } from './access-token.js';
+import { PEER_ACTOR } from './index.js';
+import type { CameraChannel, PeerArgs } from './PeerActor.js';
+import { SignalingServer } from './signaling.js';
+import type { Watermarks } from './watermark.js';
+
+export interface P2pServiceOptions {
+  system: ActorSystem;
+  /** The pinned worker that hosts node-datachannel. */
+  worker: string;
+  deviceId: string;
+  secret: string | Buffer;
+  brokerUrl: string;
+  cameras: CameraChannel[];
+  ice: PeerArgs['ice'];
+  watermarks?: Watermarks;
+  onPeerEvent?: (peer: string, event: { type: string; stream?: number; detail?: unknown }) => void;
+}
+
+export class P2pService {
+  private readonly signaling: SignalingServer;
+  private readonly peers = new Map<string, ActorRef>();
+  private readonly order = new Map<string, Promise<void>>();
+  private watermarks: Watermarks;
+  private closed = false;
+
+  private constructor(private readonly opts: P2pServiceOptions) {
+    this.watermarks = opts.watermarks ?? { low: 0, warn: 0, high: 0 };
+    this.signaling = new SignalingServer({
+      url: opts.brokerUrl,
+      deviceId: opts.deviceId,
+      secret: opts.secret,
+      handler: {
+        offer: (peer, m) => this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims.rights, m.claims.expires)),
+        candidate: (peer, candidate, mid) => this.inOrder(peer, async () => {
+          this.peers.get(peer)?.notify('P2P_PEER_REMOTE_CANDIDATE', { candidate, mid });
+        }),
+        answer: () => undefined,
+        bye: (peer) => this.inOrder(peer, () => this.drop(peer)),
+      },
+    });
+  }
+
+  static async start(opts: P2pServiceOptions): Promise<P2pService> {
+    const service = new P2pService(opts);
+    await service.signaling.whenReady();
+    return service;
+  }
+
+  /** Ids of the apps currently connected (or connecting). */
+  get peerIds(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  peer(id: string): ActorRef | undefined {
+    return this.peers.get(id);
+  }
+
+  private inOrder(peer: string, fn: () => Promise<void>): void {
+    const next = (this.order.get(peer) ?? Promise.resolve()).then(fn).catch(() => undefined);
+    this.order.set(peer, next);
+    void next.then(() => {
+      if (this.order.get(peer) === next) {
+        this.order.delete(peer);
+      }
+    });
+  }
+
+  private async onOffer(peer: string, requestId: string, sdp: string, rights: Right[], expires: number): Promise<void> {
+    if (this.closed) {
+      this.signaling.refuse(peer, requestId, 'IV_ERR_CLOSED', 'the device is shutting down');
+      return;
+    }
+    let ref = this.peers.get(peer);
+    try {
+      if (!ref) {
+        const args: PeerArgs = { peer, cameras: this.opts.cameras, ice: this.opts.ice, watermarks: this.watermarks };
+        ref = await this.opts.system.spawn(this.opts.worker, { id: `peer:${peer}`, module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
+        this.peers.set(peer, ref);
+        ref.onNotification('P2P_PEER_LOCAL_CANDIDATE', (b) => {
+          const c = b as { candidate: string; mid: string };
+          this.signaling.sendCandidate(peer, c.candidate, c.mid);
+        });
+        ref.onNotification('P2P_PEER_EVENT', (b) => {
+          const e = b as { type: string; stream?: number; detail?: unknown };
+          this.opts.onPeerEvent?.(peer, e);
+          if (e.type === 'closed') {
+            this.inOrder(peer, () => this.drop(peer));
+          }
+        });
+      }
+      const answer = await ref.call('P2P_PEER_OFFER', { requestId, sdp, rights, expires }, { timeoutMs: 10_000 }) as { sdp: string };
+      this.signaling.sendAnswer(peer, requestId, answer.sdp);
+    } catch (err) {
+      const code = isIvError(err) && isIvErrorCode(err.code) ? err.code : 'IV_ERR_INTERNAL';
+      this.signaling.refuse(peer, requestId, code, (err as Error).message);
+      await this.drop(peer);
+    }
+  }
+
+  private async drop(peer: string): Promise<void> {
+    if (this.peers.delete(peer)) {
+      await this.opts.system.despawn(`peer:${peer}`).catch(() => undefined);
+    }
+  }
+
+  /** iv_avt_p2p_set_buf_watermark: global, applied to every stream of every app. */
+  async setWatermarks(w: Watermarks): Promise<void> {
+    this.watermarks = w;
+    await Promise.all([...this.peers.values()].map((ref) => ref.call('P2P_SET_WATERMARK', w).catch(() => undefined)));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const peer of [...this.peers.keys()]) {
+      this.signaling.bye(peer, 'device shutting down');
+      await this.drop(peer);
+    }
+    await this.signaling.close();
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * app-client — an app talking to a gateway (docs/PROTOCOL.md) from Node: MQTT signaling
+ * with an access token, one peer connection (node-datachannel), the control channel,
+ * streams, acks, pings. Used by `ivgw view`, `ivgw load` and the end-to-end tests.
+ *
+ * node-datachannel may be loaded by one thread per process only: use one process per
+ * simulated app thread group (the load tester spreads apps over processes).
+ * Owns: its MQTT connection, peer connection and channels. Must never: leave a
+ * request pending after close (every pending request is rejected).
+ */
+import { randomBytes } from 'node:crypto';
+import { connect, type MqttClient } from 'mqtt';
+import nodeDataChannel from 'node-datachannel';
+import type { DataChannel, PeerConnection } from 'node-datachannel';
+import { IvError, isIvErrorCode } from '../runtime/errors.js';
+import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../actors/p2p/control-protocol.js';
+import { StreamReceiver } from './stream-receiver.js';
+
+export interface AppClientOptions {
+  url: string;
+  deviceId: string;
+  peerId: string;
+  token: string;
+  /** Bind ICE to this address (127.0.0.1 for tests on one machine). */
+  bindAddress?: string;
+  iceServers?: string[];
+  timeoutMs?: number;
+}
+
+/** Omit that keeps a union a union. */
+type RequestBody = Extract<AppToDevice, { id: number }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
+
+type Pending = { resolve: (m: DeviceToApp) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+let sctpSet = false;
+
+export class AppClient {
+  private mqtt!: MqttClient;
+  private pc!: PeerConnection;
+  private control!: DataChannel;
+  private readonly channels = new Set<DataChannel>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly streamWaiters = new Map<string, (dc: DataChannel) => void>();
+  private readonly orphanChannels = new Map<string, DataChannel>();
+  private readonly receivers = new Map<number, { receiver: StreamReceiver; dc: DataChannel; ackTimer: NodeJS.Timeout }>();
+  private nextId = 1;
+  private lastProbe = 0;
+  private closed = false;
+  /** ms from connect() to the control channel opening. */
+  connectMs = 0;
+  onEvent: ((e: DeviceToApp) => void) | undefined;
+
+  private constructor(private readonly opts: AppClientOptions) {}
+
+  static async connect(opts: AppClientOptions): Promise<AppClient> {
+    const c = new AppClient(opts);
+    try {
+      await c.start();
+    } catch (err) {
+      c.close();
+      throw err;
+    }
+    return c;
+  }
+
+  private get up(): string {
+    return `iv/${this.opts.deviceId}/peer/${this.opts.peerId}/up`;
+  }
+
+  private async start(): Promise<void> {
+    const t0 = performance.now();
+    const timeoutMs = this.opts.timeoutMs ?? 10_000;
+    this.mqtt = connect(this.opts.url, { clientId: `app-${this.opts.peerId}-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0, connectTimeout: timeoutMs });
+    await new Promise<void>((resolve, reject) => {
+      this.mqtt.once('connect', () => resolve());
+      this.mqtt.once('error', reject);
+    });
+    await this.mqtt.subscribeAsync(`iv/${this.opts.deviceId}/peer/${this.opts.peerId}/down`, { qos: 1 });
+    if (!sctpSet) {
+      sctpSet = true;
+      nodeDataChannel.setSctpSettings({ sendBufferSize: 262_144, recvBufferSize: 262_144 });
+    }
+    const config: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1] = { iceServers: this.opts.iceServers ?? [], maxMessageSize: 262_144 };
+    if (this.opts.bindAddress) {
+      config.bindAddress = this.opts.bindAddress;
+    }
+    this.pc = new nodeDataChannel.PeerConnection(this.opts.peerId, config);
+    const requestId = `r-${randomBytes(8).toString('hex')}`;
+    const refused = new Promise<never>((_, reject) => {
+      this.mqtt.on('message', (_topic, payload) => {
+        let msg: { type?: string; sdp?: string; candidate?: string; mid?: string; code?: string; reason?: string };
+        try {
+          msg = JSON.parse(payload.toString()) as typeof msg;
+        } catch {
+          return;
+        }
+        if (msg.type === 'answer' && typeof msg.sdp === 'string') {
+          this.pc.setRemoteDescription(msg.sdp, 'answer' as never);
+        } else if (msg.type === 'candidate' && typeof msg.candidate === 'string' && typeof msg.mid === 'string') {
+          try {
+            this.pc.addRemoteCandidate(msg.candidate, msg.mid);
+          } catch {
+            // ignore candidates we cannot parse
+          }
+        } else if (msg.type === 'refused') {
+          reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', `device refused: ${msg.reason ?? ''}`));
+        } else if (msg.type === 'bye') {
+          this.close();
+        }
+      });
+    });
+    refused.catch(() => undefined);
+    this.pc.onLocalDescription((sdp, type) => {
+      if (type.toLowerCase() === 'offer') {
+        this.publish({ type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp });
+      }
+    });
+    this.pc.onLocalCandidate((candidate, mid) => {
+      if (!this.opts.bindAddress || candidate.includes(` ${this.opts.bindAddress} `)) {
+        this.publish({ type: 'candidate', peer: this.opts.peerId, candidate, mid });
+      }
+    });
+    this.pc.onDataChannel((dc) => {
+      this.channels.add(dc);
+      const waiter = this.streamWaiters.get(dc.getLabel());
+      if (waiter) {
+        this.streamWaiters.delete(dc.getLabel());
+        waiter(dc);
+      } else {
+        this.orphanChannels.set(dc.getLabel(), dc);
+      }
+    });
+    this.control = this.pc.createDataChannel('control');
+    this.channels.add(this.control);
+    const opened = new Promise<void>((resolve) => this.control.onOpen(() => resolve()));
+    this.control.onMessage((m) => this.onControl(typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      opened,
+      refused,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `no connection to ${this.opts.deviceId} within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    this.connectMs = performance.now() - t0;
+  }
+
+  private publish(msg: Record<string, unknown>): void {
+    this.mqtt.publish(this.up, JSON.stringify(msg), { qos: 1 });
+  }
+
+  private onControl(bytes: Uint8Array): void {
+    const msg = decodeFromDevice(bytes);
+    if (!msg) {
+      return;
+    }
+    if (msg.op === 'probe') {
+      this.lastProbe = msg.t;
+      return;
+    }
+    if ('id' in msg && (msg.op === 'ok' || msg.op === 'error' || msg.op === 'reply' || msg.op === 'pong')) {
+      const p = this.pending.get(msg.id);
+      if (p) {
+        this.pending.delete(msg.id);
+        clearTimeout(p.timer);
+        if (msg.op === 'error') {
+          p.reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', msg.message));
+        } else {
+          p.resolve(msg);
+        }
+      }
+      return;
+    }
+    this.onEvent?.(msg);
+  }
+
+  /** Send a request on the control channel and wait for its answer. */
+  request(msg: RequestBody, timeoutMs = 5_000): Promise<DeviceToApp> {
+    if (this.closed) {
+      return Promise.reject(new IvError('IV_ERR_CLOSED', 'the client is closed'));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new IvError('IV_ERR_TIMEOUT', `${msg.op} #${id}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.control.sendMessageBinary(encodeControl({ ...msg, id } as AppToDevice));
+    });
+  }
+
+  /** Send raw bytes on the control channel (tests of the device's input checks). */
+  sendRaw(bytes: Uint8Array): void {
+    this.control.sendMessageBinary(bytes);
+  }
+
+  /** Open a stream (`action=live&channel=0`); the receiver acks automatically unless told not to. */
+  async open(params: string, opts: { record?: boolean; ack?: boolean; timeoutMs?: number } = {}): Promise<StreamReceiver> {
+    const openedAt = performance.now();
+    const ok = await this.request({ op: 'open', params }, opts.timeoutMs) as Extract<DeviceToApp, { op: 'ok' }>;
+    if (ok.stream === undefined || ok.label === undefined) {
+      throw new IvError('IV_ERR_PROTOCOL', 'open answered without a stream');
+    }
+    const label = ok.label;
+    const dc = this.orphanChannels.get(label) ?? await new Promise<DataChannel>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `stream channel ${label} did not open`)), opts.timeoutMs ?? 5_000);
+      this.streamWaiters.set(label, (d) => {
+        clearTimeout(timer);
+        resolve(d);
+      });
+    });
+    this.orphanChannels.delete(label);
+    const receiver = new StreamReceiver(ok.stream, opts.record === true, () => performance.now(), openedAt);
+    dc.onMessage((m) => receiver.push(typeof m === 'string' ? Buffer.from(m) : (m as Buffer)));
+    const stream = ok.stream;
+    const ackTimer = setInterval(() => {
+      if (this.ackEnabled.get(stream) !== false && this.control.isOpen()) {
+        this.control.sendMessageBinary(encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes, echo: this.lastProbe }));
+      }
+    }, 200);
+    this.ackEnabled.set(stream, opts.ack !== false);
+    this.receivers.set(stream, { receiver, dc, ackTimer });
+    return receiver;
+  }
+
+  private readonly ackEnabled = new Map<number, boolean>();
+
+  /** Stop or restart acking a stream (a stalled app, for tests and the load tester). */
+  setAcking(stream: number, on: boolean): void {
+    this.ackEnabled.set(stream, on);
+  }
+
+  async closeStream(stream: number): Promise<void> {
+    await this.request({ op: 'close', stream });
+    const r = this.receivers.get(stream);
+    if (r) {
+      clearInterval(r.ackTimer);
+      this.receivers.delete(stream);
+    }
+  }
+
+  /** Round trip on the control channel; `offsetMs` ≈ device clock − local clock. */
+  async ping(): Promise<{ rttMs: number; offsetMs: number }> {
+    const t = Date.now();
+    const pong = await this.request({ op: 'ping', t }) as Extract<DeviceToApp, { op: 'pong' }>;
+    const now = Date.now();
+    return { rttMs: now - t, offsetMs: pong.deviceTime - (t + now) / 2 };
+  }
+
+  close(): void {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    for (const [, r] of this.receivers) {
+      clearInterval(r.ackTimer);
+    }
+    this.receivers.clear();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new IvError('IV_ERR_CLOSED', `request #${id}: the client closed`));
+    }
+    this.pending.clear();
+    try {
+      this.mqtt?.publish(this.up, JSON.stringify({ type: 'bye', peer: this.opts.peerId }), { qos: 0 });
+    } catch {
+      // broker gone
+    }
+    for (const dc of this.channels) {
+      dc.close();
+    }
+    this.channels.clear();
+    this.pc?.close();
+    this.mqtt?.end(true);
+  }
+
+  /** Release node-datachannel's threads once every client of this process is closed. */
+  static shutdownTransport(): void {
+    nodeDataChannel.cleanup();
+  }
+}

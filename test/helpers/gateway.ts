@@ -1,0 +1,61 @@
+/**
+ * gateway — runs `ivgw run` as a child process (node-datachannel: one thread per
+ * process, so the apps in the test process get their own), and mints tokens for it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mintToken, type Right } from '../../actors/p2p/access-token.js';
+
+export const IVGW = fileURLToPath(new URL('../../../bin/ivgw.js', import.meta.url));
+
+export interface Gateway {
+  url: string;
+  deviceId: string;
+  secret: string;
+  proc: ChildProcess;
+  log: string[];
+  token(peer: string, rights?: Right[], ttlS?: number): string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(extra: string[] = [], deviceId = `dev-${process.pid}`): Promise<Gateway> {
+  const secret = `secret-${Math.random()}`;
+  const proc = spawn(process.execPath, [IVGW, 'run', '--mqtt-port', '0', '--device', deviceId, '--secret', secret, '--seconds', '600', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  let buffered = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${log.join('\n')}`)), 20_000);
+    const onData = (d: Buffer): void => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      log.push(...lines);
+      const m = /signaling (mqtt:\/\/[\d.]+:\d+)/.exec(lines.join('\n'));
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
+    proc.once('exit', (code) => reject(new Error(`gateway exited ${code}:\n${log.join('\n')}`)));
+  });
+  return {
+    url,
+    deviceId,
+    secret,
+    proc,
+    log,
+    token: (peer, rights = ['live', 'playback', 'voice', 'command'], ttlS = 600) => mintToken(secret, { deviceId, peerId: peer, expires: Math.floor(Date.now() / 1000) + ttlS, rights }),
+    stop: async () => {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (proc.exitCode === null) {
+          proc.kill('SIGKILL');
+        }
+      }
+    },
+  };
+}
