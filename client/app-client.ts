@@ -240,6 +240,46 @@ export class AppClient {
     }
   }
 
+  /** Send a command; resolves with the device's reply (empty: the device closed the channel). */
+  async command(data: Uint8Array | string, timeoutMs = 5_000): Promise<Uint8Array> {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const r = await this.request({ op: 'command', data: bytes }, timeoutMs) as Extract<DeviceToApp, { op: 'reply' }>;
+    return r.data;
+  }
+
+  private voiceDc: DataChannel | undefined;
+
+  /** Start intercom: the device calls onRecvInit(params, peer). */
+  async startVoice(params = 'action=voice'): Promise<void> {
+    if (!this.voiceDc) {
+      const dc = this.pc.createDataChannel('voice');
+      this.channels.add(dc);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', 'voice channel did not open')), 5_000);
+        dc.onOpen(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.voiceDc = dc;
+    }
+    await this.request({ op: 'voice_start', params });
+  }
+
+  /** One audio frame; the device hands it to onRecvVoice in order. */
+  sendVoice(frame: Uint8Array): void {
+    if (!this.voiceDc || frame.byteLength === 0) {
+      throw new IvError('IV_ERR_INVALID_PARAM', this.voiceDc ? 'a voice frame cannot be empty (empty marks the end)' : 'call startVoice() first', { field: 'frame' });
+    }
+    this.voiceDc.sendMessageBinary(frame);
+  }
+
+  /** End intercom: an empty message on `voice` marks the end after the last frame. */
+  async stopVoice(): Promise<void> {
+    this.voiceDc?.sendMessageBinary(new Uint8Array(0));
+    await this.request({ op: 'voice_stop' });
+  }
+
   /** Round trip on the control channel; `offsetMs` ≈ device clock − local clock. */
   async ping(): Promise<{ rttMs: number; offsetMs: number }> {
     const t = Date.now();

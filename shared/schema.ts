@@ -180,10 +180,25 @@ export const METHODS = {
     direction: 'toParent',
     body: obj({ type: oneOf('connected', 'closed', 'stream-open', 'stream-close', 'watermark'), stream: opt(int(0)), detail: opt(any) }),
   },
+  /** Bytes from the user's onSendGet for a custom stream (the built-in FLV path never uses this). */
+  P2P_PEER_SEND: { kind: 'ntf', direction: 'toWorker', body: obj({ stream: int(1), data: bytes }) },
+  /** An app's command, to be answered by the user's onCommand (via the command actor). */
+  P2P_PEER_COMMAND: { kind: 'ntf', direction: 'toParent', body: obj({ id: int(0), data: bytes }) },
+  /** The answer to P2P_PEER_COMMAND; an empty reply closes the app's connection (SDK note). */
+  P2P_PEER_REPLY: { kind: 'ntf', direction: 'toWorker', body: obj({ id: int(0), data: opt(bytes), code: opt(str), message: opt(str) }) },
+  /** Intercom: start (params), one audio frame, or the end of the app's voice. */
+  P2P_PEER_VOICE: { kind: 'ntf', direction: 'toParent', body: obj({ type: oneOf('start', 'frame', 'end'), params: opt(str), data: opt(bytes) }) },
   /** Per-stream send statistics of this peer. */
   P2P_PEER_STATS: { kind: 'req', direction: 'toWorker', body: empty },
   /** The global watermarks changed (iv_avt_p2p_set_buf_watermark). */
   P2P_SET_WATERMARK: { kind: 'req', direction: 'toWorker', body: obj({ low: int(0), warn: int(0), high: int(0) }) },
+
+  // ---- command actor (actors/p2p): runs the user's onCommand with a deadline ----
+  COMMAND_RUN: { kind: 'req', direction: 'toWorker', body: obj({ callback: str, peer: str, data: bytes, deadlineMs: int(1, 60_000) }) },
+  // ---- voice actor (actors/p2p): delivers intercom audio to the user's callbacks, in order ----
+  VOICE_START: { kind: 'req', direction: 'toWorker', body: obj({ callback: str, peer: str, params: str }) },
+  VOICE_FRAME: { kind: 'req', direction: 'toWorker', body: obj({ callback: str, peer: str, data: bytes }) },
+  VOICE_END: { kind: 'req', direction: 'toWorker', body: obj({ callback: str, peer: str }) },
 } as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof METHODS;

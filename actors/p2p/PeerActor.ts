@@ -4,7 +4,10 @@
  * Receives P2P_PEER_OFFER (verified by signaling), P2P_PEER_REMOTE_CANDIDATE,
  * P2P_PEER_STATS, P2P_SET_WATERMARK; sends P2P_PEER_LOCAL_CANDIDATE and P2P_PEER_EVENT.
  * Serves the `control` channel (docs/PROTOCOL.md §4): opens live streams on `s<n>`
- * channels from the camera rings it was given, answers pings, takes acks, probes RTT.
+ * channels from the camera rings it was given (or from the user's onSendGet bytes when
+ * `customSource`), answers pings, takes acks, probes RTT, forwards commands and voice
+ * to the main thread (P2P_PEER_COMMAND / P2P_PEER_VOICE) and publishes per-stream send
+ * statistics into its shared stats block every tick.
  * A crash closes this peer only; the app reconnects with a new offer.
  *
  * Must never: load node-datachannel outside the p2p worker, send before a channel is
@@ -19,6 +22,8 @@ import { onWorkerShutdown } from '../../runtime/worker-hooks.js';
 import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
 import type { Right } from './access-token.js';
 import { decodeFromApp, encodeControl, parseStreamParams, type DeviceToApp } from './control-protocol.js';
+import { CustomSender } from './custom-sender.js';
+import { STATS_SLOTS, writeSlot } from './send-stats-block.js';
 import { StreamSender } from './stream-sender.js';
 import { WatermarkState, type Watermarks } from './watermark.js';
 
@@ -31,6 +36,10 @@ export interface CameraChannel {
 
 export interface PeerArgs {
   peer: string;
+  /** Per-stream send statistics, read synchronously by the main thread (send-stats-block.ts). */
+  stats: SharedArrayBuffer;
+  /** Streams carry the user's onSendGet bytes instead of the built-in FLV. */
+  customSource?: boolean;
   cameras: CameraChannel[];
   ice: { bindAddress?: string; iceServers: string[]; portRangeBegin?: number; portRangeEnd?: number };
   watermarks: Watermarks;
@@ -44,7 +53,11 @@ interface PeerState {
   control: DataChannel | undefined;
   /** Every DataChannel is referenced here: an unreferenced one is collected and closes. */
   channels: Set<DataChannel>;
-  streams: Map<number, { sender: StreamSender; dc: DataChannel; watermarks: WatermarkState }>;
+  streams: Map<number, { sender: StreamSender | CustomSender; dc: DataChannel; watermarks: WatermarkState }>;
+  statsBlock: Float64Array;
+  voice: DataChannel | undefined;
+  voiceOn: boolean;
+  commandsInFlight: Set<number>;
   nextStream: number;
   rights: Right[];
   expires: number;
@@ -80,6 +93,7 @@ function send(state: PeerState, msg: DeviceToApp): void {
 function closePeer(state: PeerState): void {
   for (const s of state.streams.values()) {
     s.dc.close();
+    writeSlot(state.statsBlock, s.sender.stream, { ...s.sender.stats(), open: false });
   }
   state.streams.clear();
   for (const dc of state.channels) {
@@ -93,6 +107,13 @@ function closePeer(state: PeerState): void {
   state.pc = undefined;
   state.control = undefined;
   state.connected = false;
+}
+
+function endVoice(state: PeerState, ctx: ActorContext): void {
+  if (state.voiceOn) {
+    state.voiceOn = false;
+    ctx.emit('P2P_PEER_VOICE', { type: 'end' });
+  }
 }
 
 function allowed(state: PeerState, right: Right): boolean {
@@ -126,13 +147,44 @@ function onControl(state: PeerState, ctx: ActorContext, raw: Buffer | string | A
         return;
       }
       s.dc.close();
+      writeSlot(state.statsBlock, msg.stream, { ...s.sender.stats(), open: false });
       state.streams.delete(msg.stream);
       ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream: msg.stream, detail: { reason: 'app closed it' } });
       send(state, { op: 'ok', id: msg.id });
       return;
     }
-    default:
-      send(state, { op: 'error', id: msg.id, code: 'IV_ERR_NOT_SUPPORTED', message: `${msg.op} is not available on this device yet` });
+    case 'command':
+      if (!allowed(state, 'command')) {
+        send(state, { op: 'error', id: msg.id, code: 'IV_ERR_AUTH_RIGHTS', message: 'the access token does not grant command' });
+        return;
+      }
+      if (state.commandsInFlight.size >= 16) {
+        send(state, { op: 'error', id: msg.id, code: 'IV_ERR_BUSY', message: 'at most 16 commands in flight per app' });
+        return;
+      }
+      state.commandsInFlight.add(msg.id);
+      ctx.emit('P2P_PEER_COMMAND', { id: msg.id, data: msg.data });
+      return;
+    case 'voice_start':
+      if (!allowed(state, 'voice')) {
+        send(state, { op: 'error', id: msg.id, code: 'IV_ERR_AUTH_RIGHTS', message: 'the access token does not grant voice' });
+        return;
+      }
+      if (state.voiceOn) {
+        send(state, { op: 'error', id: msg.id, code: 'IV_ERR_BUSY', message: 'voice is already on' });
+        return;
+      }
+      state.voiceOn = true;
+      ctx.emit('P2P_PEER_VOICE', { type: 'start', params: msg.params });
+      send(state, { op: 'ok', id: msg.id });
+      return;
+    case 'voice_stop':
+      // frames travel on `voice`, this on `control`: wait for the in-band end marker (at most 1 s)
+      if (state.voiceOn) {
+        ctx.setTimeout(() => endVoice(state, ctx), state.voice ? 1_000 : 0);
+      }
+      send(state, { op: 'ok', id: msg.id });
+      return;
   }
 }
 
@@ -152,11 +204,11 @@ function openStream(state: PeerState, ctx: ActorContext, id: number, params: str
   }
   const cam = state.args.cameras.find((c) => c.channel === p.channel);
   const ring = state.rings.get(p.channel);
-  if (!cam || !ring) {
+  if (!state.args.customSource && (!cam || !ring)) {
     send(state, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM', message: `params.channel: no camera on channel ${p.channel}` });
     return;
   }
-  if (state.streams.size >= (state.args.maxStreams ?? 8) || !state.pc) {
+  if (state.nextStream >= STATS_SLOTS || state.streams.size >= (state.args.maxStreams ?? 8) || !state.pc) {
     send(state, { op: 'error', id, code: 'IV_ERR_BUSY', message: `at most ${state.args.maxStreams ?? 8} streams per app` });
     return;
   }
@@ -167,23 +219,24 @@ function openStream(state: PeerState, ctx: ActorContext, id: number, params: str
   const senderOpts: ConstructorParameters<typeof StreamSender>[0] = {
     stream,
     channel: dc,
-    ring,
+    ring: ring as FrameRing,
     watermarks,
     onWatermark: (level) => {
       send(state, { op: 'event', event: 'watermark', stream, level });
       ctx.emit('P2P_PEER_EVENT', { type: 'watermark', stream, detail: { level } });
     },
   };
-  if (cam.video) {
+  if (cam?.video) {
     senderOpts.video = cam.video;
   }
-  if (cam.audio) {
+  if (cam?.audio) {
     senderOpts.audio = cam.audio;
   }
-  const sender = new StreamSender(senderOpts);
+  const sender = state.args.customSource ? new CustomSender(stream, dc, watermarks, senderOpts.onWatermark) : new StreamSender(senderOpts);
   state.streams.set(stream, { sender, dc, watermarks });
   dc.onClosed(() => {
     if (state.streams.get(stream)?.dc === dc) {
+      writeSlot(state.statsBlock, stream, { ...sender.stats(), open: false });
       state.streams.delete(stream);
       ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream, detail: { reason: 'channel closed' } });
     }
@@ -197,6 +250,9 @@ function checkArgs(raw: unknown): PeerArgs {
   const a = raw as Partial<PeerArgs> | null;
   if (typeof a !== 'object' || a === null || typeof a.peer !== 'string') {
     throw invalidParam('args.peer', 'expected the peer id');
+  }
+  if (!(a.stats instanceof SharedArrayBuffer)) {
+    throw invalidParam('args.stats', 'expected the send-statistics block');
   }
   if (!Array.isArray(a.cameras) || a.cameras.some((c) => !(c.ring instanceof SharedArrayBuffer))) {
     throw invalidParam('args.cameras', 'expected cameras with their ring buffers');
@@ -212,10 +268,14 @@ export default defineActor<PeerState>({
   init(ctx, raw) {
     const args = checkArgs(raw);
     const rings = new Map(args.cameras.map((c) => [c.channel, FrameRing.attach(c.ring)] as const));
-    const state: PeerState = { args, pc: undefined, control: undefined, channels: new Set(), streams: new Map(), nextStream: 1, rights: [], expires: 0, watermarks: args.watermarks, rings, connected: false };
+    const state: PeerState = {
+      args, pc: undefined, control: undefined, channels: new Set(), streams: new Map(), nextStream: 1, rights: [], expires: 0, watermarks: args.watermarks, rings, connected: false,
+      statsBlock: new Float64Array(args.stats), voice: undefined, voiceOn: false, commandsInFlight: new Set(),
+    };
     ctx.setInterval(() => {
       for (const s of state.streams.values()) {
         s.sender.tick();
+        writeSlot(state.statsBlock, s.sender.stream, { ...s.sender.stats(), open: true });
       }
     }, 10);
     ctx.setInterval(() => {
@@ -271,6 +331,19 @@ export default defineActor<PeerState>({
         if (dc.getLabel() === 'control') {
           state.control = dc;
           dc.onMessage((m) => onControl(state, ctx, m));
+        } else if (dc.getLabel() === 'voice') {
+          state.voice = dc;
+          dc.onMessage((m) => {
+            if (!state.voiceOn || !allowed(state, 'voice')) {
+              return;
+            }
+            const data = typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer);
+            if (data.byteLength === 0) {
+              endVoice(state, ctx); // the in-band end marker: after every frame
+            } else {
+              ctx.emit('P2P_PEER_VOICE', { type: 'frame', data });
+            }
+          });
         } else {
           dc.close();
           state.channels.delete(dc);
@@ -303,6 +376,30 @@ export default defineActor<PeerState>({
         state.pc.addRemoteCandidate(body.candidate, body.mid);
       } catch {
         // a malformed candidate is the app's problem; ICE goes on with the others
+      }
+    },
+    P2P_PEER_SEND: (state, body: { stream: number; data: Uint8Array }) => {
+      const s = state.streams.get(body.stream);
+      if (s && s.sender instanceof CustomSender) {
+        s.sender.push(body.data);
+      }
+    },
+    P2P_PEER_REPLY: (state, body: { id: number; data?: Uint8Array; code?: string; message?: string }, ctx) => {
+      if (!state.commandsInFlight.delete(body.id)) {
+        return;
+      }
+      if (body.code) {
+        send(state, { op: 'error', id: body.id, code: body.code, message: body.message ?? '' });
+        return;
+      }
+      const data = body.data ?? new Uint8Array(0);
+      send(state, { op: 'reply', id: body.id, data });
+      if (data.byteLength === 0) {
+        // the SDK's rule: an empty command reply closes the channel
+        ctx.setTimeout(() => {
+          closePeer(state);
+          ctx.emit('P2P_PEER_EVENT', { type: 'closed', detail: { state: 'closed-by-command-reply' } });
+        }, 50);
       }
     },
     P2P_PEER_STATS: (state) => ({

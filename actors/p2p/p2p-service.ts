@@ -13,6 +13,7 @@ import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
 import type { Right } from './access-token.js';
 import { PEER_ACTOR } from './index.js';
 import type { CameraChannel, PeerArgs } from './PeerActor.js';
+import { createStatsBlock, readSlot, type SlotStats } from './send-stats-block.js';
 import { SignalingServer } from './signaling.js';
 import type { Watermarks } from './watermark.js';
 
@@ -26,12 +27,19 @@ export interface P2pServiceOptions {
   cameras: CameraChannel[];
   ice: PeerArgs['ice'];
   watermarks?: Watermarks;
+  /** Streams carry bytes from `send()` (the SDK's onSendGet) instead of the built-in FLV. */
+  customSource?: boolean;
+  /** Actor ids of the command and voice actors; without them commands/voice are refused. */
+  commandActor?: string;
+  voiceActor?: string;
+  commandDeadlineMs?: number;
   onPeerEvent?: (peer: string, event: { type: string; stream?: number; detail?: unknown }) => void;
 }
 
 export class P2pService {
   private readonly signaling: SignalingServer;
   private readonly peers = new Map<string, ActorRef>();
+  private readonly statsBlocks = new Map<string, Float64Array>();
   private readonly order = new Map<string, Promise<void>>();
   private watermarks: Watermarks;
   private closed = false;
@@ -57,6 +65,11 @@ export class P2pService {
     const service = new P2pService(opts);
     await service.signaling.whenReady();
     return service;
+  }
+
+  /** Peer actors are named per device, so devices can share one p2p worker. */
+  private actorId(peer: string): string {
+    return `peer:${this.opts.deviceId}:${peer}`;
   }
 
   /** Ids of the apps currently connected (or connecting). */
@@ -86,12 +99,22 @@ export class P2pService {
     let ref = this.peers.get(peer);
     try {
       if (!ref) {
-        const args: PeerArgs = { peer, cameras: this.opts.cameras, ice: this.opts.ice, watermarks: this.watermarks };
-        ref = await this.opts.system.spawn(this.opts.worker, { id: `peer:${peer}`, module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
+        const stats = createStatsBlock();
+        this.statsBlocks.set(peer, new Float64Array(stats));
+        const args: PeerArgs = { peer, stats, cameras: this.opts.cameras, ice: this.opts.ice, watermarks: this.watermarks, customSource: this.opts.customSource === true };
+        ref = await this.opts.system.spawn(this.opts.worker, { id: this.actorId(peer), module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
         this.peers.set(peer, ref);
         ref.onNotification('P2P_PEER_LOCAL_CANDIDATE', (b) => {
           const c = b as { candidate: string; mid: string };
           this.signaling.sendCandidate(peer, c.candidate, c.mid);
+        });
+        const peerRef = ref;
+        ref.onNotification('P2P_PEER_COMMAND', (b) => {
+          const c = b as { id: number; data: Uint8Array };
+          void this.runCommand(peer, peerRef, c.id, c.data);
+        });
+        ref.onNotification('P2P_PEER_VOICE', (b) => {
+          this.inVoiceOrder(peer, b as { type: 'start' | 'frame' | 'end'; params?: string; data?: Uint8Array });
         });
         ref.onNotification('P2P_PEER_EVENT', (b) => {
           const e = b as { type: string; stream?: number; detail?: unknown };
@@ -110,9 +133,62 @@ export class P2pService {
     }
   }
 
+  private async runCommand(peer: string, ref: ActorRef, id: number, data: Uint8Array): Promise<void> {
+    if (!this.opts.commandActor) {
+      ref.notify('P2P_PEER_REPLY', { id, code: 'IV_ERR_NOT_SUPPORTED', message: 'this device takes no commands (no onCommand)' });
+      return;
+    }
+    const deadlineMs = this.opts.commandDeadlineMs ?? 2_000;
+    try {
+      const r = await this.opts.system.ref(this.opts.commandActor).call('COMMAND_RUN', { callback: `onCommand:${this.opts.deviceId}`, peer, data, deadlineMs }, { timeoutMs: deadlineMs + 500 }) as { data: Uint8Array };
+      ref.notify('P2P_PEER_REPLY', { id, data: r.data });
+    } catch (err) {
+      const code = isIvError(err) ? (err.code === 'IV_ERR_REQUEST_TIMEOUT' ? 'IV_ERR_TIMEOUT' : err.code) : 'IV_ERR_INTERNAL';
+      ref.notify('P2P_PEER_REPLY', { id, code, message: `onCommand failed: ${(err as Error).message}` });
+    }
+  }
+
+  private readonly voiceOrder = new Map<string, Promise<void>>();
+
+  /** Voice frames of one app reach the voice actor in the order they arrived. */
+  private inVoiceOrder(peer: string, ev: { type: 'start' | 'frame' | 'end'; params?: string; data?: Uint8Array }): void {
+    const actor = this.opts.voiceActor;
+    if (!actor) {
+      return;
+    }
+    const ref = this.opts.system.ref(actor);
+    const next = (this.voiceOrder.get(peer) ?? Promise.resolve()).then(async () => {
+      const callback = this.opts.deviceId;
+      if (ev.type === 'start') {
+        await ref.call('VOICE_START', { callback, peer, params: ev.params ?? '' });
+      } else if (ev.type === 'frame' && ev.data) {
+        await ref.call('VOICE_FRAME', { callback, peer, data: ev.data });
+      } else if (ev.type === 'end') {
+        await ref.call('VOICE_END', { callback, peer });
+      }
+    }).catch(() => undefined);
+    this.voiceOrder.set(peer, next);
+  }
+
+  /** Bytes for a custom stream (the SDK's onSendGet output). */
+  send(peer: string, stream: number, data: Uint8Array): boolean {
+    return this.peers.get(peer)?.notify('P2P_PEER_SEND', { stream, data }) ?? false;
+  }
+
+  /** The latest send statistics of one stream, read from shared memory (synchronous). */
+  streamStats(peer: string, stream: number): SlotStats | undefined {
+    const block = this.statsBlocks.get(peer);
+    return block ? readSlot(block, stream) : undefined;
+  }
+
   private async drop(peer: string): Promise<void> {
+    if (this.voiceOrder.has(peer)) {
+      this.inVoiceOrder(peer, { type: 'end' });
+      this.voiceOrder.delete(peer);
+    }
+    this.statsBlocks.delete(peer);
     if (this.peers.delete(peer)) {
-      await this.opts.system.despawn(`peer:${peer}`).catch(() => undefined);
+      await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
     }
   }
 

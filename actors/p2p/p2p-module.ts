@@ -1,0 +1,273 @@
+/**
+ * p2p-module — the SDK's P2P API (iv_av.h) one-to-one in TypeScript:
+ *   init({ onSendInit, onSendGet, onSendStop, onEvent, onRecvInit, onRecvVoice,
+ *          onCommand, keepAlive })            iv_avt_p2p_init
+ *   exit()                                     iv_avt_p2p_exit
+ *   setBufWatermark(low, warn, high)           iv_avt_p2p_set_buf_watermark
+ *   getSendBuf(handle) / getSendStatus(handle) iv_avt_p2p_get_send_buf / _status
+ * Callbacks run on the calling (main) thread. Without onSendGet, streams are the
+ * built-in FLV live streams of the camera rings; with it, onSendGet is polled every
+ * 10 ms per stream and its bytes are sent as they are (paused above the HIGH mark).
+ * Handles returned by onSendInit / onRecvInit stay on this thread (threads see numbers).
+ *
+ * Owns: the signaling service, the handle tables, the onSendGet pumps; it shares the
+ * process-wide P2P host (p2p-host.ts: pinned p2p worker, io worker with the command
+ * and voice actors) with every other P2pModule of the process. exit() closes this
+ * device's apps and signaling, never the host.
+ * Must never: let a throwing user callback take down a stream of another app.
+ */
+import type { ActorSystem } from '../../runtime/actor-system.js';
+import { IvError, invalidParam } from '../../runtime/errors.js';
+import type { CameraChannel, PeerArgs } from './PeerActor.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import { acquireP2pHost } from './p2p-host.js';
+import { P2pService } from './p2p-service.js';
+import { checkWatermarks, type Watermarks } from './watermark.js';
+
+/** iv_avt_event_e */
+export const IV_AVT_EVENT = {
+  P2P_PEER_READY: 0,
+  P2P_PEER_CONNECT_FAIL: 1,
+  P2P_PEER_ERROR: 2,
+  P2P_PEER_ADDR_CHANGED: 3,
+  P2P_WATERMARK_LOW: 4,
+  P2P_WATERMARK_WARN: 5,
+  P2P_WATERMARK_HIGH: 6,
+  P2P_BUTT: 7,
+} as const;
+export type IvAvtEvent = (typeof IV_AVT_EVENT)[keyof typeof IV_AVT_EVENT];
+
+export interface SendStatus {
+  instNetRate: number;
+  aveSentRate: number;
+  sumSentAcked: number;
+}
+
+export interface P2pInitParams {
+  onSendInit?: (params: string, peer: string) => unknown;
+  onSendGet?: (handle: unknown) => Uint8Array | null | undefined;
+  onSendStop?: (handle: unknown) => number | void;
+  onEvent?: (event: IvAvtEvent, handle: unknown) => void;
+  onRecvInit?: (params: string, peer: string) => unknown;
+  onRecvVoice?: (handle: unknown, data: Uint8Array | null, len: number) => void;
+  onCommand?: (command: Uint8Array, len: number, peer: string) => Uint8Array | string | null;
+  keepAlive?: { timeInterS: number; maxAttemptNum: number };
+}
+
+export interface P2pDeviceOptions {
+  deviceId: string;
+  secret: string | Buffer;
+  /** An MQTT broker URL; without it an embedded broker runs on `mqttPort` (0 = any). */
+  broker?: string;
+  mqttPort?: number;
+  cameras?: CameraChannel[];
+  ice?: PeerArgs['ice'];
+  commandDeadlineMs?: number;
+}
+
+interface StreamEntry {
+  peer: string;
+  stream: number;
+  handle: unknown;
+  pump: NodeJS.Timeout | undefined;
+}
+
+export class P2pModule {
+  private system: ActorSystem | undefined;
+  private service: P2pService | undefined;
+  private broker: EmbeddedBroker | undefined;
+  private cb: P2pInitParams = {};
+  private watermarks: Watermarks = { low: 0, warn: 0, high: 0 };
+  private readonly streams = new Map<string, StreamEntry>();
+  private readonly byHandle = new Map<unknown, StreamEntry>();
+  private nextHandle = 1;
+  private unregister: () => void = () => undefined;
+  /** Errors thrown by user callbacks, newest last (bounded). */
+  readonly callbackErrors: string[] = [];
+
+  constructor(private readonly device: P2pDeviceOptions) {}
+
+  get brokerUrl(): string | undefined {
+    return this.device.broker ?? this.broker?.url;
+  }
+
+  /** iv_avt_p2p_init */
+  async init(params: P2pInitParams): Promise<void> {
+    if (this.system) {
+      throw new IvError('IV_ERR_ALREADY_INITIALIZED', 'p2p is already initialised; call exit() first');
+    }
+    const ka = params.keepAlive;
+    if (ka && (!Number.isInteger(ka.timeInterS) || ka.timeInterS < 0 || ka.timeInterS > 255)) {
+      throw invalidParam('keepAlive.timeInterS', `expected 0..255 seconds, got ${ka.timeInterS}`);
+    }
+    if (ka && (!Number.isInteger(ka.maxAttemptNum) || ka.maxAttemptNum < 0 || ka.maxAttemptNum > 10)) {
+      throw invalidParam('keepAlive.maxAttemptNum', `expected 0..10, got ${ka.maxAttemptNum}`);
+    }
+    if (!params.onSendGet && (this.device.cameras ?? []).length === 0) {
+      throw invalidParam('onSendGet', 'without onSendGet the device needs cameras for its built-in streams');
+    }
+    this.cb = params;
+    const system = await acquireP2pHost();
+    this.unregister = this.registerCallbacks(system);
+    this.system = system;
+    try {
+      if (!this.device.broker) {
+        this.broker = await startEmbeddedBroker({ port: this.device.mqttPort ?? 0 });
+      }
+      this.service = await P2pService.start({
+        system,
+        worker: 'p2p',
+        deviceId: this.device.deviceId,
+        secret: this.device.secret,
+        brokerUrl: this.brokerUrl as string,
+        cameras: this.device.cameras ?? [],
+        ice: this.device.ice ?? { bindAddress: '127.0.0.1', iceServers: [] },
+        watermarks: this.watermarks,
+        customSource: params.onSendGet !== undefined,
+        commandActor: 'command',
+        voiceActor: 'voice',
+        commandDeadlineMs: this.device.commandDeadlineMs ?? 2_000,
+        onPeerEvent: (peer, e) => this.onPeerEvent(peer, e),
+      });
+    } catch (err) {
+      await this.exit();
+      throw err;
+    }
+    this.safe('onEvent', () => this.cb.onEvent?.(IV_AVT_EVENT.P2P_PEER_READY, null));
+  }
+
+  /** iv_avt_p2p_exit */
+  async exit(): Promise<void> {
+    for (const entry of [...this.streams.values()]) {
+      this.endStream(entry);
+    }
+    await this.service?.close();
+    this.unregister();
+    this.unregister = () => undefined;
+    await this.broker?.close();
+    this.service = undefined;
+    this.system = undefined;
+    this.broker = undefined;
+  }
+
+  /** iv_avt_p2p_set_buf_watermark: global for every stream; 0/0/0 disables. */
+  async setBufWatermark(low: number, warn: number, high: number): Promise<void> {
+    const w = { low, warn, high };
+    const problem = checkWatermarks(w);
+    if (problem) {
+      throw invalidParam(problem.field, problem.message);
+    }
+    this.watermarks = w;
+    await this.service?.setWatermarks(w);
+  }
+
+  /** iv_avt_p2p_get_send_buf: bytes sent and not yet acknowledged by the app. */
+  getSendBuf(handle: unknown): number {
+    return this.statsOf(handle).backlog;
+  }
+
+  /** iv_avt_p2p_get_send_status */
+  getSendStatus(handle: unknown): SendStatus {
+    const s = this.statsOf(handle);
+    return { instNetRate: s.instNetRate, aveSentRate: s.aveSentRate, sumSentAcked: s.sumSentAcked };
+  }
+
+  private statsOf(handle: unknown): NonNullable<ReturnType<P2pService['streamStats']>> {
+    const entry = this.byHandle.get(handle);
+    const stats = entry && this.service?.streamStats(entry.peer, entry.stream);
+    if (!entry || !stats) {
+      throw new IvError('IV_ERR_INVALID_PARAM', 'no open stream has this handle', { field: 'handle' });
+    }
+    return stats;
+  }
+
+  private safe<T>(name: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.callbackErrors.push(`${name}: ${(err as Error)?.message ?? String(err)}`);
+      if (this.callbackErrors.length > 100) {
+        this.callbackErrors.shift();
+      }
+      return undefined;
+    }
+  }
+
+  /** Register this device's callbacks under device-scoped names; returns the undo. */
+  private registerCallbacks(system: ActorSystem): () => void {
+    const voiceHandles = new Map<number, unknown>();
+    let nextVoice = 1;
+    const dev = this.device.deviceId;
+    const undo: (() => void)[] = [];
+    if (this.cb.onCommand) {
+      const onCommand = this.cb.onCommand;
+      undo.push(system.callbacks.register(`onCommand:${dev}`, ((data: Uint8Array, len: number, peer: string) => onCommand(data, len, peer)) as never));
+    }
+    undo.push(system.callbacks.register(`onRecvInit:${dev}`, ((params: string, peer: string) => {
+      const id = nextVoice++;
+      voiceHandles.set(id, this.cb.onRecvInit ? this.cb.onRecvInit(params, peer) : id);
+      return id;
+    }) as never));
+    undo.push(system.callbacks.register(`onRecvVoice:${dev}`, ((id: number, data: Uint8Array | null, len: number) => {
+      const handle = voiceHandles.get(id);
+      if (data === null) {
+        voiceHandles.delete(id);
+      }
+      this.cb.onRecvVoice?.(handle, data, len);
+    }) as never));
+    return () => undo.forEach((fn) => fn());
+  }
+
+  private key(peer: string, stream: number): string {
+    return `${peer}\u0000${stream}`;
+  }
+
+  private onPeerEvent(peer: string, e: { type: string; stream?: number; detail?: unknown }): void {
+    if (e.type === 'stream-open' && e.stream !== undefined) {
+      const params = (e.detail as { params?: string } | undefined)?.params ?? '';
+      const handle = this.cb.onSendInit ? this.safe('onSendInit', () => this.cb.onSendInit?.(params, peer)) ?? this.nextHandle++ : this.nextHandle++;
+      const entry: StreamEntry = { peer, stream: e.stream, handle, pump: undefined };
+      this.streams.set(this.key(peer, e.stream), entry);
+      this.byHandle.set(handle, entry);
+      if (this.cb.onSendGet) {
+        const onSendGet = this.cb.onSendGet;
+        entry.pump = setInterval(() => {
+          const stats = this.service?.streamStats(peer, entry.stream);
+          if (this.watermarks.high > 0 && stats && stats.backlog > this.watermarks.high) {
+            return; // HIGH: stop pulling data until LOW
+          }
+          const data = this.safe('onSendGet', () => onSendGet(entry.handle));
+          if (data && data.byteLength > 0) {
+            this.service?.send(peer, entry.stream, data);
+          }
+        }, 10);
+      }
+    } else if (e.type === 'stream-close' && e.stream !== undefined) {
+      const entry = this.streams.get(this.key(peer, e.stream));
+      if (entry) {
+        this.endStream(entry);
+      }
+    } else if (e.type === 'watermark' && e.stream !== undefined) {
+      const entry = this.streams.get(this.key(peer, e.stream));
+      const level = (e.detail as { level?: string } | undefined)?.level;
+      const event = level === 'low' ? IV_AVT_EVENT.P2P_WATERMARK_LOW : level === 'warn' ? IV_AVT_EVENT.P2P_WATERMARK_WARN : IV_AVT_EVENT.P2P_WATERMARK_HIGH;
+      if (entry) {
+        this.safe('onEvent', () => this.cb.onEvent?.(event, entry.handle));
+      }
+    } else if (e.type === 'closed') {
+      for (const entry of [...this.streams.values()]) {
+        if (entry.peer === peer) {
+          this.endStream(entry);
+        }
+      }
+    }
+  }
+
+  private endStream(entry: StreamEntry): void {
+    if (this.streams.delete(this.key(entry.peer, entry.stream))) {
+      clearInterval(entry.pump);
+      this.byHandle.delete(entry.handle);
+      this.safe('onSendStop', () => this.cb.onSendStop?.(entry.handle));
+    }
+  }
+}
