@@ -315,8 +315,13 @@ export class AppClient {
     this.mqtt?.end(true);
   }
 
-  /** Release node-datachannel's threads once every client of this process is closed. */
-  static shutdownTransport(): void {
+  /**
+   * Release node-datachannel's threads once every client of this process is closed.
+   * Waits for close callbacks already queued by the native side to run first: calling
+   * cleanup() under them aborts the process.
+   */
+  static async shutdownTransport(settleMs = 250): Promise<void> {
+    await new Promise((r) => setTimeout(r, settleMs));
     nodeDataChannel.cleanup();
   }
 }

@@ -51,7 +51,11 @@ export async function startGateway(extra: string[] = [], deviceId = `dev-${proce
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => {
+          timer = setTimeout(r, 10_000);
+        })]);
+        clearTimeout(timer);
         if (proc.exitCode === null) {
           proc.kill('SIGKILL');
         }

@@ -1,42 +1,38 @@
 /**
  * End to end on one machine: `ivgw run` in a child process (embedded MQTT broker,
- * demo cameras, pinned p2p worker), apps in this process over real WebRTC data
- * channels bound to 127.0.0.1. What the apps receive is checked frame by frame and
- * decoded with ffmpeg.
+ * demo cameras, pinned p2p worker) and apps in another child process (app-host), over
+ * real WebRTC data channels bound to 127.0.0.1. What the apps receive is checked frame
+ * by frame and decoded with ffmpeg.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
-import { AppClient } from '../../client/app-client.js';
-import type { StreamReceiver } from '../../client/stream-receiver.js';
 import { FlvDemuxer, configNalUnits } from '../../actors/media/flv-demuxer.js';
 import { splitLengthPrefixed } from '../../actors/media/nal.js';
 import { encodeControl } from '../../actors/p2p/control-protocol.js';
+import type { ReceiverStats } from '../../client/stream-receiver.js';
 import { isIvError } from '../../runtime/errors.js';
 import { startGateway, type Gateway } from '../helpers/gateway.js';
 import { decodeErrors, ffprobe, tempDir } from '../helpers/media.js';
 import { waitFor } from '../helpers/probe-system.js';
+import { RemoteApps } from '../helpers/remote-apps.js';
 
 let gw: Gateway;
-const clients: AppClient[] = [];
+let apps: RemoteApps;
 
 test.before(async () => {
   gw = await startGateway(['--watermarks', '30000,60000,120000']);
+  apps = new RemoteApps();
 });
 
 test.after.always(async () => {
-  for (const c of clients) {
-    c.close();
-  }
+  await apps?.exit();
   await gw?.stop();
-  AppClient.shutdownTransport();
 });
 
-async function app(peer: string, token = gw.token(peer)): Promise<AppClient> {
-  const c = await AppClient.connect({ url: gw.url, deviceId: gw.deviceId, peerId: peer, token, bindAddress: '127.0.0.1' });
-  clients.push(c);
-  return c;
+async function app(peer: string, token = gw.token(peer)): Promise<{ connectMs: number }> {
+  return apps.connect(peer, { url: gw.url, deviceId: gw.deviceId, peerId: peer, token, bindAddress: '127.0.0.1' });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,108 +57,118 @@ function h265FromFlv(flv: Uint8Array): Buffer {
   return Buffer.concat(parts);
 }
 
-function clean(t: { deepEqual(a: unknown, b: unknown, m?: string): void; is(a: unknown, b: unknown, m?: string): void }, r: StreamReceiver, what: string): void {
-  t.deepEqual(r.stats.violations, [], `${what}: FLV integrity`);
-  t.is(r.stats.gaps, 0, `${what}: no frame gaps`);
+function clean(t: ExecutionContext, s: ReceiverStats, what: string): void {
+  t.deepEqual(s.violations, [], `${what}: FLV integrity`);
+  t.is(s.gaps, 0, `${what}: no frame gaps`);
 }
 
 test.serial('one app opens two live streams at once; both arrive whole and decode in ffmpeg', async (t) => {
-  const c = await app('app-two');
-  t.true(c.connectMs < 2_000, `connected in ${c.connectMs} ms`);
-  const h264 = await c.open('action=live&channel=0', { record: true });
-  const h265 = await c.open('action=live&channel=1', { record: true });
+  const { connectMs } = await app('app-two');
+  t.true(connectMs < 2_000, `connected in ${connectMs} ms`);
+  const h264 = await apps.open('app-two', 'action=live&channel=0', { record: true });
+  const h265 = await apps.open('app-two', 'action=live&channel=1', { record: true });
   await sleep(3_000);
-  for (const [r, what] of [[h264, 'h264'], [h265, 'h265']] as const) {
-    clean(t, r, what);
-    t.true(r.stats.videoFrames >= 70, `${what}: ${r.stats.videoFrames} video frames in 3 s`);
-    t.true(r.stats.firstFrameMs >= 0 && r.stats.firstFrameMs < 1_000, `${what}: first frame after ${r.stats.firstFrameMs} ms`);
-    t.true(r.stats.audioFrames > 0, `${what}: audio arrives`);
+  for (const [stream, what] of [[h264, 'h264'], [h265, 'h265']] as const) {
+    const s = await apps.stats('app-two', stream);
+    clean(t, s, what);
+    t.true(s.videoFrames >= 70, `${what}: ${s.videoFrames} video frames in 3 s`);
+    t.true(s.firstFrameMs >= 0 && s.firstFrameMs < 1_000, `${what}: first frame after ${s.firstFrameMs} ms`);
+    t.true(s.audioFrames > 0, `${what}: audio arrives`);
   }
   const dir = tempDir(t);
   const f0 = join(dir, 'ch0.flv');
-  writeFileSync(f0, h264.recorded());
+  writeFileSync(f0, await apps.recorded('app-two', h264));
   t.deepEqual(decodeErrors(f0), []);
   const info = ffprobe(f0);
   t.like(info.streams.find((s) => s.codec_type === 'video'), { codec_name: 'h264', width: 640, height: 360 });
   t.like(info.streams.find((s) => s.codec_type === 'audio'), { codec_name: 'aac' });
   const es = join(dir, 'ch1.h265');
-  writeFileSync(es, h265FromFlv(h265.recorded()));
+  writeFileSync(es, h265FromFlv(await apps.recorded('app-two', h265)));
   t.deepEqual(decodeErrors(es), []);
   t.like(ffprobe(es).streams[0], { codec_name: 'hevc', width: 640 });
-  const { rttMs } = await c.ping();
+  const { rttMs } = await apps.call<{ rttMs: number }>('ping', { client: 'app-two' });
   t.true(rttMs < 100);
 });
 
 test.serial('several apps at once each get the live stream', async (t) => {
-  const apps = await Promise.all(['multi-1', 'multi-2', 'multi-3', 'multi-4'].map((p) => app(p)));
-  const streams = await Promise.all(apps.map((a) => a.open('action=live&channel=0')));
+  const peers = ['multi-1', 'multi-2', 'multi-3', 'multi-4'];
+  await Promise.all(peers.map((p) => app(p)));
+  const streams = await Promise.all(peers.map((p) => apps.open(p, 'action=live&channel=0')));
   await sleep(2_000);
-  for (const [i, r] of streams.entries()) {
-    clean(t, r, `app ${i}`);
-    t.true(r.stats.videoFrames >= 45, `app ${i}: ${r.stats.videoFrames} frames`);
+  for (const [i, p] of peers.entries()) {
+    const s = await apps.stats(p, streams[i] as number);
+    clean(t, s, p);
+    t.true(s.videoFrames >= 45, `${p}: ${s.videoFrames} frames`);
   }
 });
 
 test.serial('an app that stops acknowledging hits the watermarks, is paused, and resumes at a keyframe; others are unaffected', async (t) => {
-  const stalled = await app('stalled');
-  const healthy = await app('healthy');
-  const levels: string[] = [];
-  stalled.onEvent = (e) => {
-    if (e.op === 'event' && e.event === 'watermark') {
-      levels.push(e.level);
-    }
-  };
-  const sr = await stalled.open('action=live&channel=0', { ack: false });
-  const hr = await healthy.open('action=live&channel=0');
-  await waitFor('HIGH watermark', () => levels.includes('high'), 20_000);
-  t.deepEqual(levels.slice(0, 2), ['warn', 'high'], 'WARN once, then HIGH');
-  const pausedAt = sr.stats.videoFrames;
+  await app('stalled');
+  await app('healthy');
+  const levels = async () => (await apps.events('stalled')).filter((e) => e.op === 'event' && e.event === 'watermark').map((e) => (e as { level: string }).level);
+  const ss = await apps.open('stalled', 'action=live&channel=0', { ack: false });
+  const hs = await apps.open('healthy', 'action=live&channel=0');
+  let seen: string[] = [];
+  for (const until = Date.now() + 20_000; !seen.includes('high') && Date.now() < until; await sleep(100)) {
+    seen = await levels();
+  }
+  t.deepEqual(seen.slice(0, 2), ['warn', 'high'], 'WARN once, then HIGH');
+  const pausedAt = (await apps.stats('stalled', ss)).videoFrames;
   await sleep(1_500);
-  t.true(sr.stats.videoFrames - pausedAt <= 3, 'no new frames are pulled while above high');
-  const healthyBefore = hr.stats.videoFrames;
-  stalled.setAcking(sr.stream, true);
-  await waitFor('LOW watermark', () => levels.includes('low'), 10_000);
-  await waitFor('frames again', () => sr.stats.videoFrames > pausedAt + 25, 10_000);
-  t.deepEqual(sr.stats.violations, [], 'resumed on a keyframe: no GOP started mid-way');
-  t.true(sr.stats.gaps >= 1, 'the pause shows as a gap in timestamps');
-  t.true(hr.stats.videoFrames - healthyBefore >= 25, 'the healthy app kept streaming');
-  clean(t, hr, 'healthy app');
+  t.true((await apps.stats('stalled', ss)).videoFrames - pausedAt <= 3, 'no new frames are pulled while above high');
+  await apps.call('setAcking', { client: 'stalled', stream: ss, on: true });
+  for (const until = Date.now() + 10_000; !seen.includes('low') && Date.now() < until; await sleep(100)) {
+    seen = await levels();
+  }
+  t.true(seen.includes('low'), 'LOW after the app caught up');
+  let after = await apps.stats('stalled', ss);
+  for (const until = Date.now() + 10_000; after.videoFrames <= pausedAt + 25 && Date.now() < until; await sleep(200)) {
+    after = await apps.stats('stalled', ss); // resumes at the next keyframe: up to one GOP (2 s) later
+  }
+  t.true(after.videoFrames > pausedAt + 25, `frames flow again (${after.videoFrames - pausedAt} since the pause)`);
+  t.deepEqual(after.violations, [], 'resumed on a keyframe: no GOP started mid-way');
+  t.true(after.gaps >= 1, 'the pause shows as a gap in timestamps');
+  const h1 = (await apps.stats('healthy', hs)).videoFrames;
+  await sleep(2_000);
+  const h2 = await apps.stats('healthy', hs);
+  t.true(h2.videoFrames - h1 >= 30, `the healthy app kept streaming (${h2.videoFrames - h1} frames in 2 s)`);
+  clean(t, h2, 'healthy app');
 });
 
 test.serial('bad control messages are refused with reasons, nothing crashes, other apps keep streaming', async (t) => {
-  const watcher = await app('watcher');
-  const wr = await watcher.open('action=live&channel=0');
-  const bad = await app('bad-actor', gw.token('bad-actor', ['command']));
-  const expectError = async (p: Promise<unknown>, code: string, field?: RegExp) => {
+  await app('watcher');
+  const ws = await apps.open('watcher', 'action=live&channel=0');
+  await app('bad-actor', gw.token('bad-actor', ['command']));
+  const expectError = async (p: Promise<unknown>, code: string, message?: RegExp) => {
     const err = await t.throwsAsync(p);
     t.true(isIvError(err, code as 'IV_ERR_INVALID_PARAM'), `${code}: got ${(err as { code?: string }).code} ${(err as Error).message}`);
-    if (field) {
-      t.regex((err as Error).message, field);
+    if (message) {
+      t.regex((err as Error).message, message);
     }
   };
-  await expectError(bad.open('action=live&channel=0'), 'IV_ERR_AUTH_RIGHTS');
-  const good = await app('bad-actor-2');
-  await expectError(good.open('action=stream&channel=0'), 'IV_ERR_INVALID_PARAM', /params\.action/);
-  await expectError(good.open('action=live&channel=9'), 'IV_ERR_INVALID_PARAM', /params\.channel/);
-  await expectError(good.request({ op: 'close', stream: 77 }), 'IV_ERR_INVALID_PARAM', /stream/);
-  await expectError(good.request({ op: 'frobnicate', id: 0 } as never), 'IV_ERR_UNKNOWN_METHOD');
-  good.sendRaw(new Uint8Array([0xc1, 0xff, 0x00]));
-  good.sendRaw(encodeControl({ op: 'open', id: 999_999 } as never));
-  good.sendRaw(new Uint8Array(70_000));
-  const { rttMs } = await good.ping();
+  await expectError(apps.open('bad-actor', 'action=live&channel=0'), 'IV_ERR_AUTH_RIGHTS');
+  await app('bad-actor-2');
+  await expectError(apps.open('bad-actor-2', 'action=stream&channel=0'), 'IV_ERR_INVALID_PARAM', /params\.action/);
+  await expectError(apps.open('bad-actor-2', 'action=live&channel=9'), 'IV_ERR_INVALID_PARAM', /params\.channel/);
+  await expectError(apps.call('request', { client: 'bad-actor-2', msg: { op: 'close', stream: 77 } }), 'IV_ERR_INVALID_PARAM', /stream/);
+  await expectError(apps.call('request', { client: 'bad-actor-2', msg: { op: 'frobnicate' } }), 'IV_ERR_UNKNOWN_METHOD');
+  for (const raw of [Buffer.from([0xc1, 0xff, 0x00]), Buffer.from(encodeControl({ op: 'open', id: 999_999 } as never)), Buffer.alloc(70_000)]) {
+    await apps.call('sendRaw', { client: 'bad-actor-2', base64: raw.toString('base64') });
+  }
+  const { rttMs } = await apps.call<{ rttMs: number }>('ping', { client: 'bad-actor-2' });
   t.true(rttMs >= 0, 'the peer connection survived the garbage');
-  const before = wr.stats.videoFrames;
+  const before = (await apps.stats('watcher', ws)).videoFrames;
   await sleep(1_000);
-  t.true(wr.stats.videoFrames - before >= 20, 'the watcher kept streaming');
-  clean(t, wr, 'watcher');
+  const after = await apps.stats('watcher', ws);
+  t.true(after.videoFrames - before >= 20, 'the watcher kept streaming');
+  clean(t, after, 'watcher');
 });
 
 test.serial('bad tokens and garbage offers are refused at signaling and never reach a peer actor', async (t) => {
-  const expired = await t.throwsAsync(AppClient.connect({ url: gw.url, deviceId: gw.deviceId, peerId: 'late', token: gw.token('late', ['live'], -10), bindAddress: '127.0.0.1', timeoutMs: 5_000 }));
-  t.true(isIvError(expired, 'IV_ERR_AUTH_EXPIRED'));
-  const stolen = await t.throwsAsync(AppClient.connect({ url: gw.url, deviceId: gw.deviceId, peerId: 'thief', token: gw.token('owner'), bindAddress: '127.0.0.1', timeoutMs: 5_000 }));
-  t.true(isIvError(stolen, 'IV_ERR_AUTH_WRONG_PEER'));
-  const mqtt = await connect(gw.url).once('connect', () => undefined);
+  const opts = (peer: string, token: string) => ({ url: gw.url, deviceId: gw.deviceId, peerId: peer, token, bindAddress: '127.0.0.1', timeoutMs: 5_000 });
+  t.true(isIvError(await t.throwsAsync(apps.connect('late', opts('late', gw.token('late', ['live'], -10)))), 'IV_ERR_AUTH_EXPIRED'));
+  t.true(isIvError(await t.throwsAsync(apps.connect('thief', opts('thief', gw.token('owner')))), 'IV_ERR_AUTH_WRONG_PEER'));
+  const mqtt = connect(gw.url);
   await new Promise((r) => mqtt.once('connect', r));
   const down: Record<string, unknown>[] = [];
   await mqtt.subscribeAsync(`iv/${gw.deviceId}/peer/garbage/down`);
@@ -171,19 +177,19 @@ test.serial('bad tokens and garbage offers are refused at signaling and never re
   await waitFor('refusal', () => down.length > 0, 10_000);
   t.like(down[0], { type: 'refused', requestId: 'req-garbage-sdp-1' });
   await mqtt.endAsync();
-  const still = await app('after-garbage');
-  const r = await still.open('action=live&channel=1');
+  await app('after-garbage');
+  const s = await apps.open('after-garbage', 'action=live&channel=1');
   await sleep(800);
-  t.true(r.stats.videoFrames > 5);
+  t.true((await apps.stats('after-garbage', s)).videoFrames > 5);
 });
 
 test.serial('an app that vanishes without a word is cleaned up when its connection drops', async (t) => {
-  const ghost = await app('ghost');
-  await ghost.open('action=live&channel=0');
+  await app('ghost');
+  await apps.open('ghost', 'action=live&channel=0');
   await sleep(300);
   const closedBefore = gw.log.filter((l) => l.includes('[peer ghost] closed')).length;
-  (ghost as unknown as { pc: { close(): void } }).pc.close();
+  await apps.call('dropConnection', { client: 'ghost' });
   await waitFor('the gateway noticing', () => gw.log.filter((l) => l.includes('[peer ghost] closed')).length > closedBefore, 20_000);
-  const back = await app('ghost-2');
-  t.true((await back.open('action=live&channel=0')).stream > 0, 'new apps still connect');
+  await app('ghost-2');
+  t.true(await apps.open('ghost-2', 'action=live&channel=0') > 0, 'new apps still connect');
 });

@@ -31,19 +31,25 @@ function runApp(p2p: P2pModule, deviceId: string, scenario: string, extra: Recor
   const child = spawn(process.execPath, [SCENARIO, JSON.stringify({ url: p2p.brokerUrl, deviceId, peerId, token, scenario, ...extra })], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`app ${scenario} timed out: ${stderr}`));
     }, 60_000);
+    // the result line is the app's last word; its exit (node-datachannel teardown) may lag
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      }
+    });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const line = stdout.trim().split('\n').at(-1) ?? '';
-      try {
-        resolve(JSON.parse(line) as Record<string, unknown>);
-      } catch {
+      if (!stdout.includes('{')) {
         reject(new Error(`app ${scenario} exited ${code}: ${stdout}\n${stderr}`));
       }
     });
