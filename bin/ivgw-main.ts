@@ -1,12 +1,12 @@
 /**
  * ivgw-main — the `ivgw` command: parses the sub-command and hands over to it.
- * Must never: do a sub-command's work itself (each lives in bin/commands/).
+ * Must never: do a sub-command's work itself (each lives in bin/commands/), or import a
+ * command module statically: `view` loads node-datachannel, which must never be loaded
+ * in the main thread of a process whose p2p worker loads it too (`run`).
  */
 import { parseArgs } from 'node:util';
-import { probeCommand } from './commands/probe.js';
-import { runCommand, type RunOptions } from './commands/run.js';
+import type { RunOptions } from './commands/run.js';
 import { checkWatermarks } from '../actors/p2p/watermark.js';
-import { tokenCommand } from './commands/token.js';
 
 const USAGE = `usage: ivgw <command> [options]
 
@@ -16,6 +16,8 @@ commands:
                         run the gateway on embedded defaults (Ctrl-C stops it)
   probe <file...>       check camera elementary streams against the SDK's rules
   token --peer ID       mint an app access token (device id/secret from flags or env)
+  view --broker URL --device ID --peer P --token T [--channel N] [--seconds S] [--out f.flv]
+                        watch a device's live stream like an app and save it
   help                  show this text
 `;
 
@@ -45,11 +47,16 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const opts: RunOptions = { seconds };
-      if (values.device) opts.deviceId = values.device;
-      if (values.secret) opts.secret = values.secret;
-      if (mqttPort !== undefined) opts.mqttPort = mqttPort;
-      if (values.broker) opts.broker = values.broker;
-      if (values['ice-bind']) opts.iceBind = values['ice-bind'];
+      const set = <K extends keyof RunOptions>(key: K, value: RunOptions[K] | undefined): void => {
+        if (value !== undefined && value !== '') {
+          opts[key] = value;
+        }
+      };
+      set('deviceId', values.device);
+      set('secret', values.secret);
+      set('mqttPort', mqttPort);
+      set('broker', values.broker);
+      set('iceBind', values['ice-bind']);
       if (values.watermarks) {
         const [low, warn, high] = values.watermarks.split(',').map(Number);
         const w = { low: low ?? NaN, warn: warn ?? NaN, high: high ?? NaN };
@@ -60,12 +67,22 @@ async function main(argv: string[]): Promise<number> {
         }
         opts.watermarks = w;
       }
-      return runCommand(opts);
+      return (await import('./commands/run.js')).runCommand(opts);
     }
     case 'probe':
-      return probeCommand(rest);
+      return (await import('./commands/probe.js')).probeCommand(rest);
     case 'token':
-      return tokenCommand(rest);
+      return (await import('./commands/token.js')).tokenCommand(rest);
+    case 'view': {
+      // node-datachannel's native teardown at exit is unreliable: leave right after the report
+      const code = await (await import('./commands/view.js')).viewCommand(rest).catch((err: unknown) => {
+        const e = err as { code?: string; message?: string };
+        process.stderr.write(`ivgw view: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+        return 1;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      process.exit(code);
+    }
     case undefined:
     case 'help':
     case '--help':

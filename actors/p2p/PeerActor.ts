@@ -73,11 +73,13 @@ function transport(): typeof nodeDataChannel {
   if (!transportReady) {
     transportReady = true;
     nodeDataChannel.setSctpSettings({ sendBufferSize: 262_144, recvBufferSize: 262_144 });
-    onWorkerShutdown(() => {
+    onWorkerShutdown(async () => {
       for (const pc of openPeers) {
         pc.close();
       }
       openPeers.clear();
+      // let close callbacks already queued by the native side run before cleanup()
+      await new Promise((r) => setTimeout(r, 300));
       nodeDataChannel.cleanup();
     });
   }

@@ -193,3 +193,19 @@ test.serial('an app that vanishes without a word is cleaned up when its connecti
   await app('ghost-2');
   t.true(await apps.open('ghost-2', 'action=live&channel=0') > 0, 'new apps still connect');
 });
+
+test.serial('ivgw view, run as a user would against ivgw run, saves a stream that decodes and reports timings', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { IVGW } = await import('../helpers/gateway.js');
+  const out = join(tempDir(t), 'view.flv');
+  const r = spawnSync(process.execPath, [IVGW, 'view', '--broker', gw.url, '--device', gw.deviceId, '--peer', 'viewer', '--token', gw.token('viewer', ['live']), '--seconds', '2', '--out', out, '--json'], { encoding: 'utf8', timeout: 60_000 });
+  t.is(r.status, 0, `${r.stdout}${r.stderr}`);
+  const report = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { videoFrames: number; violations: string[]; gaps: number; timeToFirstFrameMs: number };
+  t.true(report.videoFrames >= 45, `${report.videoFrames} frames`);
+  t.deepEqual(report.violations, []);
+  t.is(report.gaps, 0);
+  t.true(report.timeToFirstFrameMs < 5_000);
+  t.deepEqual(decodeErrors(out), []);
+  t.like(ffprobe(out).streams.find((s) => s.codec_type === 'video'), { codec_name: 'h264' });
+  t.false(gw.log.some((l) => l.includes('FATAL')), 'the gateway stayed healthy');
+});
