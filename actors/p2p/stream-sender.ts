@@ -13,33 +13,10 @@ import type { FrameReader, FrameRing } from '../../runtime/frame-ring.js';
 import { STREAM, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
 import { FlvMuxer } from '../media/flv-muxer.js';
 import { paramSetsOf } from '../media/param-sets.js';
+import { SendAccounting, type ByteChannel, type SendStats } from './send-accounting.js';
 import type { WatermarkEvent, WatermarkState } from './watermark.js';
 
-/** What the sender needs of a data channel (node-datachannel's DataChannel fits). */
-export interface ByteChannel {
-  sendMessageBinary(data: Uint8Array): boolean;
-  bufferedAmount(): number;
-  isOpen(): boolean;
-}
-
-export interface SendStats {
-  /** Bytes/s sent over the last second (the SDK's inst_net_rate). */
-  instNetRate: number;
-  /** Bytes/s acknowledged by the app over the last second (ave_sent_rate). */
-  aveSentRate: number;
-  /** Bytes acknowledged by the app in total (sum_sent_acked). */
-  sumSentAcked: number;
-  sent: number;
-  backlog: number;
-  bufferedAmount: number;
-  frames: number;
-  laps: number;
-  paused: boolean;
-  rttMs: number;
-}
-
-const MAX_MESSAGE = 64 * 1024;
-const RATE_WINDOW_MS = 1_000;
+export type { ByteChannel, SendStats } from './send-accounting.js';
 
 export interface StreamSenderOptions {
   stream: number;
@@ -58,19 +35,16 @@ export class StreamSender {
   private readonly mux: FlvMuxer;
   private readonly now: () => number;
   private headerSent = false;
-  private sent = 0;
-  private acked = 0;
   private frames = 0;
-  private rttMs = 0;
   private waitKeyframe = false;
-  private readonly sentHistory: [number, number][] = [];
-  private readonly ackHistory: [number, number][] = [];
+  private readonly account: SendAccounting;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
 
   constructor(private readonly opts: StreamSenderOptions) {
     this.stream = opts.stream;
     this.now = opts.now ?? (() => performance.now());
+    this.account = new SendAccounting(opts.channel, this.now);
     this.reader = opts.ring.reader('latest-keyframe');
     const muxOpts: ConstructorParameters<typeof FlvMuxer>[0] = { transientOutput: true };
     if (opts.video) {
@@ -136,53 +110,20 @@ export class StreamSender {
     const all = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Buffer.concat(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
-    for (let pos = 0; pos < all.length; pos += MAX_MESSAGE) {
-      this.opts.channel.sendMessageBinary(all.subarray(pos, Math.min(all.length, pos + MAX_MESSAGE)));
-    }
-    this.sent += all.length;
-    this.sentHistory.push([this.now(), all.length]);
-    this.trim(this.sentHistory);
+    this.account.send(all);
   }
 
   /** The app's ack report (cumulative bytes received on this stream). */
   ack(bytes: number, echo: number): void {
-    const now = this.now();
-    const delta = Math.max(0, Math.min(bytes, this.sent) - this.acked);
-    this.acked += delta;
-    this.ackHistory.push([now, delta]);
-    this.trim(this.ackHistory);
-    if (echo > 0 && echo <= now) {
-      this.rttMs = now - echo;
-    }
+    this.account.ack(bytes, echo);
   }
 
   /** Bytes not yet acknowledged by the app (at least what the channel still buffers). */
   backlog(): number {
-    return Math.max(this.sent - this.acked, this.opts.channel.bufferedAmount());
-  }
-
-  private trim(history: [number, number][]): void {
-    const cutoff = this.now() - RATE_WINDOW_MS;
-    while (history.length > 0 && (history[0] as [number, number])[0] < cutoff) {
-      history.shift();
-    }
+    return this.account.backlog();
   }
 
   stats(): SendStats {
-    this.trim(this.sentHistory);
-    this.trim(this.ackHistory);
-    const rate = (h: [number, number][]): number => Math.round((h.reduce((n, [, b]) => n + b, 0) * 1000) / RATE_WINDOW_MS);
-    return {
-      instNetRate: rate(this.sentHistory),
-      aveSentRate: rate(this.ackHistory),
-      sumSentAcked: this.acked,
-      sent: this.sent,
-      backlog: this.backlog(),
-      bufferedAmount: this.opts.channel.bufferedAmount(),
-      frames: this.frames,
-      laps: this.reader.stats.laps,
-      paused: this.opts.watermarks.isPaused,
-      rttMs: Math.round(this.rttMs * 10) / 10,
-    };
+    return this.account.stats({ frames: this.frames, laps: this.reader.stats.laps, paused: this.opts.watermarks.isPaused });
   }
 }

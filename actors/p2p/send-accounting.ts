@@ -1,0 +1,94 @@
+/**
+ * send-accounting — what every stream sender counts the same way: sending on a data
+ * channel in messages of at most 64 KiB, bytes sent and acknowledged by the app, the
+ * 1 s rate windows behind the SDK's inst_net_rate / ave_sent_rate / sum_sent_acked,
+ * the app-level RTT, and the backlog that drives the watermarks.
+ */
+
+/** What a sender needs of a data channel (node-datachannel's DataChannel fits). */
+export interface ByteChannel {
+  sendMessageBinary(data: Uint8Array): boolean;
+  bufferedAmount(): number;
+  isOpen(): boolean;
+}
+
+export interface SendStats {
+  /** Bytes/s sent over the last second (the SDK's inst_net_rate). */
+  instNetRate: number;
+  /** Bytes/s acknowledged by the app over the last second (ave_sent_rate). */
+  aveSentRate: number;
+  /** Bytes acknowledged by the app in total (sum_sent_acked). */
+  sumSentAcked: number;
+  sent: number;
+  backlog: number;
+  bufferedAmount: number;
+  frames: number;
+  laps: number;
+  paused: boolean;
+  rttMs: number;
+}
+
+const MAX_MESSAGE = 64 * 1024;
+const RATE_WINDOW_MS = 1_000;
+
+export class SendAccounting {
+  private sent = 0;
+  private acked = 0;
+  private rttMs = 0;
+  private readonly sentHistory: [number, number][] = [];
+  private readonly ackHistory: [number, number][] = [];
+
+  constructor(private readonly channel: ByteChannel, private readonly now: () => number = () => performance.now()) {}
+
+  /** Send bytes (split into messages the channel accepts) and count them. */
+  send(data: Uint8Array): void {
+    for (let pos = 0; pos < data.length; pos += MAX_MESSAGE) {
+      this.channel.sendMessageBinary(data.subarray(pos, Math.min(data.length, pos + MAX_MESSAGE)));
+    }
+    this.sent += data.length;
+    this.sentHistory.push([this.now(), data.length]);
+    this.trim(this.sentHistory);
+  }
+
+  /** The app's ack report: cumulative bytes received, and the echo of the last probe. */
+  ack(bytes: number, echo: number): void {
+    const now = this.now();
+    const delta = Math.max(0, Math.min(bytes, this.sent) - this.acked);
+    this.acked += delta;
+    this.ackHistory.push([now, delta]);
+    this.trim(this.ackHistory);
+    if (echo > 0 && echo <= now) {
+      this.rttMs = now - echo;
+    }
+  }
+
+  /** Bytes not yet acknowledged by the app (at least what the channel still buffers). */
+  backlog(): number {
+    return Math.max(this.sent - this.acked, this.channel.bufferedAmount());
+  }
+
+  private trim(history: [number, number][]): void {
+    const cutoff = this.now() - RATE_WINDOW_MS;
+    while (history.length > 0 && (history[0] as [number, number])[0] < cutoff) {
+      history.shift();
+    }
+  }
+
+  stats(extra: { frames: number; laps: number; paused: boolean; queued?: number }): SendStats {
+    this.trim(this.sentHistory);
+    this.trim(this.ackHistory);
+    const rate = (h: [number, number][]): number => Math.round((h.reduce((n, [, b]) => n + b, 0) * 1000) / RATE_WINDOW_MS);
+    return {
+      instNetRate: rate(this.sentHistory),
+      aveSentRate: rate(this.ackHistory),
+      sumSentAcked: this.acked,
+      sent: this.sent,
+      backlog: this.backlog() + (extra.queued ?? 0),
+      bufferedAmount: this.channel.bufferedAmount(),
+      frames: extra.frames,
+      laps: extra.laps,
+      paused: extra.paused,
+      rttMs: Math.round(this.rttMs * 10) / 10,
+    };
+  }
+}
