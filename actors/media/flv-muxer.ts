@@ -39,8 +39,9 @@ export interface FlvMuxerOptions {
   video?: { codec: VideoCodecName; width?: number; height?: number; fps?: number };
   audio?: AudioFormat;
   /**
-   * Returned tags are consumed (sent, copied) before the next ~128 KB of output: the
-   * muxer then reuses its output memory. Default false: every tag stays valid.
+   * Returned tags are consumed (sent or copied) before any FLV muxer of this thread
+   * writes ~128 KB more: output is then carved from one recycled slab per thread, so a
+   * thousand live streams cost one slab, not a thousand. Default false: tags stay valid.
    */
   transientOutput?: boolean;
 }
@@ -48,6 +49,9 @@ export interface FlvMuxerOptions {
 const TAG_AUDIO = 8;
 const TAG_VIDEO = 9;
 const TAG_SCRIPT = 18;
+
+/** The recycled output slab shared by every transient-output muxer of this thread. */
+let sharedTransientSlab: ByteSlab | undefined;
 
 /** Offset of a tag's payload. */
 const BODY = 11;
@@ -105,7 +109,7 @@ export class FlvMuxer {
       throw new IvError('IV_ERR_AV_UNSUPPORTED', 'FLV carries G.711 only as 8 kHz mono', { field: 'audio.sampleRate' });
     }
     this.opts = opts;
-    this.slab = new ByteSlab(opts.transientOutput === true);
+    this.slab = opts.transientOutput === true ? (sharedTransientSlab ??= new ByteSlab(true)) : new ByteSlab(false);
   }
 
   /** FLV file header, PreviousTagSize0 and an onMetaData script tag. */
