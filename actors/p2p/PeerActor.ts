@@ -95,7 +95,7 @@ function send(state: PeerState, msg: DeviceToApp): void {
 function closePeer(state: PeerState): void {
   for (const s of state.streams.values()) {
     s.dc.close();
-    writeSlot(state.statsBlock, s.sender.stream, { ...s.sender.stats(), open: false });
+    writeSlot(state.statsBlock, s.sender.stream, s.sender.stats(), false);
   }
   state.streams.clear();
   for (const dc of state.channels) {
@@ -149,7 +149,7 @@ function onControl(state: PeerState, ctx: ActorContext, raw: Buffer | string | A
         return;
       }
       s.dc.close();
-      writeSlot(state.statsBlock, msg.stream, { ...s.sender.stats(), open: false });
+      writeSlot(state.statsBlock, msg.stream, s.sender.stats(), false);
       state.streams.delete(msg.stream);
       ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream: msg.stream, detail: { reason: 'app closed it' } });
       send(state, { op: 'ok', id: msg.id });
@@ -238,7 +238,7 @@ function openStream(state: PeerState, ctx: ActorContext, id: number, params: str
   state.streams.set(stream, { sender, dc, watermarks });
   dc.onClosed(() => {
     if (state.streams.get(stream)?.dc === dc) {
-      writeSlot(state.statsBlock, stream, { ...sender.stats(), open: false });
+      writeSlot(state.statsBlock, stream, sender.stats(), false);
       state.streams.delete(stream);
       ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream, detail: { reason: 'channel closed' } });
     }
@@ -277,7 +277,7 @@ export default defineActor<PeerState>({
     ctx.setInterval(() => {
       for (const s of state.streams.values()) {
         s.sender.tick();
-        writeSlot(state.statsBlock, s.sender.stream, { ...s.sender.stats(), open: true });
+        writeSlot(state.statsBlock, s.sender.stream, s.sender.stats(), true);
       }
     }, 10);
     ctx.setInterval(() => {

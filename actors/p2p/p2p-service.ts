@@ -13,7 +13,7 @@ import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
 import type { Right } from './access-token.js';
 import { PEER_ACTOR } from './index.js';
 import type { CameraChannel, PeerArgs } from './PeerActor.js';
-import { createStatsBlock, readSlot, type SlotStats } from './send-stats-block.js';
+import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
 import { SignalingServer } from './signaling.js';
 import type { Watermarks } from './watermark.js';
 
@@ -176,7 +176,7 @@ export class P2pService {
   }
 
   /** The latest send statistics of one stream, read from shared memory (synchronous). */
-  streamStats(peer: string, stream: number): SlotStats | undefined {
+  streamStats(peer: string, stream: number): SlotReading | undefined {
     const block = this.statsBlocks.get(peer);
     return block ? readSlot(block, stream) : undefined;
   }

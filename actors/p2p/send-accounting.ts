@@ -35,8 +35,9 @@ export class SendAccounting {
   private sent = 0;
   private acked = 0;
   private rttMs = 0;
-  private readonly sentHistory: [number, number][] = [];
-  private readonly ackHistory: [number, number][] = [];
+  /** 1 s rate windows: [time, bytes] entries and their running sums (stats() is on the 10 ms tick). */
+  private readonly sentWindow = { entries: [] as [number, number][], sum: 0 };
+  private readonly ackWindow = { entries: [] as [number, number][], sum: 0 };
 
   constructor(private readonly channel: ByteChannel, private readonly now: () => number = () => performance.now()) {}
 
@@ -46,8 +47,7 @@ export class SendAccounting {
       this.channel.sendMessageBinary(data.subarray(pos, Math.min(data.length, pos + MAX_MESSAGE)));
     }
     this.sent += data.length;
-    this.sentHistory.push([this.now(), data.length]);
-    this.trim(this.sentHistory);
+    this.record(this.sentWindow, data.length);
   }
 
   /** The app's ack report: cumulative bytes received, and the echo of the last probe. */
@@ -55,8 +55,7 @@ export class SendAccounting {
     const now = this.now();
     const delta = Math.max(0, Math.min(bytes, this.sent) - this.acked);
     this.acked += delta;
-    this.ackHistory.push([now, delta]);
-    this.trim(this.ackHistory);
+    this.record(this.ackWindow, delta);
     if (echo > 0 && echo <= now) {
       this.rttMs = now - echo;
     }
@@ -67,20 +66,26 @@ export class SendAccounting {
     return Math.max(this.sent - this.acked, this.channel.bufferedAmount());
   }
 
-  private trim(history: [number, number][]): void {
+  private record(w: { entries: [number, number][]; sum: number }, bytes: number): void {
+    w.entries.push([this.now(), bytes]);
+    w.sum += bytes;
+    this.trim(w);
+  }
+
+  /** Drop entries older than the window; returns the window's byte sum. */
+  private trim(w: { entries: [number, number][]; sum: number }): number {
     const cutoff = this.now() - RATE_WINDOW_MS;
-    while (history.length > 0 && (history[0] as [number, number])[0] < cutoff) {
-      history.shift();
+    while (w.entries.length > 0 && (w.entries[0] as [number, number])[0] < cutoff) {
+      w.sum -= (w.entries.shift() as [number, number])[1];
     }
+    return w.sum;
   }
 
   stats(extra: { frames: number; laps: number; paused: boolean; queued?: number }): SendStats {
-    this.trim(this.sentHistory);
-    this.trim(this.ackHistory);
-    const rate = (h: [number, number][]): number => Math.round((h.reduce((n, [, b]) => n + b, 0) * 1000) / RATE_WINDOW_MS);
+    const perSecond = 1000 / RATE_WINDOW_MS;
     return {
-      instNetRate: rate(this.sentHistory),
-      aveSentRate: rate(this.ackHistory),
+      instNetRate: Math.round(this.trim(this.sentWindow) * perSecond),
+      aveSentRate: Math.round(this.trim(this.ackWindow) * perSecond),
       sumSentAcked: this.acked,
       sent: this.sent,
       backlog: this.backlog() + (extra.queued ?? 0),

@@ -29,8 +29,11 @@ export interface SlotStats {
   aveSentRate: number;
   sumSentAcked: number;
   sent: number;
-  open: boolean;
   rttMs: number;
+}
+
+export interface SlotReading extends SlotStats {
+  open: boolean;
 }
 
 export function createStatsBlock(): SharedArrayBuffer {
@@ -38,7 +41,7 @@ export function createStatsBlock(): SharedArrayBuffer {
 }
 
 /** Writer side (the peer actor's thread). */
-export function writeSlot(block: Float64Array, stream: number, s: SlotStats): void {
+export function writeSlot(block: Float64Array, stream: number, s: SlotStats, open: boolean): void {
   if (stream <= 0 || stream >= STATS_SLOTS) {
     return;
   }
@@ -49,13 +52,13 @@ export function writeSlot(block: Float64Array, stream: number, s: SlotStats): vo
   block[base + W_AVE_RATE] = s.aveSentRate;
   block[base + W_SUM_ACKED] = s.sumSentAcked;
   block[base + W_SENT] = s.sent;
-  block[base + W_OPEN] = s.open ? 1 : 0;
+  block[base + W_OPEN] = open ? 1 : 0;
   block[base + W_RTT] = s.rttMs;
   block[base + W_GEN] = (block[base + W_GEN] as number) + 1;
 }
 
 /** Reader side (any thread): a consistent snapshot of one slot. */
-export function readSlot(block: Float64Array, stream: number): SlotStats | undefined {
+export function readSlot(block: Float64Array, stream: number): SlotReading | undefined {
   if (stream <= 0 || stream >= STATS_SLOTS) {
     return undefined;
   }
@@ -65,7 +68,7 @@ export function readSlot(block: Float64Array, stream: number): SlotStats | undef
     if (g1 % 2 === 1) {
       continue;
     }
-    const s: SlotStats = {
+    const s: SlotReading = {
       backlog: block[base + W_BACKLOG] as number,
       instNetRate: block[base + W_INST_RATE] as number,
       aveSentRate: block[base + W_AVE_RATE] as number,
