@@ -65,6 +65,10 @@ export const IV_ERRORS = {
   // ---- cloud storage (SDK iv_cs) ----
   IV_ERR_CS_APPLY_NO_SERVICE: { errno: 200, text: 'no cloud storage plan is active' },
   IV_ERR_CS_QUERY_SERVICE_TIMEOUT: { errno: 201, text: 'plan query timed out; cached data returned' },
+  IV_ERR_CS_EVENT_RUNNING: { errno: 202, text: 'this event is already running; stop it first' },
+  IV_ERR_CS_EVENT_NOT_RUNNING: { errno: 203, text: 'this event is not running' },
+  IV_ERR_CS_UPLOAD_FAILED: { errno: 204, text: 'the upload failed; the data stays spooled and is retried' },
+  IV_ERR_CS_STORE: { errno: 205, text: 'the object store refused or failed the request' },
 } as const;
 
 export type IvErrorCode = keyof typeof IV_ERRORS;

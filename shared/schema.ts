@@ -199,6 +199,29 @@ export const METHODS = {
   VOICE_START: { kind: 'req', direction: 'toWorker', body: obj({ callback: str, peer: str, params: str }) },
   VOICE_FRAME: { kind: 'req', direction: 'toWorker', body: obj({ callback: str, peer: str, data: bytes }) },
   VOICE_END: { kind: 'req', direction: 'toWorker', body: obj({ callback: str, peer: str }) },
+
+  // ---- cloud actor (actors/cloud): one channel's recording, spool and upload ----
+  /** The full-time plan became valid (on) or lapsed (off). */
+  CLOUD_FULL_TIME: { kind: 'req', direction: 'toWorker', body: obj({ on: bool }) },
+  /** Start event `eventId` (1-16); times are wall-clock ms; the picture is a validated JPEG. */
+  CLOUD_EVENT_START: {
+    kind: 'req',
+    direction: 'toWorker',
+    body: obj({ eventId: int(1, 16), eventStartMs: num(0), streamStartMs: num(0), picture: opt(bytes) }),
+  },
+  CLOUD_EVENT_STOP: { kind: 'req', direction: 'toWorker', body: obj({ eventId: int(1, 16), eventStopMs: num(0), streamStopMs: num(0) }) },
+  /** iv_cs_set_trans_time: per-request upload timeout and reply timeout, ms (> 0). */
+  CLOUD_SET_TRANS_TIME: { kind: 'req', direction: 'toWorker', body: obj({ uploadMs: int(1, 3_600_000), replyMs: int(1, 3_600_000) }) },
+  /** Recording and upload statistics. */
+  CLOUD_STATS: { kind: 'req', direction: 'toWorker', body: empty },
+  /** End the running session (segments into the spool) and wait up to drainMs for uploads. */
+  CLOUD_CLOSE: { kind: 'req', direction: 'toWorker', body: obj({ drainMs: int(0, 3_600_000) }) },
+  /** Something the owner should know: a snapshot's upload result, sessions, upload failures, overruns. */
+  CLOUD_NOTICE: {
+    kind: 'ntf',
+    direction: 'toParent',
+    body: obj({ type: oneOf('picture', 'session', 'upload-failed', 'overrun'), key: opt(str), code: opt(str), message: opt(str), what: opt(str) }),
+  },
 } as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof METHODS;

@@ -1,0 +1,217 @@
+/**
+ * CloudActor — one channel's cloud recording on the cloud worker: reads the channel's
+ * FrameRing on the spec's 10 ms tick while something wants recording, feeds the
+ * Recorder, and runs the Uploader from the segment store (spool) to the object store.
+ *
+ * Receives CLOUD_FULL_TIME, CLOUD_EVENT_START/STOP, CLOUD_SET_TRANS_TIME, CLOUD_STATS,
+ * CLOUD_CLOSE; sends CLOUD_NOTICE (snapshot upload results, sessions, upload failures,
+ * ring overruns). Handlers and the tick share one lock, so frames, events and closes
+ * happen in one order.
+ * Must never: acknowledge a request before what it accepted is in the spool, or read
+ * the ring while nothing wants recording (the ring itself is the pre-record buffer).
+ */
+import { defineActor, type ActorContext } from '../../runtime/actor.js';
+import { invalidParam } from '../../runtime/errors.js';
+import { FrameRing, type FrameReader } from '../../runtime/frame-ring.js';
+import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
+import { checkStoreConfig, openStore, type StoreConfig } from './object-store.js';
+import { Recorder } from './recorder.js';
+import { SegmentStore, type Retention } from './segment-store.js';
+import { Uploader } from './uploader.js';
+
+export interface CloudArgs {
+  device: string;
+  channel: number;
+  ring: SharedArrayBuffer;
+  video?: { codec: VideoCodecName; fps: number };
+  audio?: AudioFormat;
+  store: StoreConfig;
+  spoolDir: string;
+  retention: Retention;
+  segmentS: number;
+  sessionMaxS: number;
+  noDataPauseMs: number;
+  uploadTimeoutMs: number;
+  concurrency: number;
+}
+
+interface CloudState {
+  args: CloudArgs;
+  ring: FrameRing;
+  reader: FrameReader | undefined;
+  recorder: Recorder;
+  spool: SegmentStore;
+  uploader: Uploader;
+  /** Snapshot keys whose upload result the owner still waits for. */
+  pictures: Set<string>;
+  lock: Promise<unknown>;
+  ticking: boolean;
+  lapsReported: number;
+  lastPrune: number;
+  closed: boolean;
+}
+
+function checkArgs(raw: unknown): CloudArgs {
+  const a = raw as Partial<CloudArgs> | null;
+  if (typeof a !== 'object' || a === null) {
+    throw invalidParam('args', 'expected cloud actor arguments');
+  }
+  if (!(a.ring instanceof SharedArrayBuffer)) {
+    throw invalidParam('args.ring', 'expected the channel FrameRing buffer');
+  }
+  if (typeof a.device !== 'string' || typeof a.spoolDir !== 'string' || !Number.isInteger(a.channel)) {
+    throw invalidParam('args.device', 'expected device, channel and spoolDir');
+  }
+  checkStoreConfig(a.store, 'args.store');
+  return a as CloudArgs;
+}
+
+/** Run `fn` after everything queued before it (handlers and ticks never interleave). */
+function locked<T>(state: CloudState, fn: () => Promise<T>): Promise<T> {
+  const run = state.lock.then(fn, fn);
+  state.lock = run.catch(() => undefined);
+  return run;
+}
+
+async function drain(state: CloudState, ctx: ActorContext): Promise<void> {
+  const r = state.recorder;
+  if (!r.wanted) {
+    state.reader = undefined; // the ring keeps the pre-record; nothing to read now
+    return;
+  }
+  state.reader ??= state.ring.reader('latest-keyframe');
+  let fed = false;
+  for (let f = state.reader.read(); f !== null; f = state.reader.read()) {
+    await r.feed(f);
+    fed = true;
+  }
+  if (fed) {
+    r.anchor(Date.now());
+  }
+  if (state.reader.stats.laps > state.lapsReported) {
+    state.lapsReported = state.reader.stats.laps;
+    ctx.emit('CLOUD_NOTICE', { type: 'overrun', message: `recording fell a whole ring behind (${state.reader.stats.lostFrames} frames lost); resumed at a keyframe` });
+  }
+}
+
+async function tick(state: CloudState, ctx: ActorContext): Promise<void> {
+  if (state.ticking || state.closed) {
+    return;
+  }
+  state.ticking = true;
+  try {
+    await locked(state, async () => {
+      await drain(state, ctx);
+      await state.recorder.tick();
+      if (!state.recorder.wanted && !state.recorder.recording) {
+        state.reader = undefined;
+      }
+    });
+    state.uploader.kick();
+    const now = Date.now();
+    if (now - state.lastPrune > 60_000) {
+      state.lastPrune = now;
+      await state.spool.prune(now);
+    }
+  } finally {
+    state.ticking = false;
+  }
+}
+
+export default defineActor<CloudState>({
+  name: 'cloud',
+  async init(ctx, raw) {
+    const args = checkArgs(raw);
+    const ring = FrameRing.attach(args.ring);
+    const spool = await SegmentStore.open(args.spoolDir, args.retention);
+    const store = openStore(args.store);
+    const pictures = new Set<string>();
+    const uploader = new Uploader(spool, store, {
+      concurrency: args.concurrency,
+      uploadTimeoutMs: args.uploadTimeoutMs,
+      onConfirmed: (key) => {
+        if (pictures.delete(key)) {
+          ctx.emit('CLOUD_NOTICE', { type: 'picture', key, code: 'IV_ERR_NONE' });
+        }
+      },
+      onFailed: (key, err, attempt) => {
+        if (pictures.delete(key)) {
+          ctx.emit('CLOUD_NOTICE', { type: 'picture', key, code: 'IV_ERR_CS_UPLOAD_FAILED', message: err.message });
+        }
+        if (attempt === 1 || attempt % 10 === 0) {
+          ctx.emit('CLOUD_NOTICE', { type: 'upload-failed', key, message: `attempt ${attempt}: ${err.message}` });
+        }
+      },
+    });
+    const recorder = new Recorder({
+      device: args.device,
+      channel: args.channel,
+      ...(args.video ? { video: args.video } : {}),
+      ...(args.audio ? { audio: args.audio } : {}),
+      segmentS: args.segmentS,
+      sessionMaxS: args.sessionMaxS,
+      noDataPauseMs: args.noDataPauseMs,
+      now: Date.now,
+      accept: async (key, bytes) => {
+        await spool.accept(key, bytes);
+        uploader.kick();
+      },
+      onSession: (what, dir) => ctx.emit('CLOUD_NOTICE', { type: 'session', what, key: dir }),
+    });
+    const state: CloudState = { args, ring, reader: undefined, recorder, spool, uploader, pictures, lock: Promise.resolve(), ticking: false, lapsReported: 0, lastPrune: 0, closed: false };
+    uploader.start(); // pending objects of an earlier run go first
+    ctx.setInterval(() => tick(state, ctx), 10);
+    return state;
+  },
+  handlers: {
+    CLOUD_FULL_TIME: (state, body: { on: boolean }, ctx) =>
+      locked(state, async () => {
+        await drain(state, ctx);
+        state.recorder.setFullTime(body.on);
+        await state.recorder.tick();
+        return { recording: state.recorder.recording };
+      }),
+    CLOUD_EVENT_START: (state, body: { eventId: number; eventStartMs: number; streamStartMs: number; picture?: Uint8Array }, ctx) =>
+      locked(state, async () => {
+        await drain(state, ctx);
+        const r = await state.recorder.eventStart(body.eventId, { eventStartMs: body.eventStartMs, streamStartMs: body.streamStartMs }, body.picture);
+        if (r.pictureKey) {
+          state.pictures.add(r.pictureKey);
+        }
+        await drain(state, ctx); // the pre-record starts now
+        return r;
+      }),
+    CLOUD_EVENT_STOP: (state, body: { eventId: number; eventStopMs: number; streamStopMs: number }, ctx) =>
+      locked(state, async () => {
+        await drain(state, ctx);
+        const uid = await state.recorder.eventStop(body.eventId, body.eventStopMs, body.streamStopMs);
+        return { uid };
+      }),
+    CLOUD_SET_TRANS_TIME: (state, body: { uploadMs: number; replyMs: number }) => {
+      state.uploader.setUploadTimeout(body.uploadMs);
+      return {};
+    },
+    CLOUD_STATS: (state) => ({
+      ...state.recorder.stats,
+      wanted: state.recorder.wanted,
+      recording: state.recorder.recording,
+      paused: state.recorder.isPaused,
+      runningEvents: state.recorder.runningEvents,
+      readerLaps: state.reader?.stats.laps ?? state.lapsReported,
+      upload: state.uploader.snapshot(),
+    }),
+    CLOUD_CLOSE: (state, body: { drainMs: number }, ctx) =>
+      locked(state, async () => {
+        await drain(state, ctx);
+        await state.recorder.close();
+        state.closed = true;
+        state.uploader.kick();
+        const drained = await state.uploader.drain(body.drainMs);
+        return { drained, pending: state.spool.pendingCount };
+      }),
+  },
+  async terminate(state) {
+    state.closed = true;
+    await state.uploader.stop();
+  },
+});

@@ -1,0 +1,71 @@
+/**
+ * object-store — where cloud recordings end up: the interface both backends implement
+ * and the factory that opens one from plain config.
+ *
+ * Backends: `local` (a directory; the embedded default) and `s3` (any S3-compatible
+ * store: AWS S3, Tencent COS, MinIO; s3rver in tests). Keys are `/`-separated and
+ * never start with `/` (layout in actors/cloud/README.md).
+ * Owns: key validation and the config check. Must never: report a put as done before
+ * the store has confirmed it (a resolved put() is what lets the spool forget a file).
+ */
+import { invalidParam } from '../../runtime/errors.js';
+import { LocalDirStore } from './local-dir-store.js';
+import { S3Store } from './s3-store.js';
+
+export interface ObjectStore {
+  readonly description: string;
+  /** Store `bytes` under `key`; resolves only once the store confirmed them. */
+  put(key: string, bytes: Uint8Array, contentType: string, timeoutMs: number): Promise<void>;
+  /** The object, or undefined when there is none. */
+  get(key: string, timeoutMs: number): Promise<Uint8Array | undefined>;
+  /** Every key under `prefix`, sorted. */
+  list(prefix: string, timeoutMs: number): Promise<string[]>;
+  delete(key: string, timeoutMs: number): Promise<void>;
+}
+
+export type StoreConfig =
+  | { kind: 'local'; dir: string }
+  | { kind: 's3'; endpoint: string; bucket: string; region?: string; accessKeyId: string; secretAccessKey: string };
+
+const KEY_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+/** Throws IV_ERR_INVALID_PARAM for keys that are not plain relative paths. */
+export function checkKey(key: string, field = 'key'): void {
+  if (key.length === 0 || key.length > 1024 || !KEY_RE.test(key) || key.split('/').some((p) => p === '.' || p === '..')) {
+    throw invalidParam(field, `expected a relative key of [A-Za-z0-9_.-] parts separated by '/', got ${JSON.stringify(key)}`);
+  }
+}
+
+export function checkStoreConfig(raw: unknown, field = 'store'): StoreConfig {
+  const c = raw as Partial<Record<string, unknown>> | null;
+  if (typeof c !== 'object' || c === null) {
+    throw invalidParam(field, 'expected { kind: "local", dir } or { kind: "s3", endpoint, bucket, accessKeyId, secretAccessKey }');
+  }
+  if (c.kind === 'local') {
+    if (typeof c.dir !== 'string' || c.dir === '') {
+      throw invalidParam(`${field}.dir`, 'expected a directory path');
+    }
+    return { kind: 'local', dir: c.dir };
+  }
+  if (c.kind === 's3') {
+    for (const k of ['endpoint', 'bucket', 'accessKeyId', 'secretAccessKey'] as const) {
+      if (typeof c[k] !== 'string' || c[k] === '') {
+        throw invalidParam(`${field}.${k}`, 'expected a non-empty string');
+      }
+    }
+    try {
+      new URL(c.endpoint as string);
+    } catch {
+      throw invalidParam(`${field}.endpoint`, `expected an http(s) URL, got ${JSON.stringify(c.endpoint)}`);
+    }
+    if (c.region !== undefined && typeof c.region !== 'string') {
+      throw invalidParam(`${field}.region`, 'expected a string');
+    }
+    return { kind: 's3', endpoint: c.endpoint as string, bucket: c.bucket as string, region: (c.region as string | undefined) ?? 'us-east-1', accessKeyId: c.accessKeyId as string, secretAccessKey: c.secretAccessKey as string };
+  }
+  throw invalidParam(`${field}.kind`, `expected "local" or "s3", got ${JSON.stringify(c.kind)}`);
+}
+
+export function openStore(config: StoreConfig): ObjectStore {
+  return config.kind === 'local' ? new LocalDirStore(config.dir) : new S3Store(config);
+}

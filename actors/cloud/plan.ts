@@ -1,0 +1,108 @@
+/**
+ * plan — the cloud plan ("balance", iv_cs_get_balance_info): where it comes from
+ * (`<device>/plan.json` in the object store, or a control endpoint URL answering the
+ * same JSON), its validation, and the cache.
+ *
+ * Plan JSON: { "fullTime": { "enabled": bool, "expiresAt": ISO | ms | null },
+ *              "event":    { "enabled": bool, "expiresAt": ISO | ms | null },
+ *              "storageDays": int }
+ * Owns: the cached plan and when it was fetched. Must never: invent a plan; with no
+ * answer ever received, the cache says "no service".
+ */
+import { IvError } from '../../runtime/errors.js';
+import { planKey } from './keys.js';
+import type { ObjectStore } from './object-store.js';
+
+export interface ServiceState {
+  enabled: boolean;
+  /** Wall-clock ms, or null for no expiry. */
+  expiresAt: number | null;
+}
+
+export interface BalanceInfo {
+  fullTime: ServiceState;
+  event: ServiceState;
+  storageDays: number;
+  /** When this information was fetched (ms), 0 if never. */
+  fetchedAt: number;
+}
+
+export const NO_PLAN: BalanceInfo = { fullTime: { enabled: false, expiresAt: null }, event: { enabled: false, expiresAt: null }, storageDays: 0, fetchedAt: 0 };
+
+export function serviceActive(s: ServiceState, nowMs = Date.now()): boolean {
+  return s.enabled && (s.expiresAt === null || s.expiresAt > nowMs);
+}
+
+export type PlanSource = { kind: 'store'; store: ObjectStore; device: string } | { kind: 'url'; url: string };
+
+function parseService(raw: unknown, field: string): ServiceState {
+  if (raw === undefined || raw === null || raw === false) {
+    return { enabled: false, expiresAt: null };
+  }
+  const r = raw as { enabled?: unknown; expiresAt?: unknown };
+  if (typeof r !== 'object' || typeof r.enabled !== 'boolean') {
+    throw new IvError('IV_ERR_CS_STORE', `plan.${field}.enabled: expected a boolean`, { field: `plan.${field}.enabled` });
+  }
+  let expiresAt: number | null = null;
+  if (typeof r.expiresAt === 'number') {
+    expiresAt = r.expiresAt;
+  } else if (typeof r.expiresAt === 'string') {
+    expiresAt = Date.parse(r.expiresAt);
+    if (Number.isNaN(expiresAt)) {
+      throw new IvError('IV_ERR_CS_STORE', `plan.${field}.expiresAt: not a date: ${JSON.stringify(r.expiresAt)}`, { field: `plan.${field}.expiresAt` });
+    }
+  } else if (r.expiresAt !== undefined && r.expiresAt !== null) {
+    throw new IvError('IV_ERR_CS_STORE', `plan.${field}.expiresAt: expected an ISO date, ms or null`, { field: `plan.${field}.expiresAt` });
+  }
+  return { enabled: r.enabled, expiresAt };
+}
+
+export function parsePlan(text: string, fetchedAt: number): BalanceInfo {
+  let raw: { fullTime?: unknown; event?: unknown; storageDays?: unknown };
+  try {
+    raw = JSON.parse(text) as typeof raw;
+  } catch (err) {
+    throw new IvError('IV_ERR_CS_STORE', `the plan is not JSON: ${(err as Error).message}`, { field: 'plan' });
+  }
+  if (typeof raw !== 'object' || raw === null) {
+    throw new IvError('IV_ERR_CS_STORE', 'the plan is not a JSON object', { field: 'plan' });
+  }
+  const storageDays = raw.storageDays ?? 0;
+  if (!Number.isInteger(storageDays) || (storageDays as number) < 0) {
+    throw new IvError('IV_ERR_CS_STORE', 'plan.storageDays: expected a non-negative integer', { field: 'plan.storageDays' });
+  }
+  return { fullTime: parseService(raw.fullTime, 'fullTime'), event: parseService(raw.event, 'event'), storageDays: storageDays as number, fetchedAt };
+}
+
+/** Fetch the plan now; throws IV_ERR_TIMEOUT / IV_ERR_CS_STORE. A missing plan is "no service". */
+export async function fetchPlan(source: PlanSource, timeoutMs: number): Promise<BalanceInfo> {
+  const now = Date.now();
+  if (source.kind === 'store') {
+    const bytes = await withTimeout(source.store.get(planKey(source.device), timeoutMs), timeoutMs);
+    return bytes === undefined ? { ...NO_PLAN, fetchedAt: now } : parsePlan(new TextDecoder().decode(bytes), now);
+  }
+  let res: Response;
+  try {
+    res = await fetch(source.url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    const timedOut = (err as Error).name === 'TimeoutError';
+    throw new IvError(timedOut ? 'IV_ERR_TIMEOUT' : 'IV_ERR_CS_STORE', `plan query ${source.url}: ${timedOut ? `no answer within ${timeoutMs} ms` : (err as Error).message}`);
+  }
+  if (res.status === 404) {
+    return { ...NO_PLAN, fetchedAt: now };
+  }
+  if (!res.ok) {
+    throw new IvError('IV_ERR_CS_STORE', `plan query ${source.url}: HTTP ${res.status}`);
+  }
+  return parsePlan(await res.text(), now);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `plan query: no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
