@@ -34,11 +34,22 @@ export function feedInto(cloud: CloudModule, errors: unknown[] = []): SampleFeed
   return new SampleFeed({ video: { frames: f.video, fps: 25 }, audio: { frames: f.audio, sampleRate: 16000 }, push: (type, pack) => cloud.pushStream(type, pack), onError: (e) => errors.push(e) });
 }
 
-export function localCloud(dir: string, device = 'dev1', extra: Partial<CloudDeviceOptions> = {}): { cloud: CloudModule; storeDir: string; spoolDir: string; store: StoreConfig } {
+/** A cloud module on a local store under `dir`; a test that fails midway still exits it. */
+export function localCloud(t: { teardown(fn: () => unknown): void }, dir: string, device = 'dev1', extra: Partial<CloudDeviceOptions> = {}): { cloud: CloudModule; storeDir: string; spoolDir: string; store: StoreConfig } {
   const storeDir = join(dir, 'store');
   const spoolDir = join(dir, 'spool');
   const store: StoreConfig = { kind: 'local', dir: storeDir };
-  return { cloud: new CloudModule({ deviceId: device, store, spoolDir, ...extra }), storeDir, spoolDir, store };
+  const cloud = new CloudModule({ deviceId: device, store, spoolDir, ...extra });
+  exitOnTeardown(t, cloud);
+  return { cloud, storeDir, spoolDir, store };
+}
+
+export function exitOnTeardown(t: { teardown(fn: () => unknown): void }, cloud: CloudModule): void {
+  t.teardown(async () => {
+    if (cloud.initialized) {
+      await cloud.exit().catch(() => undefined);
+    }
+  });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
