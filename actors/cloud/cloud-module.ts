@@ -13,11 +13,12 @@
  * The cloud worker's CloudActor reads it while recording is wanted, segments, spools
  * and uploads. Callbacks run on this thread.
  *
- * Owns: the plan cache and its timers, running events, the ring writer, the actor
+ * Owns: the plan cache (in memory and `<spoolDir>/plan-cache.json`) and its timers, running events, the ring writer, the actor
  * system of the cloud worker. Must never: call onPushStart twice without onPushStop in
  * between, call onPictureResult for an event without picture, or accept a frame it
  * did not put into the ring.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem } from '../../runtime/actor-system.js';
@@ -111,6 +112,8 @@ export class CloudModule {
   /** Errors thrown by user callbacks and upload problems, newest last (bounded). */
   readonly problems: string[] = [];
 
+  private readonly spoolDir: string;
+
   constructor(private readonly device: CloudDeviceOptions) {
     checkKey(device.deviceId, 'deviceId');
     checkStoreConfig(device.store);
@@ -121,6 +124,8 @@ export class CloudModule {
     if (!Number.isInteger(refresh) || refresh < 1 || refresh > 3_600) {
       throw invalidParam('planRefreshS', `expected 1..3600 s (the cache is refreshed at least hourly), got ${refresh}`);
     }
+    this.spoolDir = device.spoolDir ?? join(tmpdir(), `ivgw-spool-${device.deviceId}-${device.channel ?? 0}`);
+    this.plan = loadPlanCache(this.planCachePath) ?? NO_PLAN;
     this.planSource = device.planUrl ? { kind: 'url', url: device.planUrl } : { kind: 'store', store: openStore(device.store), device: device.deviceId };
   }
 
@@ -152,7 +157,7 @@ export class CloudModule {
       ...(video ? { video } : {}),
       ...(audio ? { audio } : {}),
       store: this.device.store,
-      spoolDir: this.device.spoolDir ?? join(tmpdir(), `ivgw-spool-${this.device.deviceId}-${this.device.channel ?? 0}`),
+      spoolDir: this.spoolDir,
       retention: this.device.retention ?? { maxAgeS: 7 * 86_400, maxBytes: 0 },
       segmentS: this.device.segmentS ?? 2,
       sessionMaxS: SESSION_MAX_S,
@@ -167,6 +172,7 @@ export class CloudModule {
     this.unsubscribe = this.actor.onNotification('CLOUD_NOTICE', (b) => this.onNotice(b as Notice));
     await this.actor.call('CLOUD_SET_TRANS_TIME', { uploadMs: this.uploadMs, replyMs: this.replyMs }, { timeoutMs: 60_000 });
     await this.getBalanceInfo(Math.max(1, Math.ceil(this.replyMs / 1000)));
+    this.evaluatePlan(); // also when the query failed: the cached plan decides
     this.schedulePlanRefresh();
   }
 
@@ -368,8 +374,19 @@ export class CloudModule {
     return serviceActive(this.plan.fullTime, now) || serviceActive(this.plan.event, now);
   }
 
+  /** The last plan fetched survives a restart: a device booting during a cloud outage records by it. */
+  private get planCachePath(): string {
+    return join(this.spoolDir, 'plan-cache.json');
+  }
+
   private applyPlan(info: BalanceInfo): void {
     this.plan = info;
+    try {
+      mkdirSync(this.spoolDir, { recursive: true });
+      writeFileSync(this.planCachePath, JSON.stringify(info));
+    } catch (err) {
+      this.problem(`plan cache not written: ${(err as Error).message}`);
+    }
     this.evaluatePlan();
   }
 
@@ -453,6 +470,15 @@ interface Notice {
   key?: string;
   code?: string;
   message?: string;
+}
+
+function loadPlanCache(path: string): BalanceInfo | undefined {
+  try {
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as BalanceInfo;
+    return typeof raw.fetchedAt === 'number' && raw.fullTime && raw.event ? raw : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function checkEventId(id: number): void {
