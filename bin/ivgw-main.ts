@@ -4,6 +4,7 @@
  * command module statically: `view` loads node-datachannel, which must never be loaded
  * in the main thread of a process whose p2p worker loads it too (`run`).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunOptions } from './commands/run.js';
 import { checkWatermarks } from '../actors/p2p/watermark.js';
@@ -13,7 +14,10 @@ const USAGE = `usage: ivgw <command> [options]
 commands:
   run [--seconds N] [--device ID] [--secret S] [--mqtt-port P | --broker URL]
       [--ice-bind ADDR] [--watermarks LOW,WARN,HIGH]
-                        run the gateway on embedded defaults (Ctrl-C stops it)
+      [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME]
+                        run the gateway on embedded defaults (Ctrl-C stops it);
+                        records every camera to DIR (default ./ivgw-data) and uploads to
+                        DIR/cloud or to S3 (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
   probe <file...>       check camera elementary streams against the SDK's rules
   token --peer ID       mint an app access token (device id/secret from flags or env)
   view --broker URL --device ID --peer P --token T [--channel N] [--seconds S] [--out f.flv]
@@ -28,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         strict: true,
-        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, watermarks: { type: 'string' } },
+        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' } },
       });
       const num = (name: string, raw: string | undefined, min: number): number | undefined | null => {
         if (raw === undefined) {
@@ -66,6 +70,19 @@ async function main(argv: string[]): Promise<number> {
           return 2;
         }
         opts.watermarks = w;
+      }
+      if (!values['no-record']) {
+        const dir = values.record ?? 'ivgw-data';
+        if (values['s3-endpoint'] || values['s3-bucket']) {
+          const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: key, AWS_REGION: region } = process.env;
+          if (!values['s3-endpoint'] || !values['s3-bucket'] || !id || !key) {
+            process.stderr.write('ivgw run: S3 upload needs --s3-endpoint, --s3-bucket and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment\n');
+            return 2;
+          }
+          opts.record = { dir, store: { kind: 's3', endpoint: values['s3-endpoint'], bucket: values['s3-bucket'], accessKeyId: id, secretAccessKey: key, ...(region ? { region } : {}) } };
+        } else {
+          opts.record = { dir, store: { kind: 'local', dir: join(dir, 'cloud') } };
+        }
       }
       return (await import('./commands/run.js')).runCommand(opts);
     }

@@ -165,7 +165,7 @@ export class CloudModule {
       uploadTimeoutMs: this.uploadMs,
       concurrency: this.device.uploadConcurrency ?? 2,
     };
-    const system = new ActorSystem({ workers: [{ name: 'cloud', actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
+    const system = new ActorSystem({ workers: [{ name: 'cloud', resourceLimits: { maxYoungGenerationSizeMb: 4 }, actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
     await system.start();
     this.system = system;
     this.actor = system.ref('cloud');

@@ -4,6 +4,9 @@
  *    H.264+AAC, channel 1 H.265+G.711) publishing into FrameRings;
  *  - p2p worker (pinned): one PeerActor per app, serving live FLV over WebRTC;
  *  - an embedded MQTT broker (aedes) for signaling, or --broker URL;
+ *  - cloud worker (unless --no-record): one CloudActor per camera recording full time
+ *    into the local recording (`<dir>/local/ch<N>`, 1 day / 1 GiB retention) and
+ *    uploading to the store (`<dir>/cloud` or S3);
  * and prints the device id, the broker URL and an app token, then each camera's fps,
  * bitrate and GOP every few seconds until Ctrl-C (or --seconds).
  */
@@ -16,6 +19,10 @@ import { RIGHTS, mintToken } from '../../actors/p2p/access-token.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../actors/p2p/embedded-broker.js';
 import { P2pService } from '../../actors/p2p/p2p-service.js';
 import type { Watermarks } from '../../actors/p2p/watermark.js';
+import { join } from 'node:path';
+import type { CloudArgs } from '../../actors/cloud/CloudActor.js';
+import { CLOUD_ACTOR } from '../../actors/cloud/index.js';
+import type { StoreConfig } from '../../actors/cloud/object-store.js';
 
 export interface RunOptions {
   seconds: number | undefined;
@@ -27,6 +34,8 @@ export interface RunOptions {
   broker?: string;
   iceBind?: string;
   watermarks?: Watermarks;
+  /** Record every camera (full time) and upload; absent: no recording. */
+  record?: { dir: string; store: StoreConfig };
 }
 
 export async function runCommand(opts: RunOptions): Promise<number> {
@@ -37,6 +46,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     workers: [
       { name: 'capture', actors: cameras.map(({ channel: _channel, ...args }) => ({ id: `capture:${args.camera}`, module: CAPTURE_ACTOR, args })) },
       { name: 'p2p', pinned: true, actors: [] },
+      ...(opts.record ? [{ name: 'cloud', resourceLimits: { maxYoungGenerationSizeMb: 4 }, actors: cameras.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudArgs(deviceId, c, opts.record as NonNullable<RunOptions['record']>) })) }] : []),
     ],
   });
   system.on('event', (e) => {
@@ -57,6 +67,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         process.stdout.write(`[${e.camera}] ${e.type}${e.code ? ` ${e.code}` : ''}${e.message ? ` ${e.message}` : ''}\n`);
       }
     });
+  }
+  for (const c of opts.record ? cameras : []) {
+    const ref = system.ref(`cloud:${c.camera}`);
+    ref.onNotification('CLOUD_NOTICE', (body) => {
+      const n = body as { type: string; what?: string; key?: string; message?: string };
+      process.stdout.write(`[cloud ${c.camera}] ${n.type}${n.what ? ` ${n.what}` : ''}${n.key ? ` ${n.key}` : ''}${n.message ? ` ${n.message}` : ''}\n`);
+    });
+    await ref.call('CLOUD_FULL_TIME', { on: true });
   }
   let broker: EmbeddedBroker | undefined;
   if (!opts.broker) {
@@ -82,6 +100,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   process.stdout.write(`ivgw: device ${deviceId} up; signaling ${brokerUrl}; channels ${cameras.map((c) => `${c.channel}=${c.camera}`).join(', ')}\n`);
   process.stdout.write(`ivgw: app token (peer app1, 24 h): ${token}\n`);
   process.stdout.write(`ivgw: view it with: npx ivgw view --broker ${brokerUrl} --device ${deviceId} --peer app1 --token ${token} --seconds 5 --out live.flv\n`);
+  if (opts.record) {
+    process.stdout.write(`ivgw: recording every camera to ${opts.record.dir}/local, uploading to ${opts.record.store.kind === 'local' ? opts.record.store.dir : `${opts.record.store.endpoint}/${opts.record.store.bucket}`}\n`);
+  }
   process.stdout.write(`ivgw: ready${opts.seconds ? ` for ${opts.seconds} s` : '; Ctrl-C stops'}\n`);
   const printStats = async (): Promise<void> => {
     for (const c of cameras) {
@@ -93,6 +114,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       }
     }
     process.stdout.write(`[p2p] apps connected: ${p2p.peerIds.length}\n`);
+    for (const c of opts.record ? cameras : []) {
+      const s = (await system.ref(`cloud:${c.camera}`).call('CLOUD_STATS', {}).catch(() => undefined)) as { segments: number; segmentBytes: number; upload: { uploadedObjects: number; pending: number; failures: number } } | undefined;
+      if (s) {
+        process.stdout.write(`[cloud ${c.camera}] segments ${s.segments} (${Math.round(s.segmentBytes / 1024)} KiB), uploaded ${s.upload.uploadedObjects}, pending ${s.upload.pending}, upload failures ${s.upload.failures}\n`);
+      }
+    }
   };
   const ticker = setInterval(() => void printStats(), (opts.statsEverySeconds ?? 5) * 1000);
   await new Promise<void>((resolve) => {
@@ -107,8 +134,30 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   clearInterval(ticker);
   await printStats();
   await p2p.close();
+  for (const c of opts.record ? cameras : []) {
+    const r = (await system.ref(`cloud:${c.camera}`).call('CLOUD_CLOSE', { drainMs: 3_000 }, { timeoutMs: 60_000 }).catch(() => undefined)) as { pending: number } | undefined;
+    process.stdout.write(`[cloud ${c.camera}] closed; ${r ? `${r.pending} objects left in the spool for the next run` : 'close failed'}\n`);
+  }
   await system.stop();
   await broker?.close();
   process.stdout.write('ivgw: stopped\n');
   return fatal ? 1 : 0;
+}
+
+function cloudArgs(device: string, c: { camera: string; channel: number; ring: SharedArrayBuffer; video?: { codec: 'h264' | 'h265' }; audio?: CloudArgs['audio'] }, record: NonNullable<RunOptions['record']>): CloudArgs {
+  return {
+    device,
+    channel: c.channel,
+    ring: c.ring,
+    ...(c.video ? { video: { codec: c.video.codec, fps: 25 } } : {}),
+    ...(c.audio ? { audio: c.audio } : {}),
+    store: record.store,
+    spoolDir: join(record.dir, 'local', `ch${c.channel}`),
+    retention: { maxAgeS: 86_400, maxBytes: 1 << 30 },
+    segmentS: 2,
+    sessionMaxS: 3_600,
+    noDataPauseMs: 120_000,
+    uploadTimeoutMs: 30_000,
+    concurrency: 2,
+  };
 }

@@ -20,7 +20,7 @@ export interface Gateway {
 
 export async function startGateway(extra: string[] = [], deviceId = `dev-${process.pid}`): Promise<Gateway> {
   const secret = `secret-${Math.random()}`;
-  const proc = spawn(process.execPath, [IVGW, 'run', '--mqtt-port', '0', '--device', deviceId, '--secret', secret, '--seconds', '600', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [IVGW, 'run', '--mqtt-port', '0', '--device', deviceId, '--secret', secret, '--seconds', '600', ...(extra.some((a) => a === '--record' || a === '--no-record') ? [] : ['--no-record']), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   let buffered = '';
   const url = await new Promise<string>((resolve, reject) => {

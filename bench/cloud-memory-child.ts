@@ -1,0 +1,44 @@
+/**
+ * cloud-memory-child — one process, one cloud module, one stream: prints RSS samples
+ * (JSON lines) at the phases the `cloud` benchmark compares:
+ *   {"phase":"loaded"}     modules loaded, nothing started (the baseline)
+ *   {"phase":"idle"}       cloud.init done, nothing pushed (fixed overhead: worker, ring)
+ *   {"phase":"stream"}     once a second while the stream is recorded (full-time plan)
+ * argv[2]: { video, audio, maxGopSize, seconds, storeDir, spoolDir }
+ */
+import { readFileSync } from 'node:fs';
+import { CloudModule } from '../actors/cloud/cloud-module.js';
+import { SampleFeed } from '../actors/capture/sample-feed.js';
+import { AccessUnitSplitter, AdtsSplitter } from '../actors/media/es-splitter.js';
+
+const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; storeDir: string; spoolDir: string };
+const say = (o: unknown): void => {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+};
+const vs = new AccessUnitSplitter('h264');
+const video = [...vs.push(readFileSync(a.video)).frames, ...vs.end().frames];
+const as = new AdtsSplitter();
+const audio = [...as.push(readFileSync(a.audio)).frames, ...as.end().frames];
+const sample = (phase: string, extra: Record<string, unknown> = {}): void => say({ phase, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, ...extra });
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 300));
+  }
+};
+await settle();
+sample('loaded');
+const cloud = new CloudModule({ deviceId: 'bench', store: { kind: 'local', dir: a.storeDir }, spoolDir: a.spoolDir, retention: { maxAgeS: 0, maxBytes: 0 } });
+await cloud.init({ maxGopSize: a.maxGopSize, avFormat: { video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } } });
+await settle();
+sample('idle');
+const feed = new SampleFeed({ video: { frames: video, fps: 25 }, audio: { frames: audio, sampleRate: 16000 }, push: (t, p) => cloud.pushStream(t, p) }).start();
+for (let s = 1; s <= a.seconds; s++) {
+  await new Promise((r) => setTimeout(r, 1_000));
+  sample('stream', { second: s });
+}
+feed.stop();
+const stats = (await cloud.stats()) as { ingest: { videoKbps: number; audioKbps: number; gopFrames: number }; segments: number; readerLaps: number; upload: { pending: number } };
+say({ phase: 'stats', videoKbps: stats.ingest.videoKbps, audioKbps: stats.ingest.audioKbps, gopFrames: stats.ingest.gopFrames, segments: stats.segments, readerLaps: stats.readerLaps, refused: feed.pushed.refused });
+await cloud.exit();
+process.exit(0);

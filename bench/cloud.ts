@@ -1,0 +1,131 @@
+/**
+ * cloud — the cloud module's memory and upload throughput.
+ *
+ * memory: a child process records one 2 Mbit/s H.264 stream (+ AAC) with a full-time
+ * plan; RSS growth over the loaded-but-not-started baseline, compared with the spec's
+ * figure for AAC input: maxGopSize + 100 KB (`memoryRatio`, target <= 1.0). Also split
+ * into the fixed part (`idleGrowth`: init, no data: the cloud worker thread, the ring)
+ * and the part the stream adds (`streamGrowth`, `streamMemoryRatio`).
+ * upload: the same segment-sized objects PUT to s3rver raw (S3Store.put, concurrency
+ * 2) and through the module's path (durable spool accept + Uploader, concurrency 2);
+ * `uploadRatio` = module throughput / raw throughput, in the same run.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { SAMPLE } from '../actors/capture/index.js';
+import { S3Store } from '../actors/cloud/s3-store.js';
+import { SegmentStore } from '../actors/cloud/segment-store.js';
+import { Uploader } from '../actors/cloud/uploader.js';
+import { startS3 } from '../test/helpers/s3.js';
+import type { BenchOptions } from './run.js';
+import { percentile, round } from './stats.js';
+
+const KB = 1024;
+
+function makeStream(dir: string): string {
+  const out = join(dir, 'bench-2mbit.h264');
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=20,noise=alls=12:allf=t', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '2M', '-maxrate', '2M', '-bufsize', '2M', '-g', '50', '-bf', '0', '-x264-params', 'repeat-headers=1:scenecut=0', '-f', 'h264', out], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`ffmpeg: ${r.stderr}`);
+  }
+  return out;
+}
+
+async function memory(dir: string, seconds: number, maxGopSize: number): Promise<Record<string, unknown>> {
+  const video = makeStream(dir);
+  mkdirSync(join(dir, 'store', 'bench'), { recursive: true });
+  writeFileSync(join(dir, 'store', 'bench', 'plan.json'), JSON.stringify({ fullTime: { enabled: true } }));
+  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url)), JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, storeDir: join(dir, 'store'), spoolDir: join(dir, 'spool') })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: { phase: string; rss?: number; second?: number; [k: string]: unknown }[] = [];
+  createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as (typeof lines)[number]));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) {
+    throw new Error(`memory child exited ${code}`);
+  }
+  const rss = (phase: string): number[] => lines.filter((l) => l.phase === phase).map((l) => l.rss as number);
+  const base = rss('loaded')[0] as number;
+  const idle = rss('idle')[0] as number;
+  const stream = rss('stream');
+  const steady = stream.slice(Math.floor(stream.length / 2)); // after the first half: segments, uploads and GC at steady state
+  const steadyRss = percentile(steady, 50);
+  const peakRss = Math.max(...stream);
+  const budget = maxGopSize + 100 * KB;
+  const stats = lines.find((l) => l.phase === 'stats') ?? {};
+  return {
+    maxGopSize,
+    specBudgetBytes: budget,
+    rssLoadedMB: round(base / 2 ** 20, 1),
+    idleGrowthKB: round((idle - base) / KB, 0),
+    steadyGrowthKB: round((steadyRss - base) / KB, 0),
+    peakGrowthKB: round((peakRss - base) / KB, 0),
+    streamGrowthKB: round((steadyRss - idle) / KB, 0),
+    memoryRatio: round((steadyRss - base) / budget, 2),
+    streamMemoryRatio: round((steadyRss - idle) / budget, 2),
+    stream: stats,
+  };
+}
+
+async function upload(objects: number, size: number): Promise<Record<string, unknown>> {
+  const s3 = await startS3('bench');
+  const spoolDir = mkdtempSync(join(tmpdir(), 'ivgw-bench-spool-'));
+  try {
+    const store = new S3Store(s3.config);
+    const payloads = Array.from({ length: objects }, (_, i) => {
+      const b = new Uint8Array(size);
+      for (let j = 0; j < size; j += 4096) b[j] = (i * 7 + j) & 0xff;
+      return b;
+    });
+    // raw PUTs, two at a time; measured before and after the module's run (mean), after a warm-up
+    const raw = async (prefix: string, count: number): Promise<number> => {
+      const start = performance.now();
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let i = next++; i < count; i = next++) {
+          await store.put(`${prefix}/seg-${i}.m4s`, payloads[i] as Uint8Array, 'video/iso.segment', 30_000);
+        }
+      };
+      await Promise.all([worker(), worker()]);
+      return performance.now() - start;
+    };
+    await raw('warmup', Math.min(5, objects));
+    const rawBefore = await raw('raw1', objects);
+    let t0 = 0;
+    // the module's path: durable accept into the spool, uploader (concurrency 2), confirm
+    const spool = await SegmentStore.open(spoolDir);
+    const uploader = new Uploader(spool, store, { concurrency: 2, uploadTimeoutMs: 30_000 });
+    uploader.start();
+    t0 = performance.now();
+    for (let i = 0; i < objects; i++) {
+      await spool.accept(`mod/seg-${i}.m4s`, payloads[i] as Uint8Array);
+      uploader.kick();
+    }
+    const acceptMs = performance.now() - t0;
+    if (!(await uploader.drain(120_000))) {
+      throw new Error('the uploader did not drain');
+    }
+    const moduleMs = performance.now() - t0;
+    await uploader.stop();
+    const rawMs = (rawBefore + (await raw('raw2', objects))) / 2;
+    const mb = (objects * size) / 2 ** 20;
+    return { objects, objectKB: size / KB, rawMBps: round(mb / (rawMs / 1000), 1), moduleMBps: round(mb / (moduleMs / 1000), 1), acceptMBps: round(mb / (acceptMs / 1000), 1), uploadRatio: round(rawMs / moduleMs, 3), failures: uploader.stats.failures };
+  } finally {
+    await s3.close();
+    rmSync(spoolDir, { recursive: true, force: true });
+  }
+}
+
+export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'ivgw-bench-cloud-'));
+  try {
+    const maxGopSize = 600 * KB; // one 2 s GOP at 2 Mbit/s (~500 KB) plus its audio, rounded up to 4 KB
+    const mem = await memory(dir, opts.quick ? 20 : 60, maxGopSize);
+    const up = await upload(opts.quick ? 20 : 60, 512 * KB);
+    return { memoryRatio: mem.memoryRatio, uploadRatio: up.uploadRatio, memory: mem, upload: up };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
