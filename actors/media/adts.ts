@@ -58,3 +58,14 @@ export function isAdtsProblem(h: AdtsHeader | AdtsProblem): h is AdtsProblem {
 export function audioSpecificConfig(h: Pick<AdtsHeader, 'objectType' | 'sampleRateIndex' | 'channelConfig'>): Uint8Array {
   return new Uint8Array([(h.objectType << 3) | (h.sampleRateIndex >> 1), ((h.sampleRateIndex & 1) << 7) | (h.channelConfig << 3)]);
 }
+
+/** A 7-byte ADTS header (MPEG-4, no CRC) for a raw AAC frame of `payloadBytes`, from its AudioSpecificConfig. */
+export function adtsHeaderFor(asc: Uint8Array, payloadBytes: number): Uint8Array {
+  const b0 = asc[0] ?? 0;
+  const b1 = asc[1] ?? 0;
+  const objectType = b0 >> 3;
+  const sri = ((b0 & 7) << 1) | (b1 >> 7);
+  const ch = (b1 >> 3) & 0xf;
+  const len = payloadBytes + 7;
+  return new Uint8Array([0xff, 0xf1, ((objectType - 1) << 6) | (sri << 2) | (ch >> 2), ((ch & 3) << 6) | (len >> 11), (len >> 3) & 0xff, ((len & 7) << 5) | 0x1f, 0xfc]);
+}

@@ -35,3 +35,58 @@ export function g711ToPcm(data: Uint8Array, law: 'g711a' | 'g711u'): Uint8Array 
   }
   return new Uint8Array(out.buffer);
 }
+
+const A_SEG_END = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
+const U_SEG_END = [0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff];
+
+function segmentOf(v: number, ends: readonly number[]): number {
+  for (let i = 0; i < ends.length; i++) {
+    if (v <= (ends[i] as number)) {
+      return i;
+    }
+  }
+  return ends.length;
+}
+
+/** ITU-T G.711 A-law compression of one 16-bit sample. */
+function linearToAlaw(sample: number): number {
+  let v = sample >> 3;
+  let mask = 0xd5;
+  if (v < 0) {
+    mask = 0x55;
+    v = -v - 1;
+  }
+  const seg = segmentOf(v, A_SEG_END);
+  if (seg >= 8) {
+    return 0x7f ^ mask;
+  }
+  const mantissa = seg < 2 ? (v >> 1) & 0xf : (v >> seg) & 0xf;
+  return ((seg << 4) | mantissa) ^ mask;
+}
+
+/** ITU-T G.711 µ-law compression of one 16-bit sample. */
+function linearToUlaw(sample: number): number {
+  let v = sample >> 2;
+  let mask = 0xff;
+  if (v < 0) {
+    v = -v;
+    mask = 0x7f;
+  }
+  v = Math.min(v, 8159) + (0x84 >> 2);
+  const seg = segmentOf(v, U_SEG_END);
+  if (seg >= 8) {
+    return 0x7f ^ mask;
+  }
+  return ((seg << 4) | ((v >> (seg + 1)) & 0xf)) ^ mask;
+}
+
+/** Encode little-endian s16 PCM bytes to G.711 (exact inverse of g711ToPcm for decoded G.711). */
+export function pcmToG711(pcm: Uint8Array, law: 'g711a' | 'g711u'): Uint8Array {
+  const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + (pcm.byteLength & ~1)));
+  const out = new Uint8Array(samples.length);
+  const enc = law === 'g711a' ? linearToAlaw : linearToUlaw;
+  for (let i = 0; i < samples.length; i++) {
+    out[i] = enc(samples[i] as number);
+  }
+  return out;
+}
