@@ -5,7 +5,9 @@
  * P2P_PEER_STATS, P2P_SET_WATERMARK; sends P2P_PEER_LOCAL_CANDIDATE and P2P_PEER_EVENT.
  * Serves the `control` channel (docs/PROTOCOL.md §4): opens live streams on `s<n>`
  * channels from the camera rings it was given (or from the user's onSendGet bytes when
- * `customSource`), answers pings, takes acks, probes RTT, forwards commands and voice
+ * `customSource`) and playback streams from the channel's local recording (a
+ * PlaybackFeeder replays it in real time into a private ring; the stream ends with a
+ * `stream_closed` event, reason `end of recording`), answers pings, takes acks, probes RTT, forwards commands and voice
  * to the main thread (P2P_PEER_COMMAND / P2P_PEER_VOICE) and publishes per-stream send
  * statistics into its shared stats block every tick.
  * A crash closes this peer only; the app reconnects with a new offer.
@@ -21,7 +23,9 @@ import { FrameRing } from '../../runtime/frame-ring.js';
 import { onWorkerShutdown } from '../../runtime/worker-hooks.js';
 import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
 import type { Right } from './access-token.js';
-import { decodeFromApp, encodeControl, parseStreamParams, type DeviceToApp } from './control-protocol.js';
+import { PlaybackFeeder } from '../cloud/playback-feeder.js';
+import { recordedSegments } from '../cloud/recording-index.js';
+import { decodeFromApp, encodeControl, parseStreamParams, type DeviceToApp, type StreamParams } from './control-protocol.js';
 import { CustomSender } from './custom-sender.js';
 import { STATS_SLOTS, writeSlot } from './send-stats-block.js';
 import { StreamSender } from './stream-sender.js';
@@ -32,6 +36,8 @@ export interface CameraChannel {
   ring: SharedArrayBuffer;
   video?: { codec: VideoCodecName };
   audio?: AudioFormat;
+  /** The channel's local recording (segment store), which serves `action=playback`. */
+  recording?: { spoolDir: string; device: string };
 }
 
 export interface PeerArgs {
@@ -53,7 +59,7 @@ interface PeerState {
   control: DataChannel | undefined;
   /** Every DataChannel is referenced here: an unreferenced one is collected and closes. */
   channels: Set<DataChannel>;
-  streams: Map<number, { sender: StreamSender | CustomSender; dc: DataChannel; watermarks: WatermarkState }>;
+  streams: Map<number, { sender: StreamSender | CustomSender; dc: DataChannel; watermarks: WatermarkState; playback?: PlaybackFeeder; ending?: boolean }>;
   statsBlock: Float64Array;
   voice: DataChannel | undefined;
   voiceOn: boolean;
@@ -200,18 +206,74 @@ function openStream(state: PeerState, ctx: ActorContext, id: number, params: str
     send(state, { op: 'error', id, code: 'IV_ERR_AUTH_RIGHTS', message: `the access token does not grant ${p.action}` });
     return;
   }
-  if (p.action === 'playback') {
-    send(state, { op: 'error', id, code: 'IV_ERR_NOT_SUPPORTED', message: 'playback is not served by this device yet' });
-    return;
-  }
   const cam = state.args.cameras.find((c) => c.channel === p.channel);
   const ring = state.rings.get(p.channel);
   if (!state.args.customSource && (!cam || !ring)) {
     send(state, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM', message: `params.channel: no camera on channel ${p.channel}` });
     return;
   }
-  if (state.nextStream >= STATS_SLOTS || state.streams.size >= (state.args.maxStreams ?? 8) || !state.pc) {
+  if (!hasStreamSlot(state)) {
     send(state, { op: 'error', id, code: 'IV_ERR_BUSY', message: `at most ${state.args.maxStreams ?? 8} streams per app` });
+    return;
+  }
+  if (p.action === 'playback') {
+    void openPlayback(state, ctx, id, params, p, cam);
+    return;
+  }
+  attachStream(state, ctx, id, params, ring as FrameRing, cam, undefined);
+}
+
+function hasStreamSlot(state: PeerState): boolean {
+  return state.nextStream < STATS_SLOTS && state.streams.size < (state.args.maxStreams ?? 8) && state.pc !== undefined;
+}
+
+/** `action=playback&channel=N&start=S[&end=E]` (unix seconds): the recording, paced in real time. */
+async function openPlayback(state: PeerState, ctx: ActorContext, id: number, params: string, p: StreamParams, cam: CameraChannel | undefined): Promise<void> {
+  if (state.args.customSource || !cam?.recording) {
+    send(state, { op: 'error', id, code: 'IV_ERR_NOT_SUPPORTED', message: `channel ${p.channel} has no local recording to play back` });
+    return;
+  }
+  if (p.start === undefined) {
+    send(state, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM', message: 'params.start: playback needs a start time (unix seconds)' });
+    return;
+  }
+  const startMs = p.start * 1000;
+  const endMs = p.end === undefined ? startMs + 3_600_000 : p.end * 1000;
+  if (endMs <= startMs) {
+    send(state, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM', message: 'params.end: must be after params.start' });
+    return;
+  }
+  let segments: Awaited<ReturnType<typeof recordedSegments>>;
+  try {
+    segments = await recordedSegments(cam.recording.spoolDir, cam.recording.device, p.channel, startMs, endMs);
+  } catch (err) {
+    send(state, { op: 'error', id, code: 'IV_ERR_INTERNAL', message: `reading the recording: ${(err as Error).message}` });
+    return;
+  }
+  if (!ctx.alive) {
+    return;
+  }
+  if (segments.length === 0) {
+    send(state, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM', message: `params.start: channel ${p.channel} has no recording between ${new Date(startMs).toISOString()} and ${new Date(endMs).toISOString()}` });
+    return;
+  }
+  if (!hasStreamSlot(state)) {
+    send(state, { op: 'error', id, code: 'IV_ERR_BUSY', message: `at most ${state.args.maxStreams ?? 8} streams per app` });
+    return;
+  }
+  const ring = FrameRing.create({ dataBytes: 4 << 20, slots: 2048 });
+  const feederOpts: ConstructorParameters<typeof PlaybackFeeder>[0] = { segments, ring };
+  if (cam.video) {
+    feederOpts.video = cam.video;
+  }
+  if (cam.audio) {
+    feederOpts.audio = cam.audio;
+  }
+  attachStream(state, ctx, id, params, ring, cam, new PlaybackFeeder(feederOpts));
+}
+
+function attachStream(state: PeerState, ctx: ActorContext, id: number, params: string, ring: FrameRing, cam: CameraChannel | undefined, playback: PlaybackFeeder | undefined): void {
+  if (!state.pc) {
     return;
   }
   const stream = state.nextStream++;
@@ -235,7 +297,7 @@ function openStream(state: PeerState, ctx: ActorContext, id: number, params: str
     senderOpts.audio = cam.audio;
   }
   const sender = state.args.customSource ? new CustomSender(stream, dc, watermarks, senderOpts.onWatermark) : new StreamSender(senderOpts);
-  state.streams.set(stream, { sender, dc, watermarks });
+  state.streams.set(stream, playback ? { sender, dc, watermarks, playback } : { sender, dc, watermarks });
   dc.onClosed(() => {
     if (state.streams.get(stream)?.dc === dc) {
       writeSlot(state.statsBlock, stream, sender.stats(), false);
@@ -246,6 +308,31 @@ function openStream(state: PeerState, ctx: ActorContext, id: number, params: str
   });
   send(state, { op: 'ok', id, stream, label: `s${stream}` });
   ctx.emit('P2P_PEER_EVENT', { type: 'stream-open', stream, detail: { params } });
+}
+
+/** The recording was sent: tell the app, then close the stream once it has acknowledged everything (at most 5 s). */
+function endPlayback(state: PeerState, ctx: ActorContext, stream: number): void {
+  const s = state.streams.get(stream);
+  if (!s) {
+    return;
+  }
+  s.ending = true;
+  const failed = s.playback?.error;
+  const reason = failed ? `playback failed: ${failed.message}` : 'end of recording';
+  const started = Date.now();
+  const closeWhenAcked = (): void => {
+    if (state.streams.get(stream) !== s) {
+      return;
+    }
+    if (s.sender.backlog() > 0 && Date.now() - started < 5_000) {
+      ctx.setTimeout(closeWhenAcked, 50);
+      return;
+    }
+    send(state, { op: 'event', event: 'stream_closed', stream, reason });
+    s.playback?.close();
+    s.dc.close();
+  };
+  closeWhenAcked();
 }
 
 function checkArgs(raw: unknown): PeerArgs {
@@ -276,8 +363,12 @@ export default defineActor<PeerState>({
     };
     ctx.setInterval(() => {
       for (const s of state.streams.values()) {
+        s.playback?.tick();
         s.sender.tick();
         writeSlot(state.statsBlock, s.sender.stream, s.sender.stats(), true);
+        if (s.playback && !s.ending && s.playback.done && (s.sender as StreamSender).caughtUp) {
+          endPlayback(state, ctx, s.sender.stream);
+        }
       }
     }, 10);
     ctx.setInterval(() => {

@@ -118,6 +118,11 @@ export class StreamSender {
     this.account.ack(bytes, echo);
   }
 
+  /** Every frame in the ring was read and handed to the channel. */
+  get caughtUp(): boolean {
+    return this.reader.backlog === 0 && this.pendingBytes === 0;
+  }
+
   /** Bytes not yet acknowledged by the app (at least what the channel still buffers). */
   backlog(): number {
     return this.account.backlog();

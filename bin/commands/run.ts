@@ -87,7 +87,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     deviceId,
     secret,
     brokerUrl,
-    cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) })),
+    cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(opts.record ? { recording: { spoolDir: join(opts.record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
     ice: { bindAddress: opts.iceBind ?? '127.0.0.1', iceServers: [] },
     ...(opts.watermarks ? { watermarks: opts.watermarks } : {}),
     onPeerEvent: (peer, e) => {
