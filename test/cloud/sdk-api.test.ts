@@ -1,6 +1,8 @@
 /**
  * The cloud SDK API's parameters and the plan query: blocking with timeout against a
  * control endpoint, the cache, _ext time rules, set_trans_time, typed refusals.
+ * Serial: each test records in real time and decodes with ffmpeg; run together they would
+ * starve the P2P tests that share the machine (DTLS handshakes with deadlines).
  */
 import test from 'ava';
 import { createServer, type Server } from 'node:http';
@@ -28,7 +30,7 @@ async function planEndpoint(t: { teardown(fn: () => unknown): void }): Promise<{
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/plan`, state };
 }
 
-test('getBalanceInfo: blocking query, cached data with IV_ERR_CS_QUERY_SERVICE_TIMEOUT on timeout, timeout 0 answers from the cache', async (t) => {
+test.serial('getBalanceInfo: blocking query, cached data with IV_ERR_CS_QUERY_SERVICE_TIMEOUT on timeout, timeout 0 answers from the cache', async (t) => {
   const dir = tempDir(t);
   const ep = await planEndpoint(t);
   const cloud = new CloudModule({ deviceId: 'dev1', store: { kind: 'local', dir }, planUrl: ep.url });
@@ -60,7 +62,7 @@ test('getBalanceInfo: blocking query, cached data with IV_ERR_CS_QUERY_SERVICE_T
   }
 });
 
-test('the plan cache is refreshed at least hourly: planRefreshS above 3600 is refused, and refreshes follow a plan change', async (t) => {
+test.serial('the plan cache is refreshed at least hourly: planRefreshS above 3600 is refused, and refreshes follow a plan change', async (t) => {
   const dir = tempDir(t);
   t.true(isIvError(t.throws(() => new CloudModule({ deviceId: 'dev1', store: { kind: 'local', dir }, planRefreshS: 3_601 })), 'IV_ERR_INVALID_PARAM'));
   const ep = await planEndpoint(t);
@@ -80,7 +82,7 @@ test('the plan cache is refreshed at least hourly: planRefreshS above 3600 is re
   await cloud.exit();
 });
 
-test('_ext times: < 300 is relative, >= 300 absolute, mixing is refused naming the field', (t) => {
+test.serial('_ext times: < 300 is relative, >= 300 absolute, mixing is refused naming the field', (t) => {
   const now = 1_800_000_000_000;
   t.deepEqual(extTimes(15, 20, 'eventStartS', 'streamStartS', now), [now - 15_000, now - 20_000]);
   t.deepEqual(extTimes(1_799_999_990, 1_799_999_980, 'eventStartS', 'streamStartS', now), [1_799_999_990_000, 1_799_999_980_000]);
@@ -91,7 +93,7 @@ test('_ext times: < 300 is relative, >= 300 absolute, mixing is refused naming t
   t.true(isIvError(future, 'IV_ERR_INVALID_PARAM') && future.field === 'eventStartS');
 });
 
-test('eventStartExt: stream start 3 s back takes the recording from there; start and stop forms must pair', async (t) => {
+test.serial('eventStartExt: stream start 3 s back takes the recording from there; start and stop forms must pair', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { fullTime: { enabled: true }, event: { enabled: true } });
@@ -117,7 +119,7 @@ test('eventStartExt: stream start 3 s back takes the recording from there; start
   t.true(rec.durationS >= 4, `${rec.durationS} s recorded for a 4 s stream range`);
 });
 
-test('bad parameters are refused with typed errors naming the field; nothing is initialised by a refused init', async (t) => {
+test.serial('bad parameters are refused with typed errors naming the field; nothing is initialised by a refused init', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { fullTime: { enabled: true } });

@@ -2,6 +2,8 @@
  * The cloud storage SDK API against the spec's notes (one test per numbered note),
  * with the sample media pushed in real time, a real local or S3 (s3rver) store, and
  * ffmpeg/ffprobe checking what was recorded.
+ * Serial: each test records in real time and decodes with ffmpeg; run together they would
+ * starve the P2P tests that share the machine (DTLS handshakes with deadlines).
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -45,7 +47,7 @@ function callbacks() {
   };
 }
 
-test('note 1: uploads survive a store outage (S3): segments wait in the spool and arrive once the store is back', async (t) => {
+test.serial('note 1: uploads survive a store outage (S3): segments wait in the spool and arrive once the store is back', async (t) => {
   const s3 = await startS3();
   t.teardown(() => s3.close());
   const dir = tempDir(t);
@@ -83,7 +85,7 @@ test('note 1: uploads survive a store outage (S3): segments wait in the spool an
   }
 });
 
-test('note 2 / note 9: the pre-record (last GOP, within maxGopSize) is recorded ahead of the event and the HLS decodes', async (t) => {
+test.serial('note 2 / note 9: the pre-record (last GOP, within maxGopSize) is recorded ahead of the event and the HLS decodes', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { event: { enabled: true } });
@@ -115,7 +117,7 @@ test('note 2 / note 9: the pre-record (last GOP, within maxGopSize) is recorded 
   t.is(r.durationS, Math.round(duration * 1000) / 1000);
 });
 
-test('note 3: maxGopSize must be a multiple of 4 KB and hold an I-frame', async (t) => {
+test.serial('note 3: maxGopSize must be a multiple of 4 KB and hold an I-frame', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { fullTime: { enabled: true } });
@@ -133,7 +135,7 @@ test('note 3: maxGopSize must be a multiple of 4 KB and hold an I-frame', async 
   await cloud.exit();
 });
 
-test('note 4: the device may stop pushing without onPushStop; recording ends cleanly and resumes', async (t) => {
+test.serial('note 4: the device may stop pushing without onPushStop; recording ends cleanly and resumes', async (t) => {
   // the 120 s pause itself runs on a manual clock in recorder.test.ts
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
@@ -151,7 +153,7 @@ test('note 4: the device may stop pushing without onPushStop; recording ends cle
   t.deepEqual(decodeErrors(join(storeDir, playlist)), []);
 });
 
-test('note 5: a format change without exit/init is refused; after exit/init the new format is accepted', async (t) => {
+test.serial('note 5: a format change without exit/init is refused; after exit/init the new format is accepted', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { fullTime: { enabled: true } });
@@ -171,7 +173,7 @@ test('note 5: a format change without exit/init is refused; after exit/init the 
   await cloud.exit();
 });
 
-test('note 6: buffered media stays within maxGopSize while nothing records (the ring is the pre-record buffer)', async (t) => {
+test.serial('note 6: buffered media stays within maxGopSize while nothing records (the ring is the pre-record buffer)', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { event: { enabled: true } });
@@ -189,7 +191,7 @@ test('note 6: buffered media stays within maxGopSize while nothing records (the 
   await cloud.exit();
 });
 
-test('note 7: an event shorter than 3 s still uploads its record, picture and video', async (t) => {
+test.serial('note 7: an event shorter than 3 s still uploads its record, picture and video', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { event: { enabled: true } });
@@ -216,7 +218,7 @@ test('note 7: an event shorter than 3 s still uploads its record, picture and vi
   t.true(Number(ffprobe(playlist).format?.duration) >= 0.8, 'its video (pre-record included) is there');
 });
 
-test('note 8: distinct events run in parallel; the same event twice is refused', async (t) => {
+test.serial('note 8: distinct events run in parallel; the same event twice is refused', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { event: { enabled: true } });
@@ -250,7 +252,7 @@ test('note 8: distinct events run in parallel; the same event twice is refused',
   t.is(recs[0]?.playlists[0]?.split('/').slice(0, -1).join('/'), recs[1]?.playlists[0]?.split('/').slice(0, -1).join('/'), 'both events point into one shared session');
 });
 
-test('note 10: no plan: no push start, pushes and events refused; a full-time plan starts and, when it lapses, stops the push', async (t) => {
+test.serial('note 10: no plan: no push start, pushes and events refused; a full-time plan starts and, when it lapses, stops the push', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   const cb = callbacks();
@@ -277,7 +279,7 @@ test('note 10: no plan: no push start, pushes and events refused; a full-time pl
   t.true(readFileSync(join(storeDir, playlist), 'utf8').includes('#EXT-X-ENDLIST'));
 });
 
-test('note 11: an event without picture never calls onPictureResult; a picture that is not JPEG is handed back with an error', async (t) => {
+test.serial('note 11: an event without picture never calls onPictureResult; a picture that is not JPEG is handed back with an error', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { event: { enabled: true } });

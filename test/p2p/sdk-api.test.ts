@@ -4,7 +4,8 @@
  * setBufWatermark and the WATERMARK events, onCommand with its deadline and the
  * empty-reply rule, onRecvInit/onRecvVoice with the end marker, and input validation.
  * (Neither side runs in the test process: node-datachannel's native teardown is not
- * safe under the test runner.)
+ * safe under the test runner.) Serial: each test starts a device and an app process, and
+ * ten DTLS handshakes at once next to other suites starve the connect deadline.
  */
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -109,7 +110,7 @@ async function withDevice(t: { teardown(fn: () => void): void }, scenario: strin
   return { device, url: await device.url() };
 }
 
-test('init validates its parameters and refuses a second init', async (t) => {
+test.serial('init validates its parameters and refuses a second init', async (t) => {
   const { device } = await withDevice(t, 'validate');
   const v = (await device.report()).validation;
   t.like(v, {
@@ -123,7 +124,7 @@ test('init validates its parameters and refuses a second init', async (t) => {
   });
 });
 
-test('a custom stream: onSendInit gets the params and peer, onSendGet is polled every 10 ms, its bytes arrive unchanged, onSendStop ends it', async (t) => {
+test.serial('a custom stream: onSendInit gets the params and peer, onSendGet is polled every 10 ms, its bytes arrive unchanged, onSendStop ends it', async (t) => {
   const { device, url } = await withDevice(t, 'custom');
   const started = Date.now();
   const app = await runApp(url, 'dev-custom', 'custom-stream', { ms: 1_500 });
@@ -140,7 +141,7 @@ test('a custom stream: onSendInit gets the params and peer, onSendGet is polled 
   t.true(r.statsAt60!.buf >= 0);
 });
 
-test('commands reach onCommand and its reply comes back; oversized ones are refused; the deadline holds; an empty reply closes the channel', async (t) => {
+test.serial('commands reach onCommand and its reply comes back; oversized ones are refused; the deadline holds; an empty reply closes the channel', async (t) => {
   const { device, url } = await withDevice(t, 'commands');
   const app = await runApp(url, 'dev-commands', 'commands') as Record<string, { ok: boolean; value?: unknown; code?: string }>;
   t.like(app.small, { ok: true, value: 'ok: ptz left' });
@@ -153,7 +154,7 @@ test('commands reach onCommand and its reply comes back; oversized ones are refu
   t.deepEqual(seen[0], ['command', 'ptz left', 8, 'app-commands']);
 });
 
-test('voice frames reach onRecvVoice in order, then (handle, null, 0)', async (t) => {
+test.serial('voice frames reach onRecvVoice in order, then (handle, null, 0)', async (t) => {
   const { device, url } = await withDevice(t, 'voice');
   await runApp(url, 'dev-voice', 'voice');
   let events: unknown[] = [];
@@ -166,7 +167,7 @@ test('voice frames reach onRecvVoice in order, then (handle, null, 0)', async (t
   t.is(events.length, 22);
 });
 
-test('a stalled app raises WATERMARK_WARN and _HIGH with its handle, the device stops pulling data, and _LOW follows when it catches up', async (t) => {
+test.serial('a stalled app raises WATERMARK_WARN and _HIGH with its handle, the device stops pulling data, and _LOW follows when it catches up', async (t) => {
   const { device, url } = await withDevice(t, 'stall');
   const app = await runApp(url, 'dev-stall', 'stall');
   const r = await device.report();
