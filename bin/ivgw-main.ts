@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunOptions } from './commands/run.js';
 import { checkWatermarks } from '../actors/p2p/watermark.js';
+import { admissionProblem, DEFAULT_ADMISSION } from '../actors/p2p/admission.js';
 
 const USAGE = `usage: ivgw <command> [options]
 
 commands:
   run [--seconds N] [--device ID] [--secret S] [--mqtt-port P | --broker URL]
-      [--ice-bind ADDR] [--watermarks LOW,WARN,HIGH]
+      [--ice-bind ADDR] [--watermarks LOW,WARN,HIGH] [--max-apps N] [--max-streams N]
       [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME]
                         run the gateway on embedded defaults (Ctrl-C stops it);
                         records every camera to DIR (default ./ivgw-data) and uploads to
@@ -32,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         strict: true,
-        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' } },
+        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' }, 'max-apps': { type: 'string' }, 'max-streams': { type: 'string' } },
       });
       const num = (name: string, raw: string | undefined, min: number): number | undefined | null => {
         if (raw === undefined) {
@@ -47,7 +48,9 @@ async function main(argv: string[]): Promise<number> {
       };
       const seconds = num('seconds', values.seconds, 0.001);
       const mqttPort = num('mqtt-port', values['mqtt-port'], 0);
-      if (seconds === null || mqttPort === null) {
+      const maxApps = num('max-apps', values['max-apps'], 1);
+      const maxStreams = num('max-streams', values['max-streams'], 1);
+      if (seconds === null || mqttPort === null || maxApps === null || maxStreams === null) {
         return 2;
       }
       const opts: RunOptions = { seconds };
@@ -61,6 +64,15 @@ async function main(argv: string[]): Promise<number> {
       set('mqttPort', mqttPort);
       set('broker', values.broker);
       set('iceBind', values['ice-bind']);
+      if (maxApps !== undefined || maxStreams !== undefined) {
+        const admission = { maxApps: maxApps ?? DEFAULT_ADMISSION.maxApps, maxStreams: maxStreams ?? DEFAULT_ADMISSION.maxStreams };
+        const problem = admissionProblem(admission);
+        if (problem) {
+          process.stderr.write(`ivgw run: ${problem.field}: ${problem.message}\n`);
+          return 2;
+        }
+        opts.admission = admission;
+      }
       if (values.watermarks) {
         const [low, warn, high] = values.watermarks.split(',').map(Number);
         const w = { low: low ?? NaN, warn: warn ?? NaN, high: high ?? NaN };

@@ -28,6 +28,7 @@ import { recordedSegments } from '../cloud/recording-index.js';
 import { decodeFromApp, encodeControl, parseStreamParams, type DeviceToApp, type StreamParams } from './control-protocol.js';
 import { CustomSender } from './custom-sender.js';
 import { STATS_SLOTS, writeSlot } from './send-stats-block.js';
+import { StreamBudget } from './admission.js';
 import { StreamSender } from './stream-sender.js';
 import { WatermarkState, type Watermarks } from './watermark.js';
 
@@ -51,6 +52,8 @@ export interface PeerArgs {
   watermarks: Watermarks;
   connectTimeoutMs?: number;
   maxStreams?: number;
+  /** The device-wide stream budget (admission.ts), shared by every peer of the device. */
+  streamBudget?: { buffer: SharedArrayBuffer; limit: number };
 }
 
 interface PeerState {
@@ -60,6 +63,7 @@ interface PeerState {
   /** Every DataChannel is referenced here: an unreferenced one is collected and closes. */
   channels: Set<DataChannel>;
   streams: Map<number, { sender: StreamSender | CustomSender; dc: DataChannel; watermarks: WatermarkState; playback?: PlaybackFeeder; ending?: boolean }>;
+  budget: StreamBudget | undefined;
   statsBlock: Float64Array;
   voice: DataChannel | undefined;
   voiceOn: boolean;
@@ -99,11 +103,10 @@ function send(state: PeerState, msg: DeviceToApp): void {
 }
 
 function closePeer(state: PeerState): void {
-  for (const s of state.streams.values()) {
+  for (const [stream, s] of [...state.streams]) {
+    removeStream(state, stream);
     s.dc.close();
-    writeSlot(state.statsBlock, s.sender.stream, s.sender.stats(), false);
   }
-  state.streams.clear();
   for (const dc of state.channels) {
     dc.close();
   }
@@ -115,6 +118,18 @@ function closePeer(state: PeerState): void {
   state.pc = undefined;
   state.control = undefined;
   state.connected = false;
+}
+
+/** The one way a stream goes: final statistics, its playback ring closed, its place in the device's budget given back. */
+function removeStream(state: PeerState, stream: number): void {
+  const s = state.streams.get(stream);
+  if (!s) {
+    return;
+  }
+  state.streams.delete(stream);
+  writeSlot(state.statsBlock, stream, s.sender.stats(), false);
+  s.playback?.close();
+  state.budget?.give();
 }
 
 function endVoice(state: PeerState, ctx: ActorContext): void {
@@ -154,9 +169,8 @@ function onControl(state: PeerState, ctx: ActorContext, raw: Buffer | string | A
         send(state, { op: 'error', id: msg.id, code: 'IV_ERR_INVALID_PARAM', message: `stream: no open stream ${msg.stream}` });
         return;
       }
+      removeStream(state, msg.stream);
       s.dc.close();
-      writeSlot(state.statsBlock, msg.stream, s.sender.stats(), false);
-      state.streams.delete(msg.stream);
       ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream: msg.stream, detail: { reason: 'app closed it' } });
       send(state, { op: 'ok', id: msg.id });
       return;
@@ -276,6 +290,11 @@ function attachStream(state: PeerState, ctx: ActorContext, id: number, params: s
   if (!state.pc) {
     return;
   }
+  if (state.budget && !state.budget.tryTake()) {
+    playback?.close();
+    send(state, { op: 'error', id, code: 'IV_ERR_BUSY', message: `admission: the device already serves ${state.budget.limit} streams (its limit); try again later` });
+    return;
+  }
   const stream = state.nextStream++;
   const dc = state.pc.createDataChannel(`s${stream}`, {});
   state.channels.add(dc);
@@ -300,8 +319,7 @@ function attachStream(state: PeerState, ctx: ActorContext, id: number, params: s
   state.streams.set(stream, playback ? { sender, dc, watermarks, playback } : { sender, dc, watermarks });
   dc.onClosed(() => {
     if (state.streams.get(stream)?.dc === dc) {
-      writeSlot(state.statsBlock, stream, sender.stats(), false);
-      state.streams.delete(stream);
+      removeStream(state, stream);
       ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream, detail: { reason: 'channel closed' } });
     }
     state.channels.delete(dc);
@@ -329,7 +347,6 @@ function endPlayback(state: PeerState, ctx: ActorContext, stream: number): void 
       return;
     }
     send(state, { op: 'event', event: 'stream_closed', stream, reason });
-    s.playback?.close();
     s.dc.close();
   };
   closeWhenAcked();
@@ -360,6 +377,7 @@ export default defineActor<PeerState>({
     const state: PeerState = {
       args, pc: undefined, control: undefined, channels: new Set(), streams: new Map(), nextStream: 1, rights: [], expires: 0, watermarks: args.watermarks, rings, connected: false,
       statsBlock: new Float64Array(args.stats), voice: undefined, voiceOn: false, commandsInFlight: new Set(),
+      budget: args.streamBudget ? new StreamBudget(args.streamBudget.buffer, args.streamBudget.limit) : undefined,
     };
     ctx.setInterval(() => {
       for (const s of state.streams.values()) {

@@ -23,6 +23,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { acquireP2pHost } from './p2p-host.js';
 import { P2pService } from './p2p-service.js';
 import { checkWatermarks, type Watermarks } from './watermark.js';
+import { admissionProblem, type AdmissionLimits } from './admission.js';
 
 /** iv_avt_event_e */
 export const IV_AVT_EVENT = {
@@ -63,6 +64,8 @@ export interface P2pDeviceOptions {
   cameras?: CameraChannel[];
   ice?: PeerArgs['ice'];
   commandDeadlineMs?: number;
+  /** Apps and streams beyond these are refused with IV_ERR_BUSY (default DEFAULT_ADMISSION). */
+  admission?: AdmissionLimits;
 }
 
 interface StreamEntry {
@@ -103,6 +106,10 @@ export class P2pModule {
     if (ka && (!Number.isInteger(ka.maxAttemptNum) || ka.maxAttemptNum < 0 || ka.maxAttemptNum > 10)) {
       throw invalidParam('keepAlive.maxAttemptNum', `expected 0..10, got ${ka.maxAttemptNum}`);
     }
+    const admission = this.device.admission && admissionProblem(this.device.admission);
+    if (admission) {
+      throw invalidParam(admission.field, admission.message);
+    }
     if (!params.onSendGet && (this.device.cameras ?? []).length === 0) {
       throw invalidParam('onSendGet', 'without onSendGet the device needs cameras for its built-in streams');
     }
@@ -127,6 +134,7 @@ export class P2pModule {
         commandActor: 'command',
         voiceActor: 'voice',
         commandDeadlineMs: this.device.commandDeadlineMs ?? 2_000,
+        ...(this.device.admission ? { admission: this.device.admission } : {}),
         onPeerEvent: (peer, e) => this.onPeerEvent(peer, e),
       });
     } catch (err) {

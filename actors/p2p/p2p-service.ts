@@ -3,6 +3,8 @@
  * PeerActor per app on the pinned p2p worker, relays SDP and ICE candidates, and
  * removes a peer's actor when the app leaves or its connection closes.
  *
+ * Admission: an offer from a new app beyond `admission.maxApps` is refused at signaling
+ * (IV_ERR_BUSY with the reason); the stream budget is shared with the peer actors.
  * Owns: the signaling server, the per-peer request order (an offer, then the candidates
  * that follow it, are handled in arrival order even though spawning is async).
  * Must never: let one app's failure reach another app's actor.
@@ -13,6 +15,7 @@ import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
 import type { Right } from './access-token.js';
 import { PEER_ACTOR } from './index.js';
 import type { CameraChannel, PeerArgs } from './PeerActor.js';
+import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
 import { SignalingServer } from './signaling.js';
 import type { Watermarks } from './watermark.js';
@@ -33,6 +36,8 @@ export interface P2pServiceOptions {
   commandActor?: string;
   voiceActor?: string;
   commandDeadlineMs?: number;
+  /** Refuse apps and streams beyond these (default DEFAULT_ADMISSION). */
+  admission?: AdmissionLimits;
   onPeerEvent?: (peer: string, event: { type: string; stream?: number; detail?: unknown }) => void;
 }
 
@@ -43,9 +48,14 @@ export class P2pService {
   private readonly order = new Map<string, Promise<void>>();
   private watermarks: Watermarks;
   private closed = false;
+  private readonly admission: AdmissionLimits;
+  /** Open streams over all apps of this device, shared with their peer actors. */
+  readonly streamBudget: StreamBudget;
 
   private constructor(private readonly opts: P2pServiceOptions) {
     this.watermarks = opts.watermarks ?? { low: 0, warn: 0, high: 0 };
+    this.admission = opts.admission ?? DEFAULT_ADMISSION;
+    this.streamBudget = StreamBudget.create(this.admission.maxStreams);
     this.signaling = new SignalingServer({
       url: opts.brokerUrl,
       deviceId: opts.deviceId,
@@ -97,11 +107,15 @@ export class P2pService {
       return;
     }
     let ref = this.peers.get(peer);
+    if (!ref && this.peers.size >= this.admission.maxApps) {
+      this.signaling.refuse(peer, requestId, 'IV_ERR_BUSY', `admission: the device already serves ${this.peers.size} apps (its limit is ${this.admission.maxApps}); try again later`);
+      return;
+    }
     try {
       if (!ref) {
         const stats = createStatsBlock();
         this.statsBlocks.set(peer, new Float64Array(stats));
-        const args: PeerArgs = { peer, stats, cameras: this.opts.cameras, ice: this.opts.ice, watermarks: this.watermarks, customSource: this.opts.customSource === true };
+        const args: PeerArgs = { peer, stats, cameras: this.opts.cameras, ice: this.opts.ice, watermarks: this.watermarks, customSource: this.opts.customSource === true, streamBudget: { buffer: this.streamBudget.buffer, limit: this.streamBudget.limit } };
         ref = await this.opts.system.spawn(this.opts.worker, { id: this.actorId(peer), module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
         this.peers.set(peer, ref);
         ref.onNotification('P2P_PEER_LOCAL_CANDIDATE', (b) => {

@@ -19,6 +19,7 @@ import { RIGHTS, mintToken } from '../../actors/p2p/access-token.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../actors/p2p/embedded-broker.js';
 import { P2pService } from '../../actors/p2p/p2p-service.js';
 import type { Watermarks } from '../../actors/p2p/watermark.js';
+import type { AdmissionLimits } from '../../actors/p2p/admission.js';
 import { join } from 'node:path';
 import type { CloudArgs } from '../../actors/cloud/CloudActor.js';
 import { CLOUD_ACTOR } from '../../actors/cloud/index.js';
@@ -34,6 +35,7 @@ export interface RunOptions {
   broker?: string;
   iceBind?: string;
   watermarks?: Watermarks;
+  admission?: AdmissionLimits;
   /** Record every camera (full time) and upload; absent: no recording. */
   record?: { dir: string; store: StoreConfig };
 }
@@ -90,6 +92,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(opts.record ? { recording: { spoolDir: join(opts.record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
     ice: { bindAddress: opts.iceBind ?? '127.0.0.1', iceServers: [] },
     ...(opts.watermarks ? { watermarks: opts.watermarks } : {}),
+    ...(opts.admission ? { admission: opts.admission } : {}),
     onPeerEvent: (peer, e) => {
       if (e.type !== 'watermark') {
         process.stdout.write(`[peer ${peer}] ${e.type}${e.stream !== undefined ? ` stream ${e.stream}` : ''}\n`);
@@ -113,7 +116,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         process.stdout.write(`[${c.camera}] ${v} ${s.fps} fps, video ${s.videoKbps} kbit/s, audio ${s.audioKbps} kbit/s, GOP ${s.gopFrames} (${s.keyframeIntervalMs} ms), frames ${s.videoFrames}+${s.audioFrames}, refused ${rejected}, reader laps ${s.laps}\n`);
       }
     }
-    process.stdout.write(`[p2p] apps connected: ${p2p.peerIds.length}\n`);
+    process.stdout.write(`[p2p] apps connected: ${p2p.peerIds.length}, streams open: ${p2p.streamBudget.used}/${p2p.streamBudget.limit}\n`);
     for (const c of opts.record ? cameras : []) {
       const s = (await system.ref(`cloud:${c.camera}`).call('CLOUD_STATS', {}).catch(() => undefined)) as { segments: number; segmentBytes: number; upload: { uploadedObjects: number; pending: number; failures: number } } | undefined;
       if (s) {
