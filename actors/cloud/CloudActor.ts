@@ -7,13 +7,16 @@
  * CLOUD_CLOSE; sends CLOUD_NOTICE (snapshot upload results, sessions, upload failures,
  * ring overruns). Handlers and the tick share one lock, so frames, events and closes
  * happen in one order.
+ * A session a crash cut short gets its playlist ended (ENDLIST) at the next start.
  * Must never: acknowledge a request before what it accepted is in the spool, or read
  * the ring while nothing wants recording (the ring itself is the pre-record buffer).
  */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { invalidParam } from '../../runtime/errors.js';
 import { FrameRing, type FrameReader } from '../../runtime/frame-ring.js';
-import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
+import { STREAM, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
 import { checkStoreConfig, openStore, type StoreConfig } from './object-store.js';
 import { Recorder } from './recorder.js';
 import { SegmentStore, type Retention } from './segment-store.js';
@@ -33,6 +36,12 @@ export interface CloudArgs {
   noDataPauseMs: number;
   uploadTimeoutMs: number;
   concurrency: number;
+  /**
+   * Float64[0]: pts (µs) up to which frames are in accepted segments. Owned by the
+   * actor's owner, so a restarted incarnation resumes from the first keyframe after it
+   * (while the ring still has it) instead of losing the segment that was being muxed.
+   */
+  progress?: SharedArrayBuffer;
 }
 
 interface CloudState {
@@ -49,6 +58,8 @@ interface CloudState {
   lapsReported: number;
   lastPrune: number;
   closed: boolean;
+  progress: Float64Array | undefined;
+  resumed: boolean;
 }
 
 function checkArgs(raw: unknown): CloudArgs {
@@ -66,6 +77,30 @@ function checkArgs(raw: unknown): CloudArgs {
   return a as CloudArgs;
 }
 
+const OPEN_SESSION_FILE = 'open-session';
+
+/** Remember which session is being written (undefined: none), so a crash can be tidied up. */
+async function markOpenSession(spoolDir: string, dir: string | undefined): Promise<void> {
+  const file = join(spoolDir, OPEN_SESSION_FILE);
+  await (dir === undefined ? rm(file, { force: true }) : writeFile(file, dir)).catch(() => undefined);
+}
+
+/**
+ * A session cut short by a crash (actor, worker or process) still has a playlist without
+ * ENDLIST, which players treat as live forever: end it, and queue it for upload again.
+ */
+async function closeOrphanSession(spool: SegmentStore, spoolDir: string): Promise<void> {
+  const dir = await readFile(join(spoolDir, OPEN_SESSION_FILE), 'utf8').catch(() => undefined);
+  if (dir) {
+    const key = `${dir}/index.m3u8`;
+    const text = await spool.read(key).then((b) => new TextDecoder().decode(b), () => undefined);
+    if (text !== undefined && !text.includes('#EXT-X-ENDLIST')) {
+      await spool.accept(key, new TextEncoder().encode(`${text.trimEnd()}\n#EXT-X-ENDLIST\n`));
+    }
+  }
+  await markOpenSession(spoolDir, undefined);
+}
+
 /** Run `fn` after everything queued before it (handlers and ticks never interleave). */
 function locked<T>(state: CloudState, fn: () => Promise<T>): Promise<T> {
   const run = state.lock.then(fn, fn);
@@ -79,7 +114,7 @@ async function drain(state: CloudState, ctx: ActorContext): Promise<void> {
     state.reader = undefined; // the ring keeps the pre-record; nothing to read now
     return;
   }
-  state.reader ??= state.ring.reader('latest-keyframe');
+  state.reader ??= firstReader(state, ctx);
   let fed = false;
   for (let f = state.reader.read(); f !== null; f = state.reader.read()) {
     await r.feed(f);
@@ -92,6 +127,23 @@ async function drain(state: CloudState, ctx: ActorContext): Promise<void> {
     state.lapsReported = state.reader.stats.laps;
     ctx.emit('CLOUD_NOTICE', { type: 'overrun', message: `recording fell a whole ring behind (${state.reader.stats.lostFrames} frames lost); resumed at a keyframe` });
   }
+}
+
+/** Normally the latest keyframe (the pre-record); after a restart, the first keyframe not yet in an accepted segment. */
+function firstReader(state: CloudState, ctx: ActorContext): FrameReader {
+  const safeUpTo = state.progress ? (state.progress[0] as number) : 0;
+  if (ctx.generation === 0 || state.resumed) {
+    return state.ring.reader('latest-keyframe');
+  }
+  state.resumed = true;
+  const reader = state.ring.reader('oldest');
+  for (let f = reader.peek(); f !== null; f = reader.peek()) {
+    if (f.stream === STREAM.VIDEO && f.keyframe && f.pts >= safeUpTo - 1) {
+      return reader; // positioned at this keyframe
+    }
+    reader.release();
+  }
+  return state.ring.reader('latest-keyframe');
 }
 
 async function tick(state: CloudState, ctx: ActorContext): Promise<void> {
@@ -126,6 +178,8 @@ export default defineActor<CloudState>({
     const spool = await SegmentStore.open(args.spoolDir, args.retention);
     const store = openStore(args.store);
     const pictures = new Set<string>();
+    let marks: Promise<void> = Promise.resolve();
+    const progress = args.progress instanceof SharedArrayBuffer ? new Float64Array(args.progress) : undefined;
     const uploader = new Uploader(spool, store, {
       concurrency: args.concurrency,
       uploadTimeoutMs: args.uploadTimeoutMs,
@@ -156,9 +210,19 @@ export default defineActor<CloudState>({
         await spool.accept(key, bytes);
         uploader.kick();
       },
-      onSession: (what, dir) => ctx.emit('CLOUD_NOTICE', { type: 'session', what, key: dir }),
+      onSession: (what, dir) => {
+        // in order: an end's removal must not land after the next start's write
+        marks = marks.then(() => markOpenSession(args.spoolDir, what === 'start' ? dir : undefined));
+        ctx.emit('CLOUD_NOTICE', { type: 'session', what, key: dir });
+      },
+      onSegmentAccepted: (endPts) => {
+        if (progress) {
+          progress[0] = endPts;
+        }
+      },
     });
-    const state: CloudState = { args, ring, reader: undefined, recorder, spool, uploader, pictures, lock: Promise.resolve(), ticking: false, lapsReported: 0, lastPrune: 0, closed: false };
+    await closeOrphanSession(spool, args.spoolDir);
+    const state: CloudState = { args, ring, reader: undefined, recorder, spool, uploader, pictures, lock: Promise.resolve(), ticking: false, lapsReported: 0, lastPrune: 0, closed: false, progress, resumed: false };
     uploader.start(); // pending objects of an earlier run go first
     ctx.setInterval(() => tick(state, ctx), 10);
     return state;

@@ -85,6 +85,8 @@ export interface BalanceResult {
 
 interface RunningEvent {
   ext: boolean;
+  eventStartMs: number;
+  streamStartMs: number;
   picture: Uint8Array | undefined;
   pictureKey: string | undefined;
   ready: Promise<void>;
@@ -148,8 +150,6 @@ export class CloudModule {
       throw invalidParam('avFormat', 'expected video, audio or both');
     }
     const ring = FrameRing.create({ dataBytes: maxGopSize, slots: 1024, keys: 64 });
-    this.ingest = new Ingest(ring, { ...(video ? { video: { codec: video.codec, maxFrameBytes: maxGopSize } } : {}), ...(audio ? { audio } : {}) });
-    this.cb = params;
     const args: CloudArgs = {
       device: this.device.deviceId,
       channel: this.device.channel ?? 0,
@@ -164,12 +164,20 @@ export class CloudModule {
       noDataPauseMs: NO_DATA_PAUSE_MS,
       uploadTimeoutMs: this.uploadMs,
       concurrency: this.device.uploadConcurrency ?? 2,
+      progress: new SharedArrayBuffer(8),
     };
     const system = new ActorSystem({ workers: [{ name: 'cloud', resourceLimits: { maxYoungGenerationSizeMb: 4 }, actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
-    await system.start();
+    await system.start(); // nothing is kept when this fails: the module stays uninitialised
+    this.ingest = new Ingest(ring, { ...(video ? { video: { codec: video.codec, maxFrameBytes: maxGopSize } } : {}), ...(audio ? { audio } : {}) });
+    this.cb = params;
     this.system = system;
     this.actor = system.ref('cloud');
     this.unsubscribe = this.actor.onNotification('CLOUD_NOTICE', (b) => this.onNotice(b as Notice));
+    system.on('event', (e) => {
+      if (e.type === 'start' && e.child === 'cloud' && this.actor && this.actor.generation > 0) {
+        void this.restoreActor();
+      }
+    });
     await this.actor.call('CLOUD_SET_TRANS_TIME', { uploadMs: this.uploadMs, replyMs: this.replyMs }, { timeoutMs: 60_000 });
     await this.getBalanceInfo(Math.max(1, Math.ceil(this.replyMs / 1000)));
     this.evaluatePlan(); // also when the query failed: the cached plan decides
@@ -267,7 +275,7 @@ export class CloudModule {
       throw new IvError('IV_ERR_CS_APPLY_NO_SERVICE', 'no event or full-time cloud plan is active');
     }
     let settle: () => void = () => undefined;
-    const entry: RunningEvent = { ext, picture: undefined, pictureKey: undefined, ready: new Promise<void>((r) => (settle = r)) };
+    const entry: RunningEvent = { ext, eventStartMs, streamStartMs, picture: undefined, pictureKey: undefined, ready: new Promise<void>((r) => (settle = r)) };
     this.events.set(eventId, entry);
     try {
       const pic = await this.capturePicture(eventId);
@@ -361,6 +369,28 @@ export class CloudModule {
   async stats(): Promise<Record<string, unknown>> {
     const actor = this.requireActor();
     return { ingest: this.ingest?.snapshot(), ...((await actor.call('CLOUD_STATS', {}, { timeoutMs: 60_000 })) as Record<string, unknown>), pushing: this.pushing, fullTime: this.fullTimeOn };
+  }
+
+  /**
+   * A restarted cloud actor starts empty: give it the trans times, the full-time state and
+   * the running events again (each continues in a new record; what was accepted before
+   * the crash is in the spool and gets uploaded).
+   */
+  private async restoreActor(): Promise<void> {
+    const actor = this.actor;
+    if (!actor) {
+      return;
+    }
+    this.problem(`the cloud actor restarted (generation ${actor.generation}); restoring its state`);
+    try {
+      await actor.call('CLOUD_SET_TRANS_TIME', { uploadMs: this.uploadMs, replyMs: this.replyMs }, { timeoutMs: 60_000 });
+      await actor.call('CLOUD_FULL_TIME', { on: this.fullTimeOn }, { timeoutMs: 60_000 });
+      for (const [eventId, e] of this.events) {
+        await actor.call('CLOUD_EVENT_START', { eventId, eventStartMs: e.eventStartMs, streamStartMs: e.streamStartMs }, { timeoutMs: 60_000 });
+      }
+    } catch (err) {
+      this.problem(`restoring the cloud actor: ${(err as Error).message}`);
+    }
   }
 
   private requireActor(): ActorRef {

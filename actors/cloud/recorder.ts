@@ -34,6 +34,8 @@ export interface RecorderOptions {
   now: () => number;
   accept: (key: string, bytes: Uint8Array) => Promise<void>;
   onSession?: (what: 'start' | 'end' | 'pause', dir: string) => void;
+  /** A segment reached the store: frames before this pts (µs) are safe. */
+  onSegmentAccepted?: (endPts: number) => void;
 }
 
 interface SegmentInfo {
@@ -269,6 +271,7 @@ export class Recorder {
           await this.opts.accept(`${dir}/${file}`, seg.bytes);
           this.stats.segments++;
           this.stats.segmentBytes += seg.bytes.byteLength;
+          this.opts.onSegmentAccepted?.((session.originPts ?? 0) + (seg.start + seg.duration) * 1e6);
           session.segments.push({ index: seg.index, file, startMs: session.originWallMs + seg.start * 1000, durationS: seg.duration });
           await this.writeSessionPlaylist(session);
           await this.touchEvents(session);

@@ -162,5 +162,6 @@ function cloudArgs(device: string, c: { camera: string; channel: number; ring: S
     noDataPauseMs: 120_000,
     uploadTimeoutMs: 30_000,
     concurrency: 2,
+    progress: new SharedArrayBuffer(8),
   };
 }

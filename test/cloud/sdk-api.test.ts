@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { CloudModule, extTimes } from '../../actors/cloud/cloud-module.js';
 import { isIvError } from '../../runtime/errors.js';
 import { exitOnTeardown, feedInto, localCloud, SAMPLE_FORMAT, sleep, writeLocalPlan } from '../helpers/cloud.js';
-import { tempDir } from '../helpers/media.js';
+import { decodeErrors, ffprobe, tempDir } from '../helpers/media.js';
+import { join } from 'node:path';
 
 /** A control endpoint answering the plan JSON; `hang` makes it never answer. */
 async function planEndpoint(t: { teardown(fn: () => unknown): void }): Promise<{ url: string; state: { plan: unknown; hang: boolean; requests: number } }> {
@@ -155,4 +156,40 @@ test.serial('bad parameters are refused with typed errors naming the field; noth
   t.true(isIvError(t.throws(() => new CloudModule({ deviceId: 'dev/../x', store: { kind: 'local', dir } })), 'IV_ERR_INVALID_PARAM'));
   t.true(isIvError(t.throws(() => new CloudModule({ deviceId: 'dev1', store: { kind: 'ftp' } as never })), 'IV_ERR_INVALID_PARAM'));
   await cloud.exit();
+});
+
+test.serial('a crashed cloud worker is restarted and recording goes on: full time and a running event are restored', async (t) => {
+  const dir = tempDir(t);
+  const { cloud, storeDir } = localCloud(t, dir);
+  writeLocalPlan(storeDir, 'dev1', { fullTime: { enabled: true }, event: { enabled: true } });
+  const log: string[] = [];
+  await cloud.init({ maxGopSize: 1 << 20, avFormat: SAMPLE_FORMAT, onPushStart: () => log.push('start'), onPushStop: () => log.push('stop') });
+  const feed = feedInto(cloud).start();
+  await sleep(2_500);
+  await cloud.eventStart(3);
+  await sleep(2_100); // the first segment (0-2 s) is accepted once the 4 s keyframe closes the second
+  const worker = (cloud as unknown as { system: { worker(name: string): { kill(): void } | undefined } }).system.worker('cloud');
+  t.truthy(worker);
+  worker?.kill(); // fault injection: the whole cloud worker dies
+  await sleep(5_000);
+  await cloud.eventStop(3);
+  feed.stop();
+  t.true(cloud.problems.some((p) => p.includes('the cloud actor restarted')), cloud.problems.join('; '));
+  t.deepEqual(log, ['start'], 'the device saw no stop: recording went on');
+  await cloud.exit();
+  const { LocalDirStore } = await import('../../actors/cloud/local-dir-store.js');
+  const store = new LocalDirStore(storeDir);
+  const playlists = (await store.list('dev1/0/')).filter((k) => k.endsWith('index.m3u8'));
+  let recorded = 0;
+  for (const p of playlists) {
+    t.deepEqual(decodeErrors(join(storeDir, p)), [], p);
+    recorded += Number(ffprobe(join(storeDir, p)).format?.duration);
+  }
+  // the restarted actor resumed at the first keyframe not yet in an accepted segment: nothing was lost
+  const pushed = feed.positionMs / 1000;
+  t.true(recorded >= pushed - 0.6, `${recorded.toFixed(2)} s recorded of ${pushed.toFixed(2)} s pushed: the segment being muxed at the crash was recorded again`);
+  t.true(playlists.length >= 2, 'in a session before and one after the restart');
+  const records = (await store.list('dev1/0/events/')).filter((k) => k.endsWith('.json'));
+  const closed = await Promise.all(records.map(async (k) => JSON.parse(new TextDecoder().decode(await store.get(k))) as { status: string; playlists: string[] }));
+  t.true(closed.some((r) => r.status === 'closed' && r.playlists.length > 0), 'the event continued after the restart and was closed');
 });

@@ -89,6 +89,10 @@ test('SIGKILL mid-upload and during a store outage loses no accepted segment; ea
   t.deepEqual(walk(join(spoolDir, 'pending')), [], 'nothing is left pending');
   const stored = (await store.list('dev1/0/', 10_000)).filter((k) => k.endsWith('.m4s') || k.endsWith('init.mp4'));
   t.deepEqual(stored, [...media].sort(), 'the store holds exactly the accepted segments, each once');
+  for (const k of (await store.list('dev1/0/', 10_000)).filter((x) => x.endsWith('index.m3u8'))) {
+    const text = new TextDecoder().decode(await store.get(k, 10_000));
+    t.true(text.includes('#EXT-X-ENDLIST'), `${k}: a session cut short by SIGKILL was ended at the next start`);
+  }
   const sessions = new Set(media.map((k) => k.split('/').slice(0, -1).join('/')));
   t.true(sessions.size >= 4, `${sessions.size} sessions (one per run)`);
   const out = tempDir(t);
