@@ -68,8 +68,9 @@ export class RemoteApps {
     });
   }
 
+  /** Connect an app; 30 s unless the test says otherwise: connect speed is benchmarked (ttff), not asserted here. */
   connect(client: string, options: AppClientOptions): Promise<{ connectMs: number }> {
-    return this.call('connect', { client, options });
+    return this.call('connect', { client, options: { timeoutMs: 30_000, ...options } }, 45_000);
   }
 
   async open(client: string, params: string, opts: { record?: boolean; ack?: boolean } = {}): Promise<number> {

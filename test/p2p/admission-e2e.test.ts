@@ -37,7 +37,7 @@ async function retry(fn: () => Promise<unknown>, ms: number): Promise<boolean> {
   return false;
 }
 
-const opts = (peer: string) => ({ url: gw.url, deviceId: gw.deviceId, peerId: peer, token: gw.token(peer), bindAddress: '127.0.0.1', timeoutMs: 8_000 });
+const opts = (peer: string) => ({ url: gw.url, deviceId: gw.deviceId, peerId: peer, token: gw.token(peer), bindAddress: '127.0.0.1', timeoutMs: 30_000 });
 
 test.serial('apps and streams beyond the limits are refused with a reason; freed capacity is reused', async (t) => {
   await apps.connect('a', opts('a'));
@@ -54,7 +54,7 @@ test.serial('apps and streams beyond the limits are refused with a reason; freed
   await apps.call('closeStream', { client: 'a', stream: a1 });
   t.true(await retry(() => apps.open('b', 'action=live&channel=1'), 5_000), 'a closed stream frees its place');
   await apps.call('close', { client: 'a' });
-  t.true(await retry(() => apps.connect('c', opts('c')), 10_000), 'a departed app frees its place');
+  t.true(await retry(() => apps.connect('c', opts('c')), 40_000), 'a departed app frees its place');
   const c1 = await apps.open('c', 'action=live&channel=0');
   await sleep(800);
   t.true((await apps.stats('c', c1)).videoFrames > 5, 'the app admitted after a departure streams');

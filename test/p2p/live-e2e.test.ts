@@ -63,8 +63,7 @@ function clean(t: ExecutionContext, s: ReceiverStats, what: string): void {
 }
 
 test.serial('one app opens two live streams at once; both arrive whole and decode in ffmpeg', async (t) => {
-  const { connectMs } = await app('app-two');
-  t.true(connectMs < 2_000, `connected in ${connectMs} ms`);
+  await app('app-two'); // connect time is benchmarked (npm run bench -- ttff), not asserted
   const h264 = await apps.open('app-two', 'action=live&channel=0', { record: true });
   const h265 = await apps.open('app-two', 'action=live&channel=1', { record: true });
   await sleep(3_000);
