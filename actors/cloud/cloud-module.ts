@@ -22,6 +22,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem } from '../../runtime/actor-system.js';
+import { withDeadline } from '../../runtime/deadline.js';
 import type { ActorRef } from '../../runtime/actor-ref.js';
 import { invalidParam, IvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
@@ -567,9 +568,4 @@ function checkAudio(a: AvFormat['audio']): CloudArgs['audio'] {
     throw invalidParam('avFormat.audio.samplesPerFrame', `only 1024 samples per frame (2048 for stereo) are supported, got ${a.samplesPerFrame}`);
   }
   return { codec: a.codec, sampleRate: a.sampleRate, channels: a.channels };
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `${what} did not answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }

@@ -4,11 +4,12 @@
  * directory, so a confirmed object survives a power cut.
  * Owns: that directory's layout. Must never: expose a half-written object under its key.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { IvError } from '../../runtime/errors.js';
 import { checkKey, type ObjectStore } from './object-store.js';
 import { writeFileDurable } from './fs-durable.js';
+import { filesUnder } from './fs-tree.js';
 
 export class LocalDirStore implements ObjectStore {
   readonly description: string;
@@ -35,31 +36,7 @@ export class LocalDirStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const out: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          return;
-        }
-        throw err;
-      }
-      for (const e of entries) {
-        const p = join(dir, e.name);
-        if (e.isDirectory()) {
-          await walk(p);
-        } else if (!e.name.endsWith('.tmp')) {
-          const key = relative(this.root, p).split(sep).join('/');
-          if (key.startsWith(prefix)) {
-            out.push(key);
-          }
-        }
-      }
-    };
-    await walk(this.root);
-    return out.sort();
+    return (await filesUnder(this.root)).map((f) => f.key).filter((k) => k.startsWith(prefix)).sort();
   }
 
   async delete(key: string): Promise<void> {

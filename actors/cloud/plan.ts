@@ -9,6 +9,7 @@
  * Owns: the cached plan and when it was fetched. Must never: invent a plan; with no
  * answer ever received, the cache says "no service".
  */
+import { withDeadline } from '../../runtime/deadline.js';
 import { IvError } from '../../runtime/errors.js';
 import { planKey } from './keys.js';
 import type { ObjectStore } from './object-store.js';
@@ -78,7 +79,7 @@ export function parsePlan(text: string, fetchedAt: number): BalanceInfo {
 export async function fetchPlan(source: PlanSource, timeoutMs: number): Promise<BalanceInfo> {
   const now = Date.now();
   if (source.kind === 'store') {
-    const bytes = await withTimeout(source.store.get(planKey(source.device), timeoutMs), timeoutMs);
+    const bytes = await withDeadline(source.store.get(planKey(source.device), timeoutMs), timeoutMs, 'plan query');
     return bytes === undefined ? { ...NO_PLAN, fetchedAt: now } : parsePlan(new TextDecoder().decode(bytes), now);
   }
   let res: Response;
@@ -95,14 +96,4 @@ export async function fetchPlan(source: PlanSource, timeoutMs: number): Promise<
     throw new IvError('IV_ERR_CS_STORE', `plan query ${source.url}: HTTP ${res.status}`);
   }
   return parsePlan(await res.text(), now);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `plan query: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

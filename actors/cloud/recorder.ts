@@ -21,7 +21,7 @@ import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
 import { STREAM } from '../media/codecs.js';
 import { HlsSegmenter, hlsPlaylist } from '../media/hls-segmenter.js';
 import { paramSetsOf } from '../media/param-sets.js';
-import { eventBase, eventPlaylistFile, segmentFile, sessionDir, sessionName } from './keys.js';
+import { eventBase, eventPlaylistFile, eventUid, segmentFile, sessionDir, sessionName } from './keys.js';
 
 export interface RecorderOptions {
   device: string;
@@ -108,6 +108,7 @@ export class Recorder {
   private readonly events = new Map<number, EventState>();
   /** Closed events waiting for segments up to their stream stop. */
   private readonly closing = new Set<EventState>();
+  private readonly lastUidMs = new Map<number, number>();
   private lastFrameAt = 0;
   private lastPts = 0;
   private paused = false;
@@ -152,14 +153,11 @@ export class Recorder {
     return { uid, pictureKey: ev.picture };
   }
 
+  /** `<start ms>-e<id>`; the same id started again within one millisecond moves on a millisecond. */
   private uniqueUid(startMs: number, id: number): string {
-    // the same id restarted within one millisecond still gets its own record
-    let ms = Math.round(startMs);
-    const taken = (u: string): boolean => [...this.closing].some((e) => e.uid === u);
-    while (taken(`${ms}-e${id}`)) {
-      ms++;
-    }
-    return `${ms}-e${id}`;
+    const ms = Math.max(Math.round(startMs), (this.lastUidMs.get(id) ?? -1) + 1);
+    this.lastUidMs.set(id, ms);
+    return eventUid(ms, id);
   }
 
   /** Stop an event; it is finished once segments cover its stream stop (or the session ends). */

@@ -18,8 +18,9 @@
  * whose object exists before the store confirmed that exact version.
  */
 import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { fsyncDir, writeFileDurable } from './fs-durable.js';
+import { filesUnder } from './fs-tree.js';
 import { checkKey } from './object-store.js';
 
 export interface Retention {
@@ -131,7 +132,7 @@ export class SegmentStore {
 
   /** Every object key under `prefix` (local recording), sorted. */
   async list(prefix = ''): Promise<string[]> {
-    return (await this.walk()).map((f) => f.key).filter((k) => k.startsWith(prefix)).sort();
+    return (await filesUnder(this.objectsDir)).map((f) => f.key).filter((k) => k.startsWith(prefix)).sort();
   }
 
   /** Apply the retention policy to confirmed objects; returns the keys removed. */
@@ -140,7 +141,7 @@ export class SegmentStore {
     if (maxAgeS <= 0 && maxBytes <= 0) {
       return [];
     }
-    const files = (await this.walk()).sort((a, b) => a.mtimeMs - b.mtimeMs);
+    const files = (await filesUnder(this.objectsDir)).sort((a, b) => a.mtimeMs - b.mtimeMs);
     let total = files.reduce((n, f) => n + f.bytes, 0);
     const removed: string[] = [];
     for (const f of files) {
@@ -157,22 +158,5 @@ export class SegmentStore {
       removed.push(f.key);
     }
     return removed;
-  }
-
-  private async walk(): Promise<{ key: string; bytes: number; mtimeMs: number }[]> {
-    const out: { key: string; bytes: number; mtimeMs: number }[] = [];
-    const visit = async (dir: string): Promise<void> => {
-      for (const e of await readdir(dir, { withFileTypes: true })) {
-        const p = join(dir, e.name);
-        if (e.isDirectory()) {
-          await visit(p);
-        } else if (!e.name.endsWith('.tmp')) {
-          const st = await stat(p);
-          out.push({ key: relative(this.objectsDir, p).split(sep).join('/'), bytes: st.size, mtimeMs: st.mtimeMs });
-        }
-      }
-    };
-    await visit(this.objectsDir);
-    return out;
   }
 }
