@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from './machine.js';
+import { describeMachine } from '../shared/machine.js';
 
 export interface BenchOptions {
   quick: boolean;

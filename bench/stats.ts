@@ -1,13 +1,6 @@
 /** stats — small numeric helpers shared by benchmarks. */
 
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) {
-    return NaN;
-  }
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] as number;
-}
+export { percentile } from '../shared/percentile.js';
 
 export function round(n: number, digits = 3): number {
   const f = 10 ** digits;

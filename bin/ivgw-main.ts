@@ -23,6 +23,10 @@ commands:
   token --peer ID       mint an app access token (device id/secret from flags or env)
   view --broker URL --device ID --peer P --token T [--channel N] [--seconds S] [--out f.flv]
                         watch a device's live stream like an app and save it
+  load --secret S [--broker URL] [--device ID] [--peers N] [--seconds S] [--ramp R]
+       [--workers W] [--mix live=70,playback=10,...] [--channels 0,1] [--json] [--html FILE]
+                        N simulated apps (live, playback, voice, commands, stalled
+                        readers, churn) with integrity checks, percentiles and a report
   help                  show this text
 `;
 
@@ -112,6 +116,8 @@ async function main(argv: string[]): Promise<number> {
       await new Promise((r) => setTimeout(r, 200));
       process.exit(code);
     }
+    case 'load':
+      return (await import('./commands/load.js')).loadCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import nodeDataChannel from 'node-datachannel';
+import { traceTransport } from '../shared/transport-trace.js';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { IvError, isIvErrorCode } from '../runtime/errors.js';
 import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../actors/p2p/control-protocol.js';
@@ -24,7 +25,14 @@ export interface AppClientOptions {
   /** Bind ICE to this address (127.0.0.1 for tests on one machine). */
   bindAddress?: string;
   iceServers?: string[];
+  /** Per attempt, ms (default 10 000). */
   timeoutMs?: number;
+  /**
+   * Attempts when the peer connection fails before it is up (ICE or DTLS failure,
+   * IV_ERR_P2P_CONNECT_FAIL), each with a fresh connection; default 3. Refusals and
+   * timeouts are not retried.
+   */
+  connectAttempts?: number;
 }
 
 /** Omit that keeps a union a union. */
@@ -46,21 +54,34 @@ export class AppClient {
   private nextId = 1;
   private lastProbe = 0;
   private closed = false;
-  /** ms from connect() to the control channel opening. */
+  /** ms from connect() to the control channel opening (over every attempt). */
   connectMs = 0;
+  /** Attempts that failed before this connection came up (see connectAttempts). */
+  connectRetries = 0;
+  private failConnect: ((reason: string) => void) | undefined;
   onEvent: ((e: DeviceToApp) => void) | undefined;
+  /** The connection ended without close() being called (the device left, ICE failed). */
+  onClosed: ((reason: string) => void) | undefined;
 
   private constructor(private readonly opts: AppClientOptions) {}
 
   static async connect(opts: AppClientOptions): Promise<AppClient> {
-    const c = new AppClient(opts);
-    try {
-      await c.start();
-    } catch (err) {
-      c.close();
-      throw err;
+    const t0 = performance.now();
+    const attempts = Math.max(1, opts.connectAttempts ?? 3);
+    for (let attempt = 1; ; attempt++) {
+      const c = new AppClient(opts);
+      try {
+        await c.start();
+        c.connectMs = performance.now() - t0;
+        c.connectRetries = attempt - 1;
+        return c;
+      } catch (err) {
+        c.close();
+        if (!(err instanceof IvError && err.code === 'IV_ERR_P2P_CONNECT_FAIL') || attempt >= attempts) {
+          throw err;
+        }
+      }
     }
-    return c;
   }
 
   private get up(): string {
@@ -68,7 +89,10 @@ export class AppClient {
   }
 
   private async start(): Promise<void> {
-    const t0 = performance.now();
+    const failed = new Promise<never>((_, reject) => {
+      this.failConnect = (reason) => reject(new IvError('IV_ERR_P2P_CONNECT_FAIL', `${reason} before the control channel opened`));
+    });
+    failed.catch(() => undefined);
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
     this.mqtt = connect(this.opts.url, { clientId: `app-${this.opts.peerId}-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0, connectTimeout: timeoutMs });
     await new Promise<void>((resolve, reject) => {
@@ -79,6 +103,7 @@ export class AppClient {
     if (!sctpSet) {
       sctpSet = true;
       nodeDataChannel.setSctpSettings({ sendBufferSize: 262_144, recvBufferSize: 262_144 });
+      traceTransport(nodeDataChannel);
     }
     const config: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1] = { iceServers: this.opts.iceServers ?? [], maxMessageSize: 262_144 };
     if (this.opts.bindAddress) {
@@ -105,7 +130,7 @@ export class AppClient {
         } else if (msg.type === 'refused') {
           reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', `device refused: ${msg.reason ?? ''}`));
         } else if (msg.type === 'bye') {
-          this.close();
+          this.lost('the device said bye');
         }
       });
     });
@@ -134,7 +159,13 @@ export class AppClient {
         this.orphanChannels.set(dc.getLabel(), dc);
       }
     });
+    this.pc.onStateChange((state) => {
+      if (state === 'closed' || state === 'failed') {
+        this.lost(`peer connection ${state}`);
+      }
+    });
     this.control = this.pc.createDataChannel('control');
+    this.control.onClosed(() => this.lost('the control channel closed'));
     this.channels.add(this.control);
     const opened = new Promise<void>((resolve) => this.control.onOpen(() => resolve()));
     this.control.onMessage((m) => this.onControl(typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer)));
@@ -142,11 +173,14 @@ export class AppClient {
     await Promise.race([
       opened,
       refused,
+      failed,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `no connection to ${this.opts.deviceId} within ${timeoutMs} ms`)), timeoutMs);
       }),
-    ]).finally(() => clearTimeout(timer));
-    this.connectMs = performance.now() - t0;
+    ]).finally(() => {
+      clearTimeout(timer);
+      this.failConnect = undefined;
+    });
   }
 
   private publish(msg: Record<string, unknown>): void {
@@ -175,7 +209,41 @@ export class AppClient {
       }
       return;
     }
+    if (msg.op === 'event') {
+      this.routeStreamEvent(msg);
+    }
     this.onEvent?.(msg);
+  }
+
+  /** Stream events the receivers need: the time origin (latency) and announced pauses (gaps). */
+  private routeStreamEvent(msg: Extract<DeviceToApp, { op: 'event' }>): void {
+    const receiver = this.receivers.get(msg.stream)?.receiver;
+    if (msg.event === 'stream_time' && typeof msg.originMs === 'number') {
+      if (receiver) {
+        receiver.setOrigin(msg.originMs, this.clockOffsetMs);
+      } else {
+        this.pendingOrigins.set(msg.stream, msg.originMs);
+      }
+    } else if (msg.event === 'watermark' && msg.level === 'high') {
+      receiver?.expectPause();
+    }
+  }
+
+  private readonly pendingOrigins = new Map<number, number>();
+  /** Device clock − local clock, ms (syncClock() measures it; 0 until then). */
+  clockOffsetMs = 0;
+
+  /** Measure the device's clock offset: the ping with the smallest round trip of `samples`. */
+  async syncClock(samples = 3): Promise<{ rttMs: number; offsetMs: number }> {
+    let best: { rttMs: number; offsetMs: number } | undefined;
+    for (let i = 0; i < samples; i++) {
+      const p = await this.ping();
+      if (!best || p.rttMs < best.rttMs) {
+        best = p;
+      }
+    }
+    this.clockOffsetMs = (best as { offsetMs: number }).offsetMs;
+    return best as { rttMs: number; offsetMs: number };
   }
 
   /** Send a request on the control channel and wait for its answer. */
@@ -225,6 +293,11 @@ export class AppClient {
     }, 200);
     this.ackEnabled.set(stream, opts.ack !== false);
     this.receivers.set(stream, { receiver, dc, ackTimer });
+    const origin = this.pendingOrigins.get(stream);
+    if (origin !== undefined) {
+      this.pendingOrigins.delete(stream);
+      receiver.setOrigin(origin, this.clockOffsetMs);
+    }
     return receiver;
   }
 
@@ -290,6 +363,17 @@ export class AppClient {
     const pong = await this.request({ op: 'ping', t }) as Extract<DeviceToApp, { op: 'pong' }>;
     const now = Date.now();
     return { rttMs: now - t, offsetMs: pong.deviceTime - (t + now) / 2 };
+  }
+
+  private lost(reason: string): void {
+    if (this.failConnect) {
+      this.failConnect(reason);
+      return;
+    }
+    if (!this.closed) {
+      this.close();
+      this.onClosed?.(reason);
+    }
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 /**
  * stream-receiver — the app side of one opened stream (docs/PROTOCOL.md §4–5): counts
- * and checks what arrives (FLV tags parse, timestamps never go back, every GOP starts
- * with a keyframe, no video gaps), and reports acks. Transport-neutral and
+ * and checks what arrives (FLV tags parse, timestamps never go back, the first frame and
+ * every frame after a gap is a keyframe, no video gaps), and measures capture-to-receive
+ * latency once the device told the stream's time origin. Transport-neutral and
  * browser-safe: the owner feeds it bytes and sends the acks it produces.
  * Owns: the stream's counters and, when recording, the received bytes.
  */
@@ -15,26 +16,57 @@ export interface ReceiverStats {
   keyframes: number;
   /** ms from open() to the first video frame, -1 before it. */
   firstFrameMs: number;
-  /** Video timestamp jumps larger than 2.5 frame intervals. */
+  /** Video timestamp jumps larger than 2.5 frame intervals nobody announced (missing frames). */
   gaps: number;
+  /** Gaps after the device paused the stream for its high watermark (announced, expected). */
+  pauseGaps: number;
   violations: string[];
-  /** Capture-to-receive latency of the last video frame (needs the device clock offset), ms. */
+  /** Capture-to-receive latency of the last video frame (needs the origin), ms; -1 before. */
   lastLatencyMs: number;
 }
+
+/** The latency of frames of the first GOP is not measured: they are the ring's backlog, sent at once. */
+const STEADY_AFTER_KEYFRAMES = 2;
 
 export class StreamReceiver {
   private readonly demux = new FlvDemuxer();
   private readonly chunks: Uint8Array[] = [];
   private lastVideoTs = -1;
   private frameIntervalMs = 0;
+  private lastAudioTs = -1;
   private readonly openedAt: number;
+  private originMs: number | undefined;
+  private clockOffsetMs = 0;
+  private pauseAnnounced = false;
   readonly stats: ReceiverStats;
   /** Called for every complete tag (after the checks). */
   onTag: ((tag: FlvTag) => void) | undefined;
+  /** Called with the capture-to-receive latency (ms) of every steady-state video frame. */
+  onLatency: ((ms: number) => void) | undefined;
 
-  constructor(readonly stream: number, private readonly record = false, private readonly now: () => number = () => performance.now(), openedAt?: number) {
+  constructor(readonly stream: number, private readonly record = false, private readonly now: () => number = () => performance.now(), openedAt?: number, private readonly wallNow: () => number = () => Date.now()) {
     this.openedAt = openedAt ?? this.now();
-    this.stats = { stream, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, firstFrameMs: -1, gaps: 0, violations: [], lastLatencyMs: 0 };
+    this.stats = { stream, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, firstFrameMs: -1, gaps: 0, pauseGaps: 0, violations: [], lastLatencyMs: -1 };
+  }
+
+  /**
+   * The device's `stream_time` event: FLV timestamp 0 is `originMs` on the device clock;
+   * `clockOffsetMs` = device clock − local clock (from ping/pong).
+   */
+  setOrigin(originMs: number, clockOffsetMs: number): void {
+    this.originMs = originMs;
+    this.clockOffsetMs = clockOffsetMs;
+  }
+
+  /** The device announced a pause (watermark high): the next gap is expected, not missing frames. */
+  expectPause(): void {
+    this.pauseAnnounced = true;
+  }
+
+  private violation(detail: string): void {
+    if (this.stats.violations.length < 50) {
+      this.stats.violations.push(detail);
+    }
   }
 
   /** Bytes from the stream's data channel. */
@@ -47,9 +79,7 @@ export class StreamReceiver {
       this.onTagInternal(tag);
     }
     for (const v of this.demux.violations.splice(0)) {
-      if (this.stats.violations.length < 50) {
-        this.stats.violations.push(`at byte ${v.offset}: ${v.detail}`);
-      }
+      this.violation(`at byte ${v.offset}: ${v.detail}`);
     }
   }
 
@@ -57,6 +87,9 @@ export class StreamReceiver {
     if (tag.kind === 'video' && !tag.config) {
       if (this.stats.firstFrameMs < 0) {
         this.stats.firstFrameMs = this.now() - this.openedAt;
+        if (!tag.keyframe) {
+          this.violation(`the stream's first video frame (at ${tag.timestamp} ms) is not a keyframe`);
+        }
       }
       this.stats.videoFrames++;
       if (tag.keyframe) {
@@ -64,18 +97,34 @@ export class StreamReceiver {
       }
       if (this.lastVideoTs >= 0) {
         const step = tag.timestamp - this.lastVideoTs;
-        if (this.frameIntervalMs === 0 && step > 0) {
+        if (step < 0) {
+          this.violation(`video timestamp went back from ${this.lastVideoTs} to ${tag.timestamp} ms`);
+        } else if (this.frameIntervalMs === 0 && step > 0) {
           this.frameIntervalMs = step;
         } else if (this.frameIntervalMs > 0 && step > this.frameIntervalMs * 2.5) {
-          this.stats.gaps++;
+          if (this.pauseAnnounced) {
+            this.stats.pauseGaps++;
+            this.pauseAnnounced = false;
+          } else {
+            this.stats.gaps++;
+          }
           if (!tag.keyframe) {
-            this.stats.violations.push(`video resumed after a gap at ${tag.timestamp} ms on a non-keyframe`);
+            this.violation(`video resumed after a gap at ${tag.timestamp} ms on a non-keyframe`);
           }
         }
       }
       this.lastVideoTs = tag.timestamp;
+      if (this.originMs !== undefined && this.stats.keyframes >= STEADY_AFTER_KEYFRAMES) {
+        const latency = this.wallNow() + this.clockOffsetMs - (this.originMs + tag.timestamp + tag.cts);
+        this.stats.lastLatencyMs = latency;
+        this.onLatency?.(latency);
+      }
     } else if (tag.kind === 'audio' && !tag.config) {
       this.stats.audioFrames++;
+      if (tag.timestamp < this.lastAudioTs) {
+        this.violation(`audio timestamp went back from ${this.lastAudioTs} to ${tag.timestamp} ms`);
+      }
+      this.lastAudioTs = tag.timestamp;
     }
     this.onTag?.(tag);
   }

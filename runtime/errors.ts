@@ -62,6 +62,8 @@ export const IV_ERRORS = {
   IV_ERR_AUTH_WRONG_PEER: { errno: 173, text: 'the access token was issued for another device or peer' },
   IV_ERR_AUTH_RIGHTS: { errno: 174, text: 'the access token does not grant this right' },
   IV_ERR_AUTH_REPLAYED: { errno: 175, text: 'the request was seen before or is too old' },
+  // ---- P2P transport ----
+  IV_ERR_P2P_CONNECT_FAIL: { errno: 180, text: 'the peer connection failed before it was up (ICE or DTLS)' },
   // ---- cloud storage (SDK iv_cs) ----
   IV_ERR_CS_APPLY_NO_SERVICE: { errno: 200, text: 'no cloud storage plan is active' },
   IV_ERR_CS_QUERY_SERVICE_TIMEOUT: { errno: 201, text: 'plan query timed out; cached data returned' },

@@ -147,6 +147,11 @@ export class FlvMuxer {
     return out;
   }
 
+  /** The capture time (µs, the frames' clock) of FLV timestamp 0; undefined before the first frame. */
+  get origin(): number | undefined {
+    return this.originUs;
+  }
+
   private ms(us: number): number {
     this.originUs ??= us;
     return (us - this.originUs) / 1000;

@@ -16,6 +16,7 @@
  * open, or act on requests its token does not grant.
  */
 import nodeDataChannel from 'node-datachannel';
+import { traceTransport } from '../../shared/transport-trace.js';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { IvError, invalidParam } from '../../runtime/errors.js';
@@ -83,6 +84,7 @@ function transport(): typeof nodeDataChannel {
   if (!transportReady) {
     transportReady = true;
     nodeDataChannel.setSctpSettings({ sendBufferSize: 262_144, recvBufferSize: 262_144 });
+    traceTransport(nodeDataChannel);
     onWorkerShutdown(async () => {
       for (const pc of openPeers) {
         pc.close();
@@ -309,6 +311,9 @@ function attachStream(state: PeerState, ctx: ActorContext, id: number, params: s
       ctx.emit('P2P_PEER_EVENT', { type: 'watermark', stream, detail: { level } });
     },
   };
+  if (!playback) {
+    senderOpts.onOrigin = (originMs) => send(state, { op: 'event', event: 'stream_time', stream, originMs });
+  }
   if (cam?.video) {
     senderOpts.video = cam.video;
   }

@@ -25,7 +25,9 @@ export type DeviceToApp =
   | { op: 'probe'; t: number }
   | { op: 'pong'; id: number; t: number; deviceTime: number }
   | { op: 'event'; event: 'stream_closed'; stream: number; reason: string }
-  | { op: 'event'; event: 'watermark'; stream: number; level: 'low' | 'warn' | 'high' };
+  | { op: 'event'; event: 'watermark'; stream: number; level: 'low' | 'warn' | 'high' }
+  /** Live streams: the device-clock unix ms of FLV timestamp 0 (capture time), sent once. */
+  | { op: 'event'; event: 'stream_time'; stream: number; originMs: number };
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 

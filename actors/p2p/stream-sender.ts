@@ -26,6 +26,8 @@ export interface StreamSenderOptions {
   audio?: AudioFormat;
   watermarks: WatermarkState;
   onWatermark(level: WatermarkEvent): void;
+  /** Called once with the frames' clock (ms) at FLV timestamp 0 (live: unix ms of capture). */
+  onOrigin?: (originMs: number) => void;
   now?: () => number;
 }
 
@@ -40,6 +42,7 @@ export class StreamSender {
   private readonly account: SendAccounting;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  private originReported = false;
 
   constructor(private readonly opts: StreamSenderOptions) {
     this.stream = opts.stream;
@@ -93,6 +96,10 @@ export class StreamSender {
         }
         this.frames++;
       }
+    }
+    if (!this.originReported && this.mux.origin !== undefined) {
+      this.originReported = true;
+      this.opts.onOrigin?.(this.mux.origin / 1000);
     }
     this.flush();
   }

@@ -3,6 +3,8 @@
  *  - capture worker: the demo cameras (sample media looped in real time: channel 0
  *    H.264+AAC, channel 1 H.265+G.711) publishing into FrameRings;
  *  - p2p worker (pinned): one PeerActor per app, serving live FLV over WebRTC;
+ *  - io worker: the command and voice actors with the built-in handlers (commands get a
+ *    JSON reply, intercom audio is counted; actors/p2p/builtin-handlers.ts);
  *  - an embedded MQTT broker (aedes) for signaling, or --broker URL;
  *  - cloud worker (unless --no-record): one CloudActor per camera recording full time
  *    into the local recording (`<dir>/local/ch<N>`, 1 day / 1 GiB retention) and
@@ -23,6 +25,8 @@ import type { AdmissionLimits } from '../../actors/p2p/admission.js';
 import { join } from 'node:path';
 import type { CloudArgs } from '../../actors/cloud/CloudActor.js';
 import { CLOUD_ACTOR } from '../../actors/cloud/index.js';
+import { COMMAND_ACTOR, VOICE_ACTOR } from '../../actors/p2p/index.js';
+import { registerBuiltinHandlers } from '../../actors/p2p/builtin-handlers.js';
 import type { StoreConfig } from '../../actors/cloud/object-store.js';
 
 export interface RunOptions {
@@ -34,20 +38,26 @@ export interface RunOptions {
   mqttPort?: number;
   broker?: string;
   iceBind?: string;
+  /** Default RUN_WATERMARKS; all zero disables. */
   watermarks?: Watermarks;
   admission?: AdmissionLimits;
   /** Record every camera (full time) and upload; absent: no recording. */
   record?: { dir: string; store: StoreConfig };
 }
 
+/** ≈ 1, 2 and 4 s of a 2 Mbit/s stream: a stalled app costs at most ~1 MiB plus the SCTP buffer. */
+export const RUN_WATERMARKS: Watermarks = { low: 256 * 1024, warn: 512 * 1024, high: 1024 * 1024 };
+
 export async function runCommand(opts: RunOptions): Promise<number> {
   const deviceId = opts.deviceId ?? process.env.IVGW_DEVICE_ID ?? 'ivgw-demo';
-  const secret = opts.secret ?? process.env.IVGW_DEVICE_SECRET ?? randomBytes(32).toString('base64url');
+  const givenSecret = opts.secret ?? process.env.IVGW_DEVICE_SECRET;
+  const secret = givenSecret ?? randomBytes(32).toString('base64url');
   const cameras = demoCameras().map((c, channel) => ({ ...c, channel, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
   const system = new ActorSystem({
     workers: [
       { name: 'capture', actors: cameras.map(({ channel: _channel, ...args }) => ({ id: `capture:${args.camera}`, module: CAPTURE_ACTOR, args })) },
       { name: 'p2p', pinned: true, actors: [] },
+      { name: 'io', actors: [{ id: 'command', module: COMMAND_ACTOR, handlerTimeoutMs: 60_000 }, { id: 'voice', module: VOICE_ACTOR, handlerTimeoutMs: 60_000 }] },
       ...(opts.record ? [{ name: 'cloud', resourceLimits: { maxYoungGenerationSizeMb: 4 }, actors: cameras.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudArgs(deviceId, c, opts.record as NonNullable<RunOptions['record']>) })) }] : []),
     ],
   });
@@ -83,6 +93,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     broker = await startEmbeddedBroker({ port: opts.mqttPort ?? 1883 });
   }
   const brokerUrl = opts.broker ?? (broker as EmbeddedBroker).url;
+  const handlers = registerBuiltinHandlers(system, deviceId, (v) => {
+    process.stdout.write(`[voice ${v.peer}] ended: ${v.frames} frames, ${v.bytes} bytes (${v.params})\n`);
+  });
   const p2p = await P2pService.start({
     system,
     worker: 'p2p',
@@ -91,11 +104,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     brokerUrl,
     cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(opts.record ? { recording: { spoolDir: join(opts.record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
     ice: { bindAddress: opts.iceBind ?? '127.0.0.1', iceServers: [] },
-    ...(opts.watermarks ? { watermarks: opts.watermarks } : {}),
+    watermarks: opts.watermarks ?? RUN_WATERMARKS,
+    commandActor: 'command',
+    voiceActor: 'voice',
     ...(opts.admission ? { admission: opts.admission } : {}),
     onPeerEvent: (peer, e) => {
       if (e.type !== 'watermark') {
-        process.stdout.write(`[peer ${peer}] ${e.type}${e.stream !== undefined ? ` stream ${e.stream}` : ''}\n`);
+        const d = e.type === 'closed' ? (e.detail as { state?: string } | undefined)?.state : undefined;
+        process.stdout.write(`[peer ${peer}] ${e.type}${e.stream !== undefined ? ` stream ${e.stream}` : ''}${d ? ` (${d})` : ''}\n`);
       }
     },
   });
@@ -103,6 +119,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   process.stdout.write(`ivgw: device ${deviceId} up; signaling ${brokerUrl}; channels ${cameras.map((c) => `${c.channel}=${c.camera}`).join(', ')}\n`);
   process.stdout.write(`ivgw: app token (peer app1, 24 h): ${token}\n`);
   process.stdout.write(`ivgw: view it with: npx ivgw view --broker ${brokerUrl} --device ${deviceId} --peer app1 --token ${token} --seconds 5 --out live.flv\n`);
+  // the secret is printed only when it is this run's throw-away one
+  process.stdout.write(`ivgw: load-test it with: npx ivgw load --broker ${brokerUrl} --device ${deviceId} --secret ${givenSecret === undefined ? secret : '"$IVGW_DEVICE_SECRET"'} --peers 100 --seconds 30 --html load-report.html\n`);
   if (opts.record) {
     process.stdout.write(`ivgw: recording every camera to ${opts.record.dir}/local, uploading to ${opts.record.store.kind === 'local' ? opts.record.store.dir : `${opts.record.store.endpoint}/${opts.record.store.bucket}`}\n`);
   }
@@ -116,7 +134,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         process.stdout.write(`[${c.camera}] ${v} ${s.fps} fps, video ${s.videoKbps} kbit/s, audio ${s.audioKbps} kbit/s, GOP ${s.gopFrames} (${s.keyframeIntervalMs} ms), frames ${s.videoFrames}+${s.audioFrames}, refused ${rejected}, reader laps ${s.laps}\n`);
       }
     }
-    process.stdout.write(`[p2p] apps connected: ${p2p.peerIds.length}, streams open: ${p2p.streamBudget.used}/${p2p.streamBudget.limit}\n`);
+    process.stdout.write(`[p2p] apps connected: ${p2p.peerIds.length}, streams open: ${p2p.streamBudget.used}/${p2p.streamBudget.limit}, commands answered: ${handlers.commands}, intercom sessions ended: ${handlers.voiceSessions}\n`);
     for (const c of opts.record ? cameras : []) {
       const s = (await system.ref(`cloud:${c.camera}`).call('CLOUD_STATS', {}).catch(() => undefined)) as { segments: number; segmentBytes: number; upload: { uploadedObjects: number; pending: number; failures: number } } | undefined;
       if (s) {
@@ -137,6 +155,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   clearInterval(ticker);
   await printStats();
   await p2p.close();
+  handlers.unregister();
   for (const c of opts.record ? cameras : []) {
     const r = (await system.ref(`cloud:${c.camera}`).call('CLOUD_CLOSE', { drainMs: 3_000 }, { timeoutMs: 60_000 }).catch(() => undefined)) as { pending: number } | undefined;
     process.stdout.write(`[cloud ${c.camera}] closed; ${r ? `${r.pending} objects left in the spool for the next run` : 'close failed'}\n`);

@@ -1,4 +1,4 @@
-/** machine — what a benchmark ran on, written beside every result. */
+/** machine — what a benchmark or a load run ran on, written beside every result. */
 import os from 'node:os';
 
 export interface Machine {
