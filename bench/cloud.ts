@@ -10,7 +10,7 @@
  * 2) and through the module's path (durable spool accept + Uploader, concurrency 2);
  * `uploadRatio` = module throughput / raw throughput, in the same run.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,21 +22,13 @@ import { SegmentStore } from '../actors/cloud/segment-store.js';
 import { Uploader } from '../actors/cloud/uploader.js';
 import { startS3 } from '../test/helpers/s3.js';
 import type { BenchOptions } from './run.js';
+import { make2MbitH264 } from './sample-media.js';
 import { percentile, round } from './stats.js';
 
 const KB = 1024;
 
-function makeStream(dir: string): string {
-  const out = join(dir, 'bench-2mbit.h264');
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=20,noise=alls=12:allf=t', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '2M', '-maxrate', '2M', '-bufsize', '2M', '-g', '50', '-bf', '0', '-x264-params', 'repeat-headers=1:scenecut=0', '-f', 'h264', out], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error(`ffmpeg: ${r.stderr}`);
-  }
-  return out;
-}
-
 async function memory(dir: string, seconds: number, maxGopSize: number): Promise<Record<string, unknown>> {
-  const video = makeStream(dir);
+  const video = make2MbitH264(dir);
   mkdirSync(join(dir, 'store', 'bench'), { recursive: true });
   writeFileSync(join(dir, 'store', 'bench', 'plan.json'), JSON.stringify({ fullTime: { enabled: true } }));
   const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url)), JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, storeDir: join(dir, 'store'), spoolDir: join(dir, 'spool') })], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -4,6 +4,7 @@
  * command module statically: `view` loads node-datachannel, which must never be loaded
  * in the main thread of a process whose p2p worker loads it too (`run`).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunOptions } from './commands/run.js';
@@ -15,10 +16,11 @@ const USAGE = `usage: ivgw <command> [options]
 commands:
   run [--seconds N] [--device ID] [--secret S] [--mqtt-port P | --broker URL]
       [--ice-bind ADDR] [--watermarks LOW,WARN,HIGH] [--max-apps N] [--max-streams N]
-      [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME]
+      [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME] [--video FILE.h264|.h265 [--fps N]]
                         run the gateway on embedded defaults (Ctrl-C stops it);
                         records every camera to DIR (default ./ivgw-data) and uploads to
-                        DIR/cloud or to S3 (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
+                        DIR/cloud or to S3 (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY);
+                        --video: channel 0 plays that elementary stream (looped) instead
   probe <file...>       check camera elementary streams against the SDK's rules
   token --peer ID       mint an app access token (device id/secret from flags or env)
   view --broker URL --device ID --peer P --token T [--channel N] [--seconds S] [--out f.flv]
@@ -37,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         strict: true,
-        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' }, 'max-apps': { type: 'string' }, 'max-streams': { type: 'string' } },
+        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' }, 'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' } },
       });
       const num = (name: string, raw: string | undefined, min: number): number | undefined | null => {
         if (raw === undefined) {
@@ -54,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
       const mqttPort = num('mqtt-port', values['mqtt-port'], 0);
       const maxApps = num('max-apps', values['max-apps'], 1);
       const maxStreams = num('max-streams', values['max-streams'], 1);
-      if (seconds === null || mqttPort === null || maxApps === null || maxStreams === null) {
+      const fps = num('fps', values.fps, 1);
+      if (seconds === null || mqttPort === null || maxApps === null || maxStreams === null || fps === null) {
         return 2;
       }
       const opts: RunOptions = { seconds };
@@ -68,6 +71,14 @@ async function main(argv: string[]): Promise<number> {
       set('mqttPort', mqttPort);
       set('broker', values.broker);
       set('iceBind', values['ice-bind']);
+      if (values.video !== undefined) {
+        const codec = /\.(h265|hevc|265)$/i.test(values.video) ? 'h265' : /\.(h264|264|avc)$/i.test(values.video) ? 'h264' : undefined;
+        if (!codec || !existsSync(values.video)) {
+          process.stderr.write(`ivgw run: --video must name an existing .h264 or .h265 elementary stream file, got ${values.video}\n`);
+          return 2;
+        }
+        opts.video = { file: values.video, codec, fps: fps ?? 25 };
+      }
       if (maxApps !== undefined || maxStreams !== undefined) {
         const admission = { maxApps: maxApps ?? DEFAULT_ADMISSION.maxApps, maxStreams: maxStreams ?? DEFAULT_ADMISSION.maxStreams };
         const problem = admissionProblem(admission);

@@ -73,7 +73,7 @@ export class StreamReceiver {
   push(data: Uint8Array): void {
     this.stats.bytes += data.byteLength;
     if (this.record) {
-      this.chunks.push(data.slice());
+      this.chunks.push(new Uint8Array(data)); // a copy (Buffer#slice is a view)
     }
     for (const tag of this.demux.push(data)) {
       this.onTagInternal(tag);

@@ -90,7 +90,8 @@ export function splitLengthPrefixed(data: Uint8Array): Uint8Array[] {
 
 /** Length-prefixed → Annex-B with 4-byte start codes (same size: prefixes are rewritten). */
 export function lengthPrefixedToAnnexB(data: Uint8Array): Uint8Array {
-  const out = data.slice();
+  // a copy with its own memory (Buffer#slice would be a view: the input rewritten in place)
+  const out = new Uint8Array(data);
   const view = new DataView(out.buffer);
   let pos = 0;
   while (pos + 4 <= out.length) {

@@ -104,9 +104,14 @@ export class StreamSender {
     this.flush();
   }
 
-  /** Tags are views into the muxer's recycled memory: copy them into the pending list now. */
+  /**
+   * Tags are views into the muxer's recycled memory, shared by every stream of this
+   * worker: copy them into the pending list now. (`new Uint8Array(tag)` copies; the tags
+   * are Buffers, whose slice() is a view — that was a corrupted stream once several
+   * 2 Mbit/s streams muxed in one tick, found by the fanout benchmark.)
+   */
   private queue(tag: Uint8Array): void {
-    this.pending.push(tag.slice());
+    this.pending.push(new Uint8Array(tag));
     this.pendingBytes += tag.length;
   }
 

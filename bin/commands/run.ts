@@ -22,7 +22,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../actors/p2p/embed
 import { P2pService } from '../../actors/p2p/p2p-service.js';
 import type { Watermarks } from '../../actors/p2p/watermark.js';
 import type { AdmissionLimits } from '../../actors/p2p/admission.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { CloudArgs } from '../../actors/cloud/CloudActor.js';
 import { CLOUD_ACTOR } from '../../actors/cloud/index.js';
 import { COMMAND_ACTOR, VOICE_ACTOR } from '../../actors/p2p/index.js';
@@ -41,6 +41,8 @@ export interface RunOptions {
   /** Default RUN_WATERMARKS; all zero disables. */
   watermarks?: Watermarks;
   admission?: AdmissionLimits;
+  /** Channel 0 plays this H.264/H.265 elementary stream file (looped, no audio) instead of the demo camera. */
+  video?: { file: string; codec: 'h264' | 'h265'; fps: number };
   /** Record every camera (full time) and upload; absent: no recording. */
   record?: { dir: string; store: StoreConfig };
 }
@@ -52,7 +54,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const deviceId = opts.deviceId ?? process.env.IVGW_DEVICE_ID ?? 'ivgw-demo';
   const givenSecret = opts.secret ?? process.env.IVGW_DEVICE_SECRET;
   const secret = givenSecret ?? randomBytes(32).toString('base64url');
-  const cameras = demoCameras().map((c, channel) => ({ ...c, channel, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
+  const demo = demoCameras();
+  if (opts.video) {
+    demo[0] = { camera: `file-${basename(opts.video.file)}`, video: { codec: opts.video.codec }, source: { kind: 'file', video: opts.video.file, fps: opts.video.fps } };
+  }
+  const cameras = demo.map((c, channel) => ({ ...c, channel, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
   const system = new ActorSystem({
     workers: [
       { name: 'capture', actors: cameras.map(({ channel: _channel, ...args }) => ({ id: `capture:${args.camera}`, module: CAPTURE_ACTOR, args })) },
