@@ -169,14 +169,18 @@ setInterval(() => {
       if (!v.dc.isOpen()) {
         continue;
       }
-      if (!v.started) {
-        if (!startsGop || !configTag) {
-          continue; // a new viewer starts at the next keyframe
+      try {
+        if (!v.started) {
+          if (!startsGop || !configTag) {
+            continue; // a new viewer starts at the next keyframe
+          }
+          v.started = true;
+          v.dc.sendMessageBinary(Buffer.concat([header, configTag, batch]));
+        } else {
+          v.dc.sendMessageBinary(batch);
         }
-        v.started = true;
-        v.dc.sendMessageBinary(Buffer.concat([header, configTag, batch]));
-      } else {
-        v.dc.sendMessageBinary(batch);
+      } catch {
+        p.viewers.delete(v); // the channel is going away (SCTP refused the send)
       }
     }
   }

@@ -43,9 +43,14 @@ interface Step {
   problems?: string[];
 }
 
+/** Resident memory of the server process (all its threads); 0 once it is gone. */
 function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 async function startServer(kind: 'gateway' | 'raw', video: string): Promise<{ proc: ChildProcess; url: string }> {
@@ -103,7 +108,7 @@ async function ladder(kind: 'gateway' | 'raw', video: string, steps: number[], s
       const rss = steady.length ? steady.reduce((a, b) => a + b, 0) / steady.length : rssBytes(pid);
       const p99 = report.latencyMs.p99;
       const t = report.totals;
-      const why = !report.verdict.ok ? report.verdict.problems.join('; ') : p99 === null || p99 > LATENCY_LIMIT_MS ? `p99 latency ${p99} ms > ${LATENCY_LIMIT_MS}` : '';
+      const why = proc.exitCode !== null ? `the ${kind} server exited (${proc.exitCode})` : !report.verdict.ok ? report.verdict.problems.join('; ') : p99 === null || p99 > LATENCY_LIMIT_MS ? `p99 latency ${p99} ms > ${LATENCY_LIMIT_MS}` : '';
       out.push({
         n, pass: why === '', why, connected: t.appsConnected, errors: t.errors, violations: t.integrityViolations, gaps: t.gaps,
         latencyP50: report.latencyMs.p50, latencyP99: p99, kbpsP50: report.appKbps.p50,
