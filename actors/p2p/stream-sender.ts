@@ -31,6 +31,13 @@ export interface StreamSenderOptions {
   now?: () => number;
 }
 
+/**
+ * One tick's output, shared by every sender of the worker: tick() fills and sends it
+ * synchronously, so no two senders ever hold it at once. Grows to the largest tick
+ * (a new viewer's first GOP) once per worker instead of a buffer per viewer.
+ */
+let tickOutput = Buffer.allocUnsafeSlow(256 * 1024);
+
 export class StreamSender {
   readonly stream: number;
   private readonly reader: FrameReader;
@@ -40,7 +47,7 @@ export class StreamSender {
   private frames = 0;
   private waitKeyframe = false;
   private readonly account: SendAccounting;
-  private pending: Uint8Array[] = [];
+  /** Bytes of this tick's output in `tickOutput` (0 between ticks). */
   private pendingBytes = 0;
   private originReported = false;
 
@@ -89,7 +96,6 @@ export class StreamSender {
           this.queue(t);
         }
         if (!this.reader.release()) {
-          this.pending = [];
           this.pendingBytes = 0;
           this.waitKeyframe = true; // the frame was overwritten while muxed: drop it, resync
           continue;
@@ -105,24 +111,29 @@ export class StreamSender {
   }
 
   /**
-   * Tags are views into the muxer's recycled memory, shared by every stream of this
-   * worker: copy them into the pending list now. (`new Uint8Array(tag)` copies; the tags
-   * are Buffers, whose slice() is a view — that was a corrupted stream once several
-   * 2 Mbit/s streams muxed in one tick, found by the fanout benchmark.)
+   * Tags are views into the muxer's recycled memory, which later tags of the same tick
+   * overwrite (a 2 Mbit/s GOP is more than the slab): copy each into the tick's output
+   * now. (The sender once kept `tag.slice()` — a view for Buffers — and a viewer's first
+   * GOP arrived corrupted; found by the fanout benchmark.)
    */
   private queue(tag: Uint8Array): void {
-    this.pending.push(new Uint8Array(tag));
-    this.pendingBytes += tag.length;
+    const need = this.pendingBytes + tag.length;
+    if (need > tickOutput.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, tickOutput.length * 2));
+      grown.set(tickOutput.subarray(0, this.pendingBytes));
+      tickOutput = grown;
+    }
+    tickOutput.set(tag, this.pendingBytes);
+    this.pendingBytes = need;
   }
 
   private flush(): void {
     if (this.pendingBytes === 0) {
       return;
     }
-    const all = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Buffer.concat(this.pending);
-    this.pending = [];
+    const bytes = this.pendingBytes;
     this.pendingBytes = 0;
-    this.account.send(all);
+    this.account.send(tickOutput.subarray(0, bytes)); // the channel copies what it sends
   }
 
   /** The app's ack report (cumulative bytes received on this stream). */

@@ -20,7 +20,7 @@ export const LOAD_USAGE = `usage: ivgw load --secret S [--broker URL] [--device 
                  [--channels 0,1] [--stall-seconds S] [--bind ADDR] [--json] [--html FILE]
 `;
 
-function options(argv: string[]): LoadOptions {
+function options(argv: string[]): { o: LoadOptions; json: boolean; html: string | undefined } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -45,7 +45,7 @@ function options(argv: string[]): LoadOptions {
     stallSeconds: Number(values['stall-seconds'] ?? 8),
   };
   checkLoadOptions(o);
-  return o;
+  return { o, json: values.json === true, html: values.html };
 }
 
 function bar(p: LoadProgress): string {
@@ -75,17 +75,15 @@ function summary(r: LoadReport): string {
 }
 
 export async function loadCommand(argv: string[]): Promise<number> {
-  let o: LoadOptions;
+  let parsed: ReturnType<typeof options>;
   try {
-    o = options(argv);
+    parsed = options(argv);
   } catch (err) {
     const e = err as { code?: string; message?: string };
     process.stderr.write(`ivgw load: ${isIvError(err) ? `${e.code}: ` : ''}${e.message ?? String(err)}\n${LOAD_USAGE}`);
     return 2;
   }
-  const json = argv.includes('--json');
-  const htmlIndex = argv.indexOf('--html');
-  const html = htmlIndex >= 0 ? argv[htmlIndex + 1] : argv.find((a) => a.startsWith('--html='))?.slice(7);
+  const { o, json, html } = parsed;
   const tty = process.stderr.isTTY === true;
   let lastLine = 0;
   const run = new LoadRun(o, (p) => {
