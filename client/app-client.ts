@@ -5,6 +5,12 @@
  *
  * node-datachannel may be loaded by one thread per process only: use one process per
  * simulated app thread group (the load tester spreads apps over processes).
+ * Survives the device's ICE restart (PROTOCOL.md §3): on the device's `offer` with
+ * `iceRestart` it answers with a new peer connection, takes the new `control` and
+ * `s<n>` channels for its open streams (each receiver drops the old channel's
+ * unfinished tag and expects the pause), re-opens `voice`, and sends what it queued
+ * meanwhile. A connection that drops after it was up waits `restartWaitMs` for that
+ * offer before it counts as lost.
  * Owns: its MQTT connection, peer connection and channels. Must never: leave a
  * request pending after close (every pending request is rejected).
  */
@@ -33,7 +39,11 @@ export interface AppClientOptions {
    * timeouts are not retried.
    */
   connectAttempts?: number;
+  /** After a connection that was up drops: how long to wait for the device's restart offer (default 30 000 ms). */
+  restartWaitMs?: number;
 }
+
+type StreamEntry = { receiver: StreamReceiver; dc: DataChannel | undefined; ackTimer: NodeJS.Timeout; ackBase: number };
 
 /** Omit that keeps a union a union. */
 type RequestBody = Extract<AppToDevice, { id: number }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
@@ -45,12 +55,26 @@ let sctpSet = false;
 export class AppClient {
   private mqtt!: MqttClient;
   private pc!: PeerConnection;
-  private control!: DataChannel;
+  private control: DataChannel | undefined;
+  private config!: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1];
+  /** Between the device's restart offer and the new control channel opening. */
+  private restarting: { startedAt: number; wantVoice: boolean } | undefined;
+  /** The connection dropped after it was up: waiting for the device's restart offer. */
+  private restartWait: NodeJS.Timeout | undefined;
+  private wasUp = false;
+  private onControlOpen: (() => void) | undefined;
+  /** Control messages sent while no control channel is open (a restart); bounded. */
+  private readonly controlQueue: Uint8Array[] = [];
+  /** Device-initiated ICE restarts this client went through: how long each took (offer → control open). */
+  readonly restarts: { ms: number }[] = [];
+  /** Voice frames dropped because a restart was under way. */
+  voiceDropped = 0;
+  onRestart: ((info: { ms: number }) => void) | undefined;
   private readonly channels = new Set<DataChannel>();
   private readonly pending = new Map<number, Pending>();
   private readonly streamWaiters = new Map<string, (dc: DataChannel) => void>();
   private readonly orphanChannels = new Map<string, DataChannel>();
-  private readonly receivers = new Map<number, { receiver: StreamReceiver; dc: DataChannel; ackTimer: NodeJS.Timeout }>();
+  private readonly receivers = new Map<number, StreamEntry>();
   private nextId = 1;
   private lastProbe = 0;
   private closed = false;
@@ -105,22 +129,24 @@ export class AppClient {
       nodeDataChannel.setSctpSettings({ sendBufferSize: 262_144, recvBufferSize: 262_144 });
       traceTransport(nodeDataChannel);
     }
-    const config: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1] = { iceServers: this.opts.iceServers ?? [], maxMessageSize: 262_144 };
+    this.config = { iceServers: this.opts.iceServers ?? [], maxMessageSize: 262_144 };
     if (this.opts.bindAddress) {
-      config.bindAddress = this.opts.bindAddress;
+      this.config.bindAddress = this.opts.bindAddress;
     }
-    this.pc = new nodeDataChannel.PeerConnection(this.opts.peerId, config);
+    this.pc = this.createPc();
     const requestId = `r-${randomBytes(8).toString('hex')}`;
     const refused = new Promise<never>((_, reject) => {
       this.mqtt.on('message', (_topic, payload) => {
-        let msg: { type?: string; sdp?: string; candidate?: string; mid?: string; code?: string; reason?: string };
+        let msg: { type?: string; requestId?: string; sdp?: string; candidate?: string; mid?: string; code?: string; reason?: string; iceRestart?: boolean };
         try {
           msg = JSON.parse(payload.toString()) as typeof msg;
         } catch {
           return;
         }
-        if (msg.type === 'answer' && typeof msg.sdp === 'string') {
+        if (msg.type === 'answer' && typeof msg.sdp === 'string' && msg.requestId === requestId && !this.wasUp) {
           this.pc.setRemoteDescription(msg.sdp, 'answer' as never);
+        } else if (msg.type === 'offer' && msg.iceRestart === true && typeof msg.sdp === 'string' && typeof msg.requestId === 'string') {
+          this.restartFromOffer(msg.requestId, msg.sdp);
         } else if (msg.type === 'candidate' && typeof msg.candidate === 'string' && typeof msg.mid === 'string') {
           try {
             this.pc.addRemoteCandidate(msg.candidate, msg.mid);
@@ -128,14 +154,17 @@ export class AppClient {
             // ignore candidates we cannot parse
           }
         } else if (msg.type === 'refused') {
-          reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', `device refused: ${msg.reason ?? ''}`));
+          if (msg.requestId === requestId || this.failConnect) {
+            reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', `device refused: ${msg.reason ?? ''}`));
+          }
         } else if (msg.type === 'bye') {
           this.lost('the device said bye');
         }
       });
     });
     refused.catch(() => undefined);
-    this.pc.onLocalDescription((sdp, type) => {
+    const pc = this.pc;
+    pc.onLocalDescription((sdp, type) => {
       if (type.toLowerCase() === 'offer') {
         // The app takes the DTLS client role (the device answers passive): its first
         // ClientHello reaches a device whose ICE is already up. The other way round the
@@ -144,31 +173,10 @@ export class AppClient {
         this.publish({ type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp: sdp.replaceAll('a=setup:actpass', 'a=setup:active') });
       }
     });
-    this.pc.onLocalCandidate((candidate, mid) => {
-      if (!this.opts.bindAddress || candidate.includes(` ${this.opts.bindAddress} `)) {
-        this.publish({ type: 'candidate', peer: this.opts.peerId, candidate, mid });
-      }
-    });
-    this.pc.onDataChannel((dc) => {
-      this.channels.add(dc);
-      const waiter = this.streamWaiters.get(dc.getLabel());
-      if (waiter) {
-        this.streamWaiters.delete(dc.getLabel());
-        waiter(dc);
-      } else {
-        this.orphanChannels.set(dc.getLabel(), dc);
-      }
-    });
-    this.pc.onStateChange((state) => {
-      if (state === 'closed' || state === 'failed') {
-        this.lost(`peer connection ${state}`);
-      }
-    });
-    this.control = this.pc.createDataChannel('control');
-    this.control.onClosed(() => this.lost('the control channel closed'));
-    this.channels.add(this.control);
-    const opened = new Promise<void>((resolve) => this.control.onOpen(() => resolve()));
-    this.control.onMessage((m) => this.onControl(typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer)));
+    const opened = new Promise<void>((resolve) => (this.onControlOpen = resolve));
+    const control = pc.createDataChannel('control');
+    this.channels.add(control);
+    this.bindControl(control);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       opened,
@@ -181,6 +189,175 @@ export class AppClient {
       clearTimeout(timer);
       this.failConnect = undefined;
     });
+  }
+
+  /** A peer connection with the callbacks every one needs; events of a replaced one are ignored. */
+  private createPc(): PeerConnection {
+    const pc = new nodeDataChannel.PeerConnection(this.opts.peerId, this.config);
+    pc.onLocalCandidate((candidate, mid) => {
+      if (pc === this.pc && (!this.opts.bindAddress || candidate.includes(` ${this.opts.bindAddress} `))) {
+        this.publish({ type: 'candidate', peer: this.opts.peerId, candidate, mid });
+      }
+    });
+    pc.onDataChannel((dc) => {
+      if (pc !== this.pc) {
+        dc.close();
+        return;
+      }
+      this.onChannel(dc);
+    });
+    pc.onStateChange((state) => {
+      if (pc !== this.pc) {
+        return;
+      }
+      if (state === 'connected') {
+        clearTimeout(this.restartWait);
+        this.restartWait = undefined;
+      } else if (state === 'closed' || (state === 'failed' && !this.wasUp)) {
+        this.lost(`peer connection ${state}`);
+      } else if ((state === 'failed' || state === 'disconnected') && this.wasUp && !this.restarting) {
+        // the path failed (ICE down): the device restarts it; ICE fine: the device closed it
+        const ice = pc.iceState();
+        if (ice === 'disconnected' || ice === 'failed' || ice === 'checking') {
+          this.awaitRestart(`peer connection ${state}`);
+        } else {
+          this.lost(`peer connection ${state}`);
+        }
+      }
+    });
+    return pc;
+  }
+
+  /** A connection that was up dropped: the device restarts it (its keep-alive) unless it is gone. */
+  private awaitRestart(reason: string): void {
+    if (this.restartWait || this.closed) {
+      return;
+    }
+    const waitMs = this.opts.restartWaitMs ?? 30_000;
+    this.restartWait = setTimeout(() => {
+      this.restartWait = undefined;
+      this.lost(`${reason}; the device did not restart it within ${waitMs} ms`);
+    }, waitMs);
+  }
+
+  private onChannel(dc: DataChannel): void {
+    this.channels.add(dc);
+    const label = dc.getLabel();
+    if (label === 'control') {
+      this.bindControl(dc); // the device's channel after an ICE restart
+      return;
+    }
+    const entry = /^s\d+$/.test(label) ? this.receivers.get(Number(label.slice(1))) : undefined;
+    if (entry) {
+      this.bindStream(entry, dc);
+      return;
+    }
+    const waiter = this.streamWaiters.get(label);
+    if (waiter) {
+      this.streamWaiters.delete(label);
+      waiter(dc);
+    } else {
+      this.orphanChannels.set(label, dc);
+    }
+  }
+
+  private bindControl(dc: DataChannel): void {
+    this.control = dc;
+    dc.onMessage((m) => {
+      if (this.control === dc) {
+        this.onControl(typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer));
+      }
+    });
+    dc.onClosed(() => {
+      if (this.control === dc && !this.restarting && !this.restartWait) {
+        this.lost('the control channel closed');
+      }
+    });
+    if (dc.isOpen()) {
+      this.controlOpened(dc);
+    } else {
+      dc.onOpen(() => this.controlOpened(dc));
+    }
+  }
+
+  private controlOpened(dc: DataChannel): void {
+    if (this.control !== dc) {
+      return;
+    }
+    this.wasUp = true;
+    for (const m of this.controlQueue.splice(0)) {
+      dc.sendMessageBinary(m);
+    }
+    this.onControlOpen?.();
+    this.onControlOpen = undefined;
+    const r = this.restarting;
+    if (r) {
+      this.restarting = undefined;
+      const info = { ms: Math.round(performance.now() - r.startedAt) };
+      this.restarts.push(info);
+      if (r.wantVoice) {
+        void this.openVoiceChannel().catch(() => undefined);
+      }
+      this.onRestart?.(info);
+    }
+  }
+
+  private bindStream(entry: StreamEntry, dc: DataChannel): void {
+    entry.dc = dc;
+    dc.onMessage((m) => {
+      if (entry.dc === dc) {
+        entry.receiver.push(typeof m === 'string' ? Buffer.from(m) : (m as Buffer));
+      }
+    });
+  }
+
+  /**
+   * The device's ICE-restart offer: answer it with a new peer connection; the old one
+   * and everything it still carried are finished (receivers drop an unfinished tag).
+   */
+  private restartFromOffer(requestId: string, sdp: string): void {
+    if (this.closed || this.failConnect) {
+      return; // while connecting the app is the offerer
+    }
+    clearTimeout(this.restartWait);
+    this.restartWait = undefined;
+    this.restarting = { startedAt: performance.now(), wantVoice: this.restarting?.wantVoice ?? this.voiceDc !== undefined };
+    for (const entry of this.receivers.values()) {
+      if (entry.dc) {
+        entry.dc = undefined;
+        entry.ackBase = entry.receiver.stats.bytes; // acks count per channel (PROTOCOL.md §4)
+        entry.receiver.channelReplaced();
+      }
+    }
+    this.voiceDc = undefined;
+    const old = { pc: this.pc, channels: [...this.channels] };
+    this.channels.clear();
+    this.control = undefined;
+    const pc = this.createPc();
+    this.pc = pc;
+    pc.onLocalDescription((answer, type) => {
+      if (pc === this.pc && type.toLowerCase() === 'answer') {
+        this.publish({ type: 'answer', peer: this.opts.peerId, token: this.opts.token, requestId, sdp: answer });
+      }
+    });
+    try {
+      pc.setRemoteDescription(sdp, 'offer' as never);
+    } catch (err) {
+      this.lost(`the device's restart offer was unusable: ${(err as Error).message}`);
+    }
+    for (const dc of old.channels) {
+      dc.close();
+    }
+    old.pc.close();
+  }
+
+  /** Send on the control channel, or queue (bounded) while a restart replaces it. */
+  private sendControl(bytes: Uint8Array): void {
+    if (this.control?.isOpen()) {
+      this.control.sendMessageBinary(bytes);
+    } else if (this.controlQueue.length < 256) {
+      this.controlQueue.push(bytes);
+    }
   }
 
   private publish(msg: Record<string, unknown>): void {
@@ -258,13 +435,13 @@ export class AppClient {
         reject(new IvError('IV_ERR_TIMEOUT', `${msg.op} #${id}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.control.sendMessageBinary(encodeControl({ ...msg, id } as AppToDevice));
+      this.sendControl(encodeControl({ ...msg, id } as AppToDevice));
     });
   }
 
   /** Send raw bytes on the control channel (tests of the device's input checks). */
   sendRaw(bytes: Uint8Array): void {
-    this.control.sendMessageBinary(bytes);
+    this.sendControl(bytes);
   }
 
   /** Open a stream (`action=live&channel=0`); the receiver acks automatically unless told not to. */
@@ -284,15 +461,15 @@ export class AppClient {
     });
     this.orphanChannels.delete(label);
     const receiver = new StreamReceiver(ok.stream, opts.record === true, () => performance.now(), openedAt);
-    dc.onMessage((m) => receiver.push(typeof m === 'string' ? Buffer.from(m) : (m as Buffer)));
     const stream = ok.stream;
-    const ackTimer = setInterval(() => {
-      if (this.ackEnabled.get(stream) !== false && this.control.isOpen()) {
-        this.control.sendMessageBinary(encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes, echo: this.lastProbe }));
+    const entry: StreamEntry = { receiver, dc: undefined, ackBase: 0, ackTimer: setInterval(() => {
+      if (this.ackEnabled.get(stream) !== false && entry.dc?.isOpen() && this.control?.isOpen()) {
+        this.control.sendMessageBinary(encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes - entry.ackBase, echo: this.lastProbe }));
       }
-    }, 200);
+    }, 200) };
+    this.bindStream(entry, dc);
     this.ackEnabled.set(stream, opts.ack !== false);
-    this.receivers.set(stream, { receiver, dc, ackTimer });
+    this.receivers.set(stream, entry);
     const origin = this.pendingOrigins.get(stream);
     if (origin !== undefined) {
       this.pendingOrigins.delete(stream);
@@ -329,26 +506,36 @@ export class AppClient {
   /** Start intercom: the device calls onRecvInit(params, peer). */
   async startVoice(params = 'action=voice'): Promise<void> {
     if (!this.voiceDc) {
-      const dc = this.pc.createDataChannel('voice');
-      this.channels.add(dc);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', 'voice channel did not open')), 5_000);
-        dc.onOpen(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      this.voiceDc = dc;
+      await this.openVoiceChannel();
     }
     await this.request({ op: 'voice_start', params });
   }
 
-  /** One audio frame; the device hands it to onRecvVoice in order. */
+  private async openVoiceChannel(): Promise<void> {
+    const pc = this.pc;
+    const dc = pc.createDataChannel('voice');
+    this.channels.add(dc);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', 'voice channel did not open')), 5_000);
+      dc.onOpen(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (pc === this.pc) {
+      this.voiceDc = dc;
+    }
+  }
+
+  /** One audio frame; the device hands it to onRecvVoice in order. Dropped (counted) while a restart is under way. */
   sendVoice(frame: Uint8Array): void {
-    if (!this.voiceDc || frame.byteLength === 0) {
+    if (this.voiceDc && frame.byteLength > 0) {
+      this.voiceDc.sendMessageBinary(frame);
+    } else if (this.restarting?.wantVoice && frame.byteLength > 0) {
+      this.voiceDropped++;
+    } else {
       throw new IvError('IV_ERR_INVALID_PARAM', this.voiceDc ? 'a voice frame cannot be empty (empty marks the end)' : 'call startVoice() first', { field: 'frame' });
     }
-    this.voiceDc.sendMessageBinary(frame);
   }
 
   /** End intercom: an empty message on `voice` marks the end after the last frame. */
@@ -381,6 +568,7 @@ export class AppClient {
       return;
     }
     this.closed = true;
+    clearTimeout(this.restartWait);
     for (const [, r] of this.receivers) {
       clearInterval(r.ackTimer);
     }

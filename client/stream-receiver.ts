@@ -23,6 +23,10 @@ export interface ReceiverStats {
   violations: string[];
   /** Capture-to-receive latency of the last video frame (needs the origin), ms; -1 before. */
   lastLatencyMs: number;
+  /** Times the stream moved to a new data channel (device ICE restarts). */
+  channelRestarts: number;
+  /** Bytes of unfinished tags dropped when a channel was replaced. */
+  droppedBytes: number;
 }
 
 /** The latency of frames of the first GOP is not measured: they are the ring's backlog, sent at once. */
@@ -46,7 +50,7 @@ export class StreamReceiver {
 
   constructor(readonly stream: number, private readonly record = false, private readonly now: () => number = () => performance.now(), openedAt?: number, private readonly wallNow: () => number = () => Date.now()) {
     this.openedAt = openedAt ?? this.now();
-    this.stats = { stream, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, firstFrameMs: -1, gaps: 0, pauseGaps: 0, violations: [], lastLatencyMs: -1 };
+    this.stats = { stream, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, firstFrameMs: -1, gaps: 0, pauseGaps: 0, violations: [], lastLatencyMs: -1, channelRestarts: 0, droppedBytes: 0 };
   }
 
   /**
@@ -61,6 +65,28 @@ export class StreamReceiver {
   /** The device announced a pause (watermark high): the next gap is expected, not missing frames. */
   expectPause(): void {
     this.pauseAnnounced = true;
+  }
+
+  /**
+   * The stream moved to a new data channel (the device's ICE restart): the old channel's
+   * unfinished tag is dropped (also from the recording), and the jump to the new
+   * channel's first keyframe is an announced pause, not missing frames.
+   */
+  channelReplaced(): void {
+    let dropped = this.demux.discardPartial();
+    this.stats.droppedBytes += dropped;
+    this.stats.channelRestarts++;
+    this.pauseAnnounced = true;
+    while (this.record && dropped > 0 && this.chunks.length > 0) {
+      const last = this.chunks[this.chunks.length - 1] as Uint8Array;
+      if (last.byteLength <= dropped) {
+        dropped -= last.byteLength;
+        this.chunks.pop();
+      } else {
+        this.chunks[this.chunks.length - 1] = last.subarray(0, last.byteLength - dropped);
+        dropped = 0;
+      }
+    }
   }
 
   private violation(detail: string): void {

@@ -178,8 +178,16 @@ export const METHODS = {
   P2P_PEER_EVENT: {
     kind: 'ntf',
     direction: 'toParent',
-    body: obj({ type: oneOf('connected', 'closed', 'stream-open', 'stream-close', 'watermark'), stream: opt(int(0)), detail: opt(any) }),
+    body: obj({ type: oneOf('connected', 'closed', 'stream-open', 'stream-close', 'watermark', 'restarting', 'restarted'), stream: opt(int(0)), detail: opt(any) }),
   },
+  /** Renegotiate the app's connection (ICE restart: a new transport, the app's session and streams kept). */
+  P2P_PEER_RESTART: { kind: 'req', direction: 'toWorker', body: obj({ reason: str }) },
+  /** The device's offer of a restart, for signaling to send to the app (`offer` with iceRestart). */
+  P2P_PEER_SIGNAL_OFFER: { kind: 'ntf', direction: 'toParent', body: obj({ requestId: str, sdp: str }) },
+  /** The app's answer to the device's restart offer (checked by signaling). */
+  P2P_PEER_ANSWER: { kind: 'req', direction: 'toWorker', body: obj({ requestId: str, sdp: str }) },
+  /** Is this app's connection alive: connected, restarting, ms since the app was last heard, open streams. */
+  P2P_PEER_HEALTH: { kind: 'req', direction: 'toWorker', body: empty },
   /** Bytes from the user's onSendGet for a custom stream (the built-in FLV path never uses this). */
   P2P_PEER_SEND: { kind: 'ntf', direction: 'toWorker', body: obj({ stream: int(1), data: bytes }) },
   /** An app's command, to be answered by the user's onCommand (via the command actor). */

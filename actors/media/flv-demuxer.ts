@@ -97,6 +97,20 @@ export class FlvDemuxer {
     return out;
   }
 
+  /**
+   * Forget the bytes of an unfinished tag (its source was cut, e.g. a data channel
+   * replaced by an ICE restart); the next bytes start a new tag. Returns how many.
+   */
+  discardPartial(): number {
+    if (!this.headerDone) {
+      return 0;
+    }
+    const n = this.buf.length;
+    this.offset += n;
+    this.buf = new Uint8Array(0);
+    return n;
+  }
+
   private violate(detail: string, at = 0): void {
     if (this.violations.length < 100) {
       this.violations.push({ offset: this.offset + at, detail });

@@ -12,9 +12,20 @@
  * statistics into its shared stats block every tick.
  * A crash closes this peer only; the app reconnects with a new offer.
  *
+ * ICE restart (P2P_PEER_RESTART, or the connection going `disconnected`/`failed` after
+ * it was up): libdatachannel cannot restart ICE on a live PeerConnection, so the actor
+ * keeps the app's session (rights, streams and their muxers, voice, commands in
+ * flight) and moves it to a new PeerConnection it offers to the app (`offer` with
+ * `iceRestart`, PROTOCOL.md §3): a new `control` channel, the same `s<n>` labels, live
+ * streams resuming at the latest keyframe; the old transport is closed once the new one
+ * is up. Attempts every 5 s until `restartGraceMs`; then the peer closes. Control messages meanwhile wait in a bounded outbox.
+ * Spawned with `resume` (the supervisor restarting it after PEER_ERROR or a crash), it
+ * starts that way: the session's live streams re-attached under their numbers.
+ *
  * Must never: load node-datachannel outside the p2p worker, send before a channel is
  * open, or act on requests its token does not grant.
  */
+import { randomBytes } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import { traceTransport } from '../../shared/transport-trace.js';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
@@ -55,7 +66,24 @@ export interface PeerArgs {
   maxStreams?: number;
   /** The device-wide stream budget (admission.ts), shared by every peer of the device. */
   streamBudget?: { buffer: SharedArrayBuffer; limit: number };
+  /** How long an ICE restart may try before the peer closes (default 30 000 ms). */
+  restartGraceMs?: number;
+  /** A session to take over (a restarted actor): offer the app a new connection at once. */
+  resume?: SessionResume;
 }
+
+/** What outlives a peer actor: kept by the p2p service from the actor's events. */
+export interface SessionResume {
+  rights: Right[];
+  expires: number;
+  /** Open streams: live ones are re-attached under the same number, playback ones end (`stream_closed`). */
+  streams: { stream: number; params: string }[];
+  nextStream: number;
+  reason: string;
+}
+
+const RESTART_ATTEMPT_MS = 5_000;
+const OUTBOX_LIMIT = 256;
 
 interface PeerState {
   args: PeerArgs;
@@ -63,7 +91,7 @@ interface PeerState {
   control: DataChannel | undefined;
   /** Every DataChannel is referenced here: an unreferenced one is collected and closes. */
   channels: Set<DataChannel>;
-  streams: Map<number, { sender: StreamSender | CustomSender; dc: DataChannel; watermarks: WatermarkState; playback?: PlaybackFeeder; ending?: boolean }>;
+  streams: Map<number, { sender: StreamSender | CustomSender; dc: DataChannel; watermarks: WatermarkState; params: string; playback?: PlaybackFeeder; ending?: boolean }>;
   budget: StreamBudget | undefined;
   statsBlock: Float64Array;
   voice: DataChannel | undefined;
@@ -75,6 +103,15 @@ interface PeerState {
   watermarks: Watermarks;
   rings: Map<number, FrameRing>;
   connected: boolean;
+  /** The app's connection was up once: a lost connection is restarted, not closed. */
+  everConnected: boolean;
+  restart: { requestId: string; reason: string; startedAt: number; attempts: number } | undefined;
+  /** Control messages waiting for the next control channel (during a restart). */
+  outbox: Uint8Array[];
+  /** performance.now() of the app's last control message. */
+  lastHeard: number;
+  /** Transports a restart replaced, closed once the new one is up (make before break). */
+  retired: { pc: PeerConnection; channels: DataChannel[] }[];
 }
 
 let transportReady = false;
@@ -98,9 +135,12 @@ function transport(): typeof nodeDataChannel {
   return nodeDataChannel;
 }
 
-function send(state: PeerState, msg: DeviceToApp): void {
+/** A control message to the app; during a restart it waits for the new control channel (unless `droppable`). */
+function send(state: PeerState, msg: DeviceToApp, droppable = false): void {
   if (state.control?.isOpen()) {
     state.control.sendMessageBinary(encodeControl(msg));
+  } else if (state.restart && !droppable && state.outbox.length < OUTBOX_LIMIT) {
+    state.outbox.push(encodeControl(msg));
   }
 }
 
@@ -109,17 +149,39 @@ function closePeer(state: PeerState): void {
     removeStream(state, stream);
     s.dc.close();
   }
-  for (const dc of state.channels) {
-    dc.close();
+  dropTransport(state);
+  state.restart = undefined;
+  state.outbox = [];
+}
+
+/** Close transports a restart replaced. */
+function closeRetired(state: PeerState): void {
+  for (const old of state.retired.splice(0)) {
+    for (const dc of old.channels) {
+      dc.close();
+    }
+    openPeers.delete(old.pc);
+    old.pc.close();
   }
+}
+
+/** Close the peer connection and its channels; the session (streams, rights, voice) stays. */
+function dropTransport(state: PeerState): void {
+  closeRetired(state);
+  const channels = [...state.channels];
   state.channels.clear();
-  if (state.pc) {
-    openPeers.delete(state.pc);
-    state.pc.close();
-  }
+  const pc = state.pc;
   state.pc = undefined;
   state.control = undefined;
+  state.voice = undefined;
   state.connected = false;
+  for (const dc of channels) {
+    dc.close();
+  }
+  if (pc) {
+    openPeers.delete(pc);
+    pc.close();
+  }
 }
 
 /** The one way a stream goes: final statistics, its playback ring closed, its place in the device's budget given back. */
@@ -146,6 +208,7 @@ function allowed(state: PeerState, right: Right): boolean {
 }
 
 function onControl(state: PeerState, ctx: ActorContext, raw: Buffer | string | ArrayBuffer): void {
+  state.lastHeard = performance.now();
   const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw instanceof ArrayBuffer ? new Uint8Array(raw) : raw;
   const decoded = decodeFromApp(bytes);
   if (!decoded.ok) {
@@ -239,6 +302,18 @@ function openStream(state: PeerState, ctx: ActorContext, id: number, params: str
   attachStream(state, ctx, id, params, ring as FrameRing, cam, undefined);
 }
 
+/** Serve a data channel for an open stream: a channel that closes by itself ends the stream. */
+function watchStreamChannel(state: PeerState, ctx: ActorContext, stream: number, dc: DataChannel): void {
+  state.channels.add(dc);
+  dc.onClosed(() => {
+    if (state.streams.get(stream)?.dc === dc) {
+      removeStream(state, stream);
+      ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream, detail: { reason: 'channel closed' } });
+    }
+    state.channels.delete(dc);
+  });
+}
+
 function hasStreamSlot(state: PeerState): boolean {
   return state.nextStream < STATS_SLOTS && state.streams.size < (state.args.maxStreams ?? 8) && state.pc !== undefined;
 }
@@ -288,18 +363,24 @@ async function openPlayback(state: PeerState, ctx: ActorContext, id: number, par
   attachStream(state, ctx, id, params, ring, cam, new PlaybackFeeder(feederOpts));
 }
 
-function attachStream(state: PeerState, ctx: ActorContext, id: number, params: string, ring: FrameRing, cam: CameraChannel | undefined, playback: PlaybackFeeder | undefined): void {
+/**
+ * Start serving a stream on a new `s<n>` channel. `id` is the app's open request (answered
+ * `ok`); a resumed stream (restarted actor) has none and keeps its number `resumeAs`.
+ */
+function attachStream(state: PeerState, ctx: ActorContext, id: number | undefined, params: string, ring: FrameRing, cam: CameraChannel | undefined, playback: PlaybackFeeder | undefined, resumeAs?: number): void {
   if (!state.pc) {
     return;
   }
   if (state.budget && !state.budget.tryTake()) {
     playback?.close();
-    send(state, { op: 'error', id, code: 'IV_ERR_BUSY', message: `admission: the device already serves ${state.budget.limit} streams (its limit); try again later` });
+    if (id !== undefined) {
+      send(state, { op: 'error', id, code: 'IV_ERR_BUSY', message: `admission: the device already serves ${state.budget.limit} streams (its limit); try again later` });
+    }
     return;
   }
-  const stream = state.nextStream++;
+  const stream = resumeAs ?? state.nextStream++;
   const dc = state.pc.createDataChannel(`s${stream}`, {});
-  state.channels.add(dc);
+  watchStreamChannel(state, ctx, stream, dc);
   const watermarks = new WatermarkState(state.watermarks);
   const senderOpts: ConstructorParameters<typeof StreamSender>[0] = {
     stream,
@@ -313,6 +394,7 @@ function attachStream(state: PeerState, ctx: ActorContext, id: number, params: s
   };
   if (!playback) {
     senderOpts.onOrigin = (originMs) => send(state, { op: 'event', event: 'stream_time', stream, originMs });
+    senderOpts.resumeAtLatest = true;
   }
   if (cam?.video) {
     senderOpts.video = cam.video;
@@ -321,16 +403,11 @@ function attachStream(state: PeerState, ctx: ActorContext, id: number, params: s
     senderOpts.audio = cam.audio;
   }
   const sender = state.args.customSource ? new CustomSender(stream, dc, watermarks, senderOpts.onWatermark) : new StreamSender(senderOpts);
-  state.streams.set(stream, playback ? { sender, dc, watermarks, playback } : { sender, dc, watermarks });
-  dc.onClosed(() => {
-    if (state.streams.get(stream)?.dc === dc) {
-      removeStream(state, stream);
-      ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream, detail: { reason: 'channel closed' } });
-    }
-    state.channels.delete(dc);
-  });
-  send(state, { op: 'ok', id, stream, label: `s${stream}` });
-  ctx.emit('P2P_PEER_EVENT', { type: 'stream-open', stream, detail: { params } });
+  state.streams.set(stream, playback ? { sender, dc, watermarks, playback, params } : { sender, dc, watermarks, params });
+  if (id !== undefined) {
+    send(state, { op: 'ok', id, stream, label: `s${stream}` });
+  }
+  ctx.emit('P2P_PEER_EVENT', { type: 'stream-open', stream, detail: resumeAs === undefined ? { params } : { params, resumed: true } });
 }
 
 /** The recording was sent: tell the app, then close the stream once it has acknowledged everything (at most 5 s). */
@@ -371,7 +448,191 @@ function checkArgs(raw: unknown): PeerArgs {
   if (typeof a.ice !== 'object' || a.ice === null || !Array.isArray(a.ice.iceServers)) {
     throw invalidParam('args.ice', 'expected ICE settings');
   }
+  if (a.resume !== undefined && (typeof a.resume !== 'object' || a.resume === null || !Array.isArray(a.resume.streams) || !Array.isArray(a.resume.rights))) {
+    throw invalidParam('args.resume', 'expected the session to resume (rights, streams)');
+  }
   return a as PeerArgs;
+}
+
+function rtcConfig(ice: PeerArgs['ice']): ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1] {
+  const config: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1] = { iceServers: ice.iceServers, maxMessageSize: 262_144 };
+  if (ice.bindAddress) {
+    config.bindAddress = ice.bindAddress;
+  }
+  if (ice.portRangeBegin !== undefined && ice.portRangeEnd !== undefined) {
+    config.portRangeBegin = ice.portRangeBegin;
+    config.portRangeEnd = ice.portRangeEnd;
+  }
+  return config;
+}
+
+/**
+ * Did the connection drop because the path failed (ICE `disconnected`/`failed`: restart
+ * it) rather than because the app closed it (DTLS/SCTP ended over a working path, ICE
+ * then `closed`, `connected` or `completed`: a goodbye)?
+ */
+function pathFailed(pc: PeerConnection): boolean {
+  const ice = pc.iceState();
+  return ice === 'disconnected' || ice === 'failed' || ice === 'checking';
+}
+
+/** A PeerConnection for this app with what every one needs: candidates out, state, the app's channels. */
+function newPeerConnection(state: PeerState, ctx: ActorContext): PeerConnection {
+  const ice = state.args.ice;
+  const pc = new (transport().PeerConnection)(`peer:${state.args.peer}`, rtcConfig(ice));
+  openPeers.add(pc);
+  pc.onLocalCandidate((candidate, mid) => {
+    if (state.pc === pc && (!ice.bindAddress || candidate.includes(` ${ice.bindAddress} `))) {
+      ctx.emit('P2P_PEER_LOCAL_CANDIDATE', { candidate, mid });
+    }
+  });
+  pc.onStateChange((s) => {
+    if (state.pc !== pc) {
+      return;
+    }
+    if (s === 'connected' && !state.connected) {
+      state.connected = true;
+      state.everConnected = true;
+      state.lastHeard = performance.now();
+      const r = state.restart;
+      state.restart = undefined;
+      closeRetired(state);
+      ctx.emit('P2P_PEER_EVENT', r
+        ? { type: 'restarted', detail: { reason: r.reason, ms: Math.round(performance.now() - r.startedAt), attempts: r.attempts } }
+        : { type: 'connected' });
+    } else if ((s === 'failed' || s === 'disconnected') && state.everConnected && pathFailed(pc)) {
+      if (!state.restart) {
+        startRestart(state, ctx, `connection ${s} (ice ${pc.iceState()})`); // the next attempt is the restart's own timer
+      }
+    } else if (s === 'failed' || s === 'closed' || s === 'disconnected') {
+      closePeer(state);
+      ctx.emit('P2P_PEER_EVENT', { type: 'closed', detail: { state: s } });
+    }
+  });
+  pc.onDataChannel((dc) => {
+    if (state.pc !== pc) {
+      dc.close();
+      return;
+    }
+    state.channels.add(dc);
+    if (dc.getLabel() === 'control') {
+      bindControl(state, ctx, dc);
+    } else if (dc.getLabel() === 'voice') {
+      bindVoice(state, ctx, dc);
+    } else {
+      dc.close();
+      state.channels.delete(dc);
+    }
+  });
+  return pc;
+}
+
+function bindControl(state: PeerState, ctx: ActorContext, dc: DataChannel): void {
+  state.control = dc;
+  dc.onMessage((m) => {
+    if (state.control === dc) {
+      onControl(state, ctx, m);
+    }
+  });
+  const flush = (): void => {
+    if (state.control === dc) {
+      for (const m of state.outbox.splice(0)) {
+        dc.sendMessageBinary(m);
+      }
+    }
+  };
+  if (dc.isOpen()) {
+    flush();
+  } else {
+    dc.onOpen(flush);
+  }
+}
+
+function bindVoice(state: PeerState, ctx: ActorContext, dc: DataChannel): void {
+  state.voice = dc;
+  dc.onMessage((m) => {
+    if (state.voice !== dc || !state.voiceOn || !allowed(state, 'voice')) {
+      return;
+    }
+    const data = typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer);
+    if (data.byteLength === 0) {
+      endVoice(state, ctx); // the in-band end marker: after every frame
+    } else {
+      ctx.emit('P2P_PEER_VOICE', { type: 'frame', data });
+    }
+  });
+}
+
+/** Begin (or, when one is running, retry at once) an ICE restart of this app's session. */
+function startRestart(state: PeerState, ctx: ActorContext, reason: string): void {
+  if (!state.restart) {
+    state.restart = { requestId: '', reason, startedAt: performance.now(), attempts: 0 };
+    ctx.emit('P2P_PEER_EVENT', { type: 'restarting', detail: { reason } });
+  }
+  renegotiate(state, ctx);
+}
+
+/**
+ * One restart attempt: a new PeerConnection offered to the app with a new `control`
+ * channel and every open stream moved to a new `s<n>` channel; then the old transport
+ * is closed. Retried every RESTART_ATTEMPT_MS until connected or past the grace time.
+ */
+function renegotiate(state: PeerState, ctx: ActorContext): void {
+  const r = state.restart;
+  if (!r) {
+    return;
+  }
+  if (performance.now() - r.startedAt > (state.args.restartGraceMs ?? 30_000)) {
+    closePeer(state);
+    ctx.emit('P2P_PEER_EVENT', { type: 'closed', detail: { state: 'restart-failed', reason: r.reason, attempts: r.attempts } });
+    return;
+  }
+  r.attempts++;
+  const requestId = `d-${randomBytes(8).toString('hex')}`;
+  r.requestId = requestId;
+  const old = { pc: state.pc, channels: [...state.channels] };
+  state.channels.clear();
+  const pc = newPeerConnection(state, ctx);
+  state.pc = pc;
+  state.connected = false;
+  state.control = undefined;
+  state.voice = undefined;
+  pc.onLocalDescription((sdp, type) => {
+    if (state.pc === pc && type.toLowerCase() === 'offer' && state.restart?.requestId === requestId) {
+      ctx.emit('P2P_PEER_SIGNAL_OFFER', { requestId, sdp });
+    }
+  });
+  const control = pc.createDataChannel('control');
+  state.channels.add(control);
+  bindControl(state, ctx, control);
+  for (const [stream, s] of state.streams) {
+    const dc = pc.createDataChannel(`s${stream}`, {});
+    s.dc = dc;
+    watchStreamChannel(state, ctx, stream, dc);
+    s.sender.rebind(dc);
+  }
+  if (old.pc) {
+    state.retired.push({ pc: old.pc, channels: old.channels }); // the app closes it on the offer; we when the new one is up
+  }
+  ctx.setTimeout(() => {
+    if (state.restart === r && r.requestId === requestId && !state.connected) {
+      renegotiate(state, ctx);
+    }
+  }, RESTART_ATTEMPT_MS);
+}
+
+/** A restarted actor's session: live streams come back under their numbers, playback ones end. */
+function resumeStreams(state: PeerState, ctx: ActorContext, resume: SessionResume): void {
+  for (const { stream, params } of resume.streams) {
+    const p = parseStreamParams(params);
+    const cam = 'field' in p ? undefined : state.args.cameras.find((c) => c.channel === p.channel);
+    const ring = 'field' in p ? undefined : state.rings.get(p.channel);
+    if ('field' in p || p.action !== 'live' || (!state.args.customSource && (!cam || !ring))) {
+      send(state, { op: 'event', event: 'stream_closed', stream, reason: 'the device restarted the connection: open the stream again' });
+      continue;
+    }
+    attachStream(state, ctx, undefined, params, ring as FrameRing, cam, undefined, stream);
+  }
 }
 
 export default defineActor<PeerState>({
@@ -383,7 +644,15 @@ export default defineActor<PeerState>({
       args, pc: undefined, control: undefined, channels: new Set(), streams: new Map(), nextStream: 1, rights: [], expires: 0, watermarks: args.watermarks, rings, connected: false,
       statsBlock: new Float64Array(args.stats), voice: undefined, voiceOn: false, commandsInFlight: new Set(),
       budget: args.streamBudget ? new StreamBudget(args.streamBudget.buffer, args.streamBudget.limit) : undefined,
+      everConnected: false, restart: undefined, outbox: [], lastHeard: performance.now(), retired: [],
     };
+    if (args.resume) {
+      // the restart itself waits for P2P_PEER_RESTART: the owner listens for the offer by then
+      state.rights = args.resume.rights;
+      state.expires = args.resume.expires;
+      state.nextStream = args.resume.nextStream;
+      state.everConnected = true;
+    }
     ctx.setInterval(() => {
       for (const s of state.streams.values()) {
         s.playback?.tick();
@@ -396,7 +665,7 @@ export default defineActor<PeerState>({
     }, 10);
     ctx.setInterval(() => {
       if (state.streams.size > 0) {
-        send(state, { op: 'probe', t: performance.now() });
+        send(state, { op: 'probe', t: performance.now() }, true);
       }
     }, 200);
     return state;
@@ -404,19 +673,10 @@ export default defineActor<PeerState>({
   handlers: {
     P2P_PEER_OFFER: (state, body: { requestId: string; sdp: string; rights: Right[]; expires: number }, ctx) => {
       closePeer(state);
+      state.everConnected = false;
       state.rights = body.rights;
       state.expires = body.expires;
-      const ice = state.args.ice;
-      const config: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1] = { iceServers: ice.iceServers, maxMessageSize: 262_144 };
-      if (ice.bindAddress) {
-        config.bindAddress = ice.bindAddress;
-      }
-      if (ice.portRangeBegin !== undefined && ice.portRangeEnd !== undefined) {
-        config.portRangeBegin = ice.portRangeBegin;
-        config.portRangeEnd = ice.portRangeEnd;
-      }
-      const pc = new (transport().PeerConnection)(`peer:${state.args.peer}`, config);
-      openPeers.add(pc);
+      const pc = newPeerConnection(state, ctx);
       state.pc = pc;
       const answer = new Promise<{ sdp: string }>((resolve) => {
         pc.onLocalDescription((sdp, type) => {
@@ -425,49 +685,9 @@ export default defineActor<PeerState>({
           }
         });
       });
-      pc.onLocalCandidate((candidate, mid) => {
-        if (!ice.bindAddress || candidate.includes(` ${ice.bindAddress} `)) {
-          ctx.emit('P2P_PEER_LOCAL_CANDIDATE', { candidate, mid });
-        }
-      });
-      pc.onStateChange((s) => {
-        if (state.pc !== pc) {
-          return;
-        }
-        if (s === 'connected' && !state.connected) {
-          state.connected = true;
-          ctx.emit('P2P_PEER_EVENT', { type: 'connected' });
-        } else if (s === 'failed' || s === 'closed' || s === 'disconnected') {
-          closePeer(state);
-          ctx.emit('P2P_PEER_EVENT', { type: 'closed', detail: { state: s } });
-        }
-      });
-      pc.onDataChannel((dc) => {
-        state.channels.add(dc);
-        if (dc.getLabel() === 'control') {
-          state.control = dc;
-          dc.onMessage((m) => onControl(state, ctx, m));
-        } else if (dc.getLabel() === 'voice') {
-          state.voice = dc;
-          dc.onMessage((m) => {
-            if (!state.voiceOn || !allowed(state, 'voice')) {
-              return;
-            }
-            const data = typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer);
-            if (data.byteLength === 0) {
-              endVoice(state, ctx); // the in-band end marker: after every frame
-            } else {
-              ctx.emit('P2P_PEER_VOICE', { type: 'frame', data });
-            }
-          });
-        } else {
-          dc.close();
-          state.channels.delete(dc);
-        }
-      });
       const timeout = state.args.connectTimeoutMs ?? 10_000;
       ctx.setTimeout(() => {
-        if (state.pc === pc && !state.connected) {
+        if (state.pc === pc && !state.connected && !state.restart) {
           closePeer(state);
           ctx.emit('P2P_PEER_EVENT', { type: 'closed', detail: { state: 'connect-timeout', timeoutMs: timeout } });
         }
@@ -480,6 +700,36 @@ export default defineActor<PeerState>({
       }
       return answer;
     },
+    P2P_PEER_RESTART: (state, body: { reason: string }, ctx) => {
+      if (!state.everConnected) {
+        return { restarted: false };
+      }
+      startRestart(state, ctx, body.reason);
+      const resume = state.args.resume;
+      if (resume) {
+        const { resume: _taken, ...args } = state.args;
+        state.args = args;
+        resumeStreams(state, ctx, resume);
+      }
+      return { restarted: true };
+    },
+    P2P_PEER_ANSWER: (state, body: { requestId: string; sdp: string }) => {
+      if (!state.restart || !state.pc || body.requestId !== state.restart.requestId) {
+        throw invalidParam('requestId', 'no device offer with this requestId is waiting for an answer');
+      }
+      try {
+        state.pc.setRemoteDescription(body.sdp, 'answer' as never);
+      } catch (err) {
+        throw new IvError('IV_ERR_INVALID_PARAM', `sdp: the answer was refused: ${(err as Error).message}`, { field: 'sdp' });
+      }
+      return {};
+    },
+    P2P_PEER_HEALTH: (state) => ({
+      connected: state.connected,
+      restarting: state.restart !== undefined,
+      silentMs: Math.round(performance.now() - state.lastHeard),
+      streams: state.streams.size,
+    }),
     P2P_PEER_REMOTE_CANDIDATE: (state, body: { candidate: string; mid: string }) => {
       if (!state.pc) {
         return;

@@ -19,11 +19,17 @@ export class CustomSender {
 
   constructor(
     readonly stream: number,
-    private readonly channel: ByteChannel,
+    private channel: ByteChannel,
     private readonly watermarks: WatermarkState,
     private readonly onWatermark: (level: WatermarkEvent) => void,
   ) {
     this.account = new SendAccounting(channel);
+  }
+
+  /** Continue on a new data channel (ICE restart); queued bytes go out on it. */
+  rebind(channel: ByteChannel): void {
+    this.channel = channel;
+    this.account.rebind(channel);
   }
 
   push(data: Uint8Array): void {

@@ -5,8 +5,16 @@
  *
  * Admission: an offer from a new app beyond `admission.maxApps` is refused at signaling
  * (IV_ERR_BUSY with the reason); the stream budget is shared with the peer actors.
- * Owns: the signaling server, the per-peer request order (an offer, then the candidates
- * that follow it, are handled in arrival order even though spawning is async).
+ *
+ * Keep-alive and recovery (the SDK's p2p_keep_alive_cfg, keep-alive.ts): on an address
+ * change every app's connection is ICE-restarted (the peer actor offers a new transport,
+ * the app's streams go on) after signaling reconnects from the new address; when a
+ * whole round of probes is lost, the peers whose connection is gone (not connected, or
+ * streaming but silent) are restarted by the supervisor: the actor is replaced by a
+ * fresh one that takes over the app's session (rights, live streams by number).
+ * Owns: the signaling server, the keep-alive prober, each app's session record, the
+ * per-peer request order (an offer, then the candidates that follow it, are handled in
+ * arrival order even though spawning is async).
  * Must never: let one app's failure reach another app's actor.
  */
 import type { ActorRef } from '../../runtime/actor-ref.js';
@@ -14,7 +22,8 @@ import type { ActorSystem } from '../../runtime/actor-system.js';
 import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
 import type { Right } from './access-token.js';
 import { PEER_ACTOR } from './index.js';
-import type { CameraChannel, PeerArgs } from './PeerActor.js';
+import type { CameraChannel, PeerArgs, SessionResume } from './PeerActor.js';
+import { KeepAlive, type NetworkEvent } from './keep-alive.js';
 import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
 import { SignalingServer } from './signaling.js';
@@ -39,13 +48,30 @@ export interface P2pServiceOptions {
   /** Refuse apps and streams beyond these (default DEFAULT_ADMISSION). */
   admission?: AdmissionLimits;
   onPeerEvent?: (peer: string, event: { type: string; stream?: number; detail?: unknown }) => void;
+  /** Probe the STUN server (p2p_keep_alive_cfg); absent: no keep-alive. */
+  keepAlive?: { server: string; timeInterS: number; maxAttemptNum: number; bindAddress?: string };
+  /** Keep-alive results, after the service acted on them (restarted peers listed). */
+  onNetworkEvent?: (e: NetworkEvent, restarted: string[]) => void;
 }
+
+/** A connected app's session as the service knows it (survives its peer actor). */
+interface Session {
+  rights: Right[];
+  expires: number;
+  streams: Map<number, string>;
+  nextStream: number;
+}
+
+/** A peer not heard for this long while streaming (it acks every 100..250 ms) has lost its connection. */
+const SILENT_MS = 1_500;
 
 export class P2pService {
   private readonly signaling: SignalingServer;
   private readonly peers = new Map<string, ActorRef>();
   private readonly statsBlocks = new Map<string, Float64Array>();
   private readonly order = new Map<string, Promise<void>>();
+  private readonly sessions = new Map<string, Session>();
+  private keepAlive: KeepAlive | undefined;
   private watermarks: Watermarks;
   private closed = false;
   private readonly admission: AdmissionLimits;
@@ -65,8 +91,13 @@ export class P2pService {
         candidate: (peer, candidate, mid) => this.inOrder(peer, async () => {
           this.peers.get(peer)?.notify('P2P_PEER_REMOTE_CANDIDATE', { candidate, mid });
         }),
-        answer: () => undefined,
-        bye: (peer) => this.inOrder(peer, () => this.drop(peer)),
+        answer: (peer, m) => this.inOrder(peer, () => this.onAnswer(peer, m.requestId, m.sdp)),
+        bye: (peer) => this.inOrder(peer, async () => {
+          if (this.peers.has(peer)) {
+            this.opts.onPeerEvent?.(peer, { type: 'closed', detail: { state: 'bye' } });
+          }
+          await this.drop(peer);
+        }),
       },
     });
   }
@@ -74,7 +105,103 @@ export class P2pService {
   static async start(opts: P2pServiceOptions): Promise<P2pService> {
     const service = new P2pService(opts);
     await service.signaling.whenReady();
+    if (opts.keepAlive) {
+      service.keepAlive = new KeepAlive({ ...opts.keepAlive, onEvent: (e) => void service.onNetwork(e) });
+      service.keepAlive.start();
+    }
     return service;
+  }
+
+  /** The keep-alive's view: `up` once a probe round was answered (`address` is the mapped one). */
+  get network(): { status: string; address: string | undefined } | undefined {
+    return this.keepAlive && { status: this.keepAlive.status, address: this.keepAlive.address };
+  }
+
+  private async onNetwork(e: NetworkEvent): Promise<void> {
+    let restarted: string[] = [];
+    if (e.type === 'addr-changed') {
+      this.signaling.reconnect(); // its TCP connection left from the old address
+      restarted = await this.restartAll(`address changed from ${e.from} to ${e.to}`);
+    } else if (e.type === 'error') {
+      restarted = await this.restartAffected(`network error: ${e.reason}`);
+    }
+    this.opts.onNetworkEvent?.(e, restarted);
+  }
+
+  /** ICE-restart every connected app (PEER_ADDR_CHANGED); an actor that does not answer is replaced. */
+  async restartAll(reason: string): Promise<string[]> {
+    const done = await Promise.all(this.peerIds.map(async (peer) => {
+      try {
+        const r = await this.peers.get(peer)?.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 }) as { restarted: boolean } | undefined;
+        return r?.restarted ? peer : undefined;
+      } catch {
+        return (await this.respawn(peer, reason)) ? peer : undefined;
+      }
+    }));
+    return done.filter((p): p is string => p !== undefined);
+  }
+
+  /**
+   * PEER_ERROR: replace the peer actors whose connection is gone — not connected, or
+   * streaming and silent for SILENT_MS, or not answering — with fresh ones that take
+   * over the app's session. Healthy peers are left alone.
+   */
+  async restartAffected(reason: string): Promise<string[]> {
+    const done = await Promise.all(this.peerIds.map(async (peer) => {
+      let healthy = false;
+      try {
+        const h = await this.peers.get(peer)?.call('P2P_PEER_HEALTH', {}, { timeoutMs: 1_000 }) as { connected: boolean; silentMs: number; streams: number } | undefined;
+        healthy = h !== undefined && h.connected && (h.streams === 0 || h.silentMs < SILENT_MS);
+      } catch {
+        healthy = false;
+      }
+      return !healthy && (await this.respawn(peer, reason)) ? peer : undefined;
+    }));
+    return done.filter((p): p is string => p !== undefined);
+  }
+
+  /** The supervisor's restart of one app's channel actor: a fresh actor resumes the session and offers the app a new connection. */
+  private async respawn(peer: string, reason: string): Promise<boolean> {
+    const session = this.sessions.get(peer);
+    if (!session || !this.peers.has(peer) || this.closed) {
+      return false;
+    }
+    const t0 = performance.now();
+    this.peers.delete(peer);
+    await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
+    const streams: SessionResume['streams'] = [];
+    for (const [stream, params] of session.streams) {
+      if (this.opts.customSource || /(^|&)action=live(&|$)/.test(params)) {
+        streams.push({ stream, params });
+      } else {
+        session.streams.delete(stream);
+        this.opts.onPeerEvent?.(peer, { type: 'stream-close', stream, detail: { reason: 'the device restarted the connection' } });
+      }
+    }
+    try {
+      const ref = await this.spawnPeer(peer, { rights: session.rights, expires: session.expires, streams, nextStream: session.nextStream, reason });
+      await ref.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 });
+      this.opts.onPeerEvent?.(peer, { type: 'respawned', detail: { reason, ms: Math.round(performance.now() - t0), streams: streams.length } });
+      return true;
+    } catch (err) {
+      this.opts.onPeerEvent?.(peer, { type: 'closed', detail: { state: 'restart-failed', reason: (err as Error).message } });
+      await this.drop(peer);
+      return false;
+    }
+  }
+
+  private async onAnswer(peer: string, requestId: string, sdp: string): Promise<void> {
+    const ref = this.peers.get(peer);
+    if (!ref) {
+      this.signaling.refuse(peer, requestId, 'IV_ERR_INVALID_PARAM', 'requestId: no device offer is waiting for an answer from this app');
+      return;
+    }
+    try {
+      await ref.call('P2P_PEER_ANSWER', { requestId, sdp }, { timeoutMs: 5_000 });
+    } catch (err) {
+      const code = isIvError(err) && isIvErrorCode(err.code) ? err.code : 'IV_ERR_INTERNAL';
+      this.signaling.refuse(peer, requestId, code, (err as Error).message);
+    }
   }
 
   /** Peer actors are named per device, so devices can share one p2p worker. */
@@ -112,32 +239,8 @@ export class P2pService {
       return;
     }
     try {
-      if (!ref) {
-        const stats = createStatsBlock();
-        this.statsBlocks.set(peer, new Float64Array(stats));
-        const args: PeerArgs = { peer, stats, cameras: this.opts.cameras, ice: this.opts.ice, watermarks: this.watermarks, customSource: this.opts.customSource === true, streamBudget: { buffer: this.streamBudget.buffer, limit: this.streamBudget.limit } };
-        ref = await this.opts.system.spawn(this.opts.worker, { id: this.actorId(peer), module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
-        this.peers.set(peer, ref);
-        ref.onNotification('P2P_PEER_LOCAL_CANDIDATE', (b) => {
-          const c = b as { candidate: string; mid: string };
-          this.signaling.sendCandidate(peer, c.candidate, c.mid);
-        });
-        const peerRef = ref;
-        ref.onNotification('P2P_PEER_COMMAND', (b) => {
-          const c = b as { id: number; data: Uint8Array };
-          void this.runCommand(peer, peerRef, c.id, c.data);
-        });
-        ref.onNotification('P2P_PEER_VOICE', (b) => {
-          this.inVoiceOrder(peer, b as { type: 'start' | 'frame' | 'end'; params?: string; data?: Uint8Array });
-        });
-        ref.onNotification('P2P_PEER_EVENT', (b) => {
-          const e = b as { type: string; stream?: number; detail?: unknown };
-          this.opts.onPeerEvent?.(peer, e);
-          if (e.type === 'closed') {
-            this.inOrder(peer, () => this.drop(peer));
-          }
-        });
-      }
+      ref ??= await this.spawnPeer(peer, undefined);
+      this.sessions.set(peer, { rights, expires, streams: new Map(), nextStream: 1 });
       const answer = await ref.call('P2P_PEER_OFFER', { requestId, sdp, rights, expires }, { timeoutMs: 10_000 }) as { sdp: string };
       this.signaling.sendAnswer(peer, requestId, answer.sdp);
     } catch (err) {
@@ -145,6 +248,51 @@ export class P2pService {
       this.signaling.refuse(peer, requestId, code, (err as Error).message);
       await this.drop(peer);
     }
+  }
+
+  /** Spawn an app's peer actor (fresh, or taking over `resume`) and wire its notifications. */
+  private async spawnPeer(peer: string, resume: SessionResume | undefined): Promise<ActorRef> {
+    let stats = this.statsBlocks.get(peer)?.buffer as SharedArrayBuffer | undefined;
+    if (!stats) {
+      stats = createStatsBlock();
+      this.statsBlocks.set(peer, new Float64Array(stats));
+    }
+    const args: PeerArgs = { peer, stats, cameras: this.opts.cameras, ice: this.opts.ice, watermarks: this.watermarks, customSource: this.opts.customSource === true, streamBudget: { buffer: this.streamBudget.buffer, limit: this.streamBudget.limit } };
+    if (resume) {
+      args.resume = resume;
+    }
+    const ref = await this.opts.system.spawn(this.opts.worker, { id: this.actorId(peer), module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
+    this.peers.set(peer, ref);
+    ref.onNotification('P2P_PEER_LOCAL_CANDIDATE', (b) => {
+      const c = b as { candidate: string; mid: string };
+      this.signaling.sendCandidate(peer, c.candidate, c.mid);
+    });
+    ref.onNotification('P2P_PEER_SIGNAL_OFFER', (b) => {
+      const o = b as { requestId: string; sdp: string };
+      this.signaling.sendOffer(peer, o.requestId, o.sdp, true);
+    });
+    ref.onNotification('P2P_PEER_COMMAND', (b) => {
+      const c = b as { id: number; data: Uint8Array };
+      void this.runCommand(peer, ref, c.id, c.data);
+    });
+    ref.onNotification('P2P_PEER_VOICE', (b) => {
+      this.inVoiceOrder(peer, b as { type: 'start' | 'frame' | 'end'; params?: string; data?: Uint8Array });
+    });
+    ref.onNotification('P2P_PEER_EVENT', (b) => {
+      const e = b as { type: string; stream?: number; detail?: unknown };
+      const session = this.sessions.get(peer);
+      if (e.type === 'stream-open' && e.stream !== undefined && session) {
+        session.streams.set(e.stream, (e.detail as { params?: string } | undefined)?.params ?? '');
+        session.nextStream = Math.max(session.nextStream, e.stream + 1);
+      } else if (e.type === 'stream-close' && e.stream !== undefined) {
+        session?.streams.delete(e.stream);
+      }
+      this.opts.onPeerEvent?.(peer, e);
+      if (e.type === 'closed') {
+        this.inOrder(peer, () => this.drop(peer));
+      }
+    });
+    return ref;
   }
 
   private async runCommand(peer: string, ref: ActorRef, id: number, data: Uint8Array): Promise<void> {
@@ -201,6 +349,7 @@ export class P2pService {
       this.voiceOrder.delete(peer);
     }
     this.statsBlocks.delete(peer);
+    this.sessions.delete(peer);
     if (this.peers.delete(peer)) {
       await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
     }
@@ -214,6 +363,7 @@ export class P2pService {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.keepAlive?.stop();
     for (const peer of [...this.peers.keys()]) {
       this.signaling.bye(peer, 'device shutting down');
       await this.drop(peer);

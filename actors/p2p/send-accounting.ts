@@ -32,14 +32,29 @@ const MAX_MESSAGE = 64 * 1024;
 const RATE_WINDOW_MS = 1_000;
 
 export class SendAccounting {
+  /** Bytes sent and acknowledged on the current channel (acks count per channel, PROTOCOL.md §4). */
   private sent = 0;
   private acked = 0;
+  /** Bytes acknowledged on channels this stream used before (ICE restarts). */
+  private ackedBefore = 0;
   private rttMs = 0;
   /** 1 s rate windows: [time, bytes] entries and their running sums (stats() is on the 10 ms tick). */
   private readonly sentWindow = { entries: [] as [number, number][], sum: 0 };
   private readonly ackWindow = { entries: [] as [number, number][], sum: 0 };
 
-  constructor(private readonly channel: ByteChannel, private readonly now: () => number = () => performance.now()) {}
+  constructor(private channel: ByteChannel, private readonly now: () => number = () => performance.now()) {}
+
+  /**
+   * The stream moved to a new data channel (ICE restart): what the old one had not
+   * delivered is gone, the app counts the new channel's bytes from 0, and the total
+   * acknowledged so far is kept.
+   */
+  rebind(channel: ByteChannel): void {
+    this.channel = channel;
+    this.ackedBefore += this.acked;
+    this.sent = 0;
+    this.acked = 0;
+  }
 
   /** Send bytes (split into messages the channel accepts) and count them. */
   send(data: Uint8Array): void {
@@ -86,7 +101,7 @@ export class SendAccounting {
     return {
       instNetRate: Math.round(this.trim(this.sentWindow) * perSecond),
       aveSentRate: Math.round(this.trim(this.ackWindow) * perSecond),
-      sumSentAcked: this.acked,
+      sumSentAcked: this.ackedBefore + this.acked,
       sent: this.sent,
       backlog: this.backlog() + (extra.queued ?? 0),
       bufferedAmount: this.channel.bufferedAmount(),

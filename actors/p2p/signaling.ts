@@ -4,7 +4,7 @@
  * (shape, size, topic/peer match, access token, replay), and publishes answers,
  * candidates, offers, refusals and byes on `.../down`.
  *
- * Owns: the MQTT connection (reconnects by itself), the replay guard.
+ * Owns: the MQTT connection (reconnects by itself, or at once on reconnect()), the replay guard.
  * Must never: pass a request that failed a check to its handler (refusals go straight
  * back to the app), or throw on anything an app sends.
  */
@@ -84,6 +84,15 @@ export class SignalingServer {
     this.down(peer, { type: 'bye', reason });
   }
 
+  /**
+   * Drop the broker connection now and reconnect (after the device's address changed:
+   * the old TCP connection would otherwise linger until MQTT's keep-alive notices).
+   * Messages published meanwhile are sent once reconnected.
+   */
+  reconnect(): void {
+    this.client.stream?.destroy();
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
   }
@@ -139,13 +148,19 @@ export class SignalingServer {
         this.opts.handler.offer(peer, { requestId: requestId as string, sdp: msg.sdp, claims: verdict.claims });
         return;
       }
-      case 'answer':
-        if (typeof msg.sdp !== 'string' || typeof msg.requestId !== 'string') {
-          bad(typeof msg.sdp !== 'string' ? 'sdp' : 'requestId', 'missing');
+      case 'answer': {
+        if (typeof msg.sdp !== 'string' || !msg.sdp.startsWith('v=0') || typeof msg.requestId !== 'string') {
+          bad(typeof msg.requestId !== 'string' ? 'requestId' : 'sdp', typeof msg.requestId !== 'string' ? 'missing' : 'expected an SDP answer');
+          return;
+        }
+        const verdict = this.verifyAny(msg.token, peer);
+        if (!verdict.ok) {
+          this.refuse(peer, requestId, verdict.code, verdict.reason);
           return;
         }
         this.opts.handler.answer(peer, { requestId: msg.requestId, sdp: msg.sdp });
         return;
+      }
       case 'candidate':
         if (typeof msg.candidate !== 'string' || typeof msg.mid !== 'string') {
           bad(typeof msg.candidate !== 'string' ? 'candidate' : 'mid', 'expected a string');

@@ -26,6 +26,8 @@ export interface StreamSenderOptions {
   audio?: AudioFormat;
   watermarks: WatermarkState;
   onWatermark(level: WatermarkEvent): void;
+  /** After an ICE restart, start again at the ring's latest keyframe (live) instead of where it stopped (playback). */
+  resumeAtLatest?: boolean;
   /** Called once with the frames' clock (ms) at FLV timestamp 0 (live: unix ms of capture). */
   onOrigin?: (originMs: number) => void;
   now?: () => number;
@@ -41,6 +43,8 @@ let tickOutput = Buffer.allocUnsafeSlow(256 * 1024);
 export class StreamSender {
   readonly stream: number;
   private readonly reader: FrameReader;
+  /** The channel was replaced: on its first open tick, skip to the latest keyframe (live). */
+  private rebound = false;
   private readonly mux: FlvMuxer;
   private readonly now: () => number;
   private headerSent = false;
@@ -71,6 +75,14 @@ export class StreamSender {
     const ch = this.opts.channel;
     if (!ch.isOpen()) {
       return;
+    }
+    if (this.rebound) {
+      this.rebound = false;
+      const key = this.opts.ring.latestKeyframe();
+      if (this.opts.resumeAtLatest && key >= 0 && key > this.reader.position) {
+        this.reader.seek(key);
+      }
+      this.waitKeyframe = true;
     }
     for (const level of this.opts.watermarks.update(this.backlog())) {
       if (level === 'low') {
@@ -136,7 +148,18 @@ export class StreamSender {
     this.account.send(tickOutput.subarray(0, bytes)); // the channel copies what it sends
   }
 
-  /** The app's ack report (cumulative bytes received on this stream). */
+  /**
+   * Continue on a new data channel (ICE restart). The FLV goes on where it was (no new
+   * header): from the next keyframe, at the ring's latest one for live streams; the app
+   * drops the old channel's unfinished tag.
+   */
+  rebind(channel: ByteChannel): void {
+    this.opts.channel = channel;
+    this.account.rebind(channel);
+    this.rebound = true;
+  }
+
+  /** The app's ack report (bytes received on this stream's current channel). */
   ack(bytes: number, echo: number): void {
     this.account.ack(bytes, echo);
   }

@@ -117,7 +117,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     onPeerEvent: (peer, e) => {
       if (e.type !== 'watermark') {
         const d = e.type === 'closed' ? (e.detail as { state?: string } | undefined)?.state : undefined;
-        process.stdout.write(`[peer ${peer}] ${e.type}${e.stream !== undefined ? ` stream ${e.stream}` : ''}${d ? ` (${d})` : ''}\n`);
+        process.stdout.write(`[peer ${peer}] ${e.type}${e.stream !== undefined ? ` stream ${e.stream}` : ''}${d ? ` (${d})` : ''}${e.detail && e.type.startsWith('restart') ? ` ${JSON.stringify(e.detail)}` : ''}\n`);
       }
     },
   });
