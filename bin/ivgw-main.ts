@@ -10,12 +10,14 @@ import { parseArgs } from 'node:util';
 import type { RunOptions } from './commands/run.js';
 import { checkWatermarks } from '../actors/p2p/watermark.js';
 import { admissionProblem, DEFAULT_ADMISSION } from '../actors/p2p/admission.js';
+import { parseStunUrl } from '../actors/p2p/stun.js';
 
 const USAGE = `usage: ivgw <command> [options]
 
 commands:
   run [--seconds N] [--device ID] [--secret S] [--mqtt-port P | --broker URL]
-      [--ice-bind ADDR] [--watermarks LOW,WARN,HIGH] [--max-apps N] [--max-streams N]
+      [--ice-bind ADDR|any] [--stun stun:HOST:PORT] [--keepalive SECONDS,PROBES]
+      [--watermarks LOW,WARN,HIGH] [--max-apps N] [--max-streams N]
       [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME] [--video FILE.h264|.h265 [--fps N]]
                         run the gateway on embedded defaults (Ctrl-C stops it);
                         records every camera to DIR (default ./ivgw-data) and uploads to
@@ -39,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         strict: true,
-        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' }, 'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' } },
+        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, stun: { type: 'string' }, keepalive: { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' }, 'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' } },
       });
       const num = (name: string, raw: string | undefined, min: number): number | undefined | null => {
         if (raw === undefined) {
@@ -71,6 +73,21 @@ async function main(argv: string[]): Promise<number> {
       set('mqttPort', mqttPort);
       set('broker', values.broker);
       set('iceBind', values['ice-bind']);
+      if (values.stun !== undefined) {
+        if (!parseStunUrl(values.stun)) {
+          process.stderr.write(`ivgw run: --stun must be stun:HOST[:PORT], got ${values.stun}\n`);
+          return 2;
+        }
+        opts.stun = values.stun;
+      }
+      if (values.keepalive !== undefined) {
+        const [t, n] = values.keepalive.split(',').map(Number);
+        if (!Number.isInteger(t) || !Number.isInteger(n) || (t as number) < 0 || (t as number) > 255 || (n as number) < 0 || (n as number) > 10) {
+          process.stderr.write(`ivgw run: --keepalive SECONDS,PROBES: expected 0..255,0..10 (0 turns it off), got ${values.keepalive}\n`);
+          return 2;
+        }
+        opts.keepAlive = { timeInterS: t as number, maxAttemptNum: n as number };
+      }
       if (values.video !== undefined) {
         const codec = /\.(h265|hevc|265)$/i.test(values.video) ? 'h265' : /\.(h264|264|avc)$/i.test(values.video) ? 'h264' : undefined;
         if (!codec || !existsSync(values.video)) {

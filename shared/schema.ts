@@ -174,11 +174,11 @@ export const METHODS = {
   P2P_PEER_REMOTE_CANDIDATE: { kind: 'ntf', direction: 'toWorker', body: obj({ candidate: str, mid: str }) },
   /** A local ICE candidate for signaling to send. */
   P2P_PEER_LOCAL_CANDIDATE: { kind: 'ntf', direction: 'toParent', body: obj({ candidate: str, mid: str }) },
-  /** Connection and stream life: connected, closed, stream-open, stream-close, watermark. */
+  /** Connection and stream life: connected, closed, stream-open, stream-close, watermark, restarting/restarted (ICE restart), stream-origin (a live stream's time origin, kept for a restarted actor). */
   P2P_PEER_EVENT: {
     kind: 'ntf',
     direction: 'toParent',
-    body: obj({ type: oneOf('connected', 'closed', 'stream-open', 'stream-close', 'watermark', 'restarting', 'restarted'), stream: opt(int(0)), detail: opt(any) }),
+    body: obj({ type: oneOf('connected', 'closed', 'stream-open', 'stream-close', 'watermark', 'restarting', 'restarted', 'stream-origin'), stream: opt(int(0)), detail: opt(any) }),
   },
   /** Renegotiate the app's connection (ICE restart: a new transport, the app's session and streams kept). */
   P2P_PEER_RESTART: { kind: 'req', direction: 'toWorker', body: obj({ reason: str }) },

@@ -44,6 +44,11 @@ export interface FlvMuxerOptions {
    * thousand live streams cost one slab, not a thousand. Default false: tags stay valid.
    */
   transientOutput?: boolean;
+  /**
+   * Continue a stream whose FLV timestamp 0 was this capture time (µs): a stream taken
+   * over by a new muxer (a restarted peer actor) keeps its timeline.
+   */
+  originUs?: number;
 }
 
 const TAG_AUDIO = 8;
@@ -109,6 +114,7 @@ export class FlvMuxer {
       throw new IvError('IV_ERR_AV_UNSUPPORTED', 'FLV carries G.711 only as 8 kHz mono', { field: 'audio.sampleRate' });
     }
     this.opts = opts;
+    this.originUs = opts.originUs;
     this.slab = opts.transientOutput === true ? (sharedTransientSlab ??= new ByteSlab(true)) : new ByteSlab(false);
   }
 

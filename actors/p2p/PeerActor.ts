@@ -76,8 +76,8 @@ export interface PeerArgs {
 export interface SessionResume {
   rights: Right[];
   expires: number;
-  /** Open streams: live ones are re-attached under the same number, playback ones end (`stream_closed`). */
-  streams: { stream: number; params: string }[];
+  /** Open streams: live ones are re-attached under the same number (same FLV timeline when `originMs` is known), playback ones end (`stream_closed`). */
+  streams: { stream: number; params: string; originMs?: number }[];
   nextStream: number;
   reason: string;
 }
@@ -367,7 +367,7 @@ async function openPlayback(state: PeerState, ctx: ActorContext, id: number, par
  * Start serving a stream on a new `s<n>` channel. `id` is the app's open request (answered
  * `ok`); a resumed stream (restarted actor) has none and keeps its number `resumeAs`.
  */
-function attachStream(state: PeerState, ctx: ActorContext, id: number | undefined, params: string, ring: FrameRing, cam: CameraChannel | undefined, playback: PlaybackFeeder | undefined, resumeAs?: number): void {
+function attachStream(state: PeerState, ctx: ActorContext, id: number | undefined, params: string, ring: FrameRing, cam: CameraChannel | undefined, playback: PlaybackFeeder | undefined, resumeAs?: number, originMs?: number): void {
   if (!state.pc) {
     return;
   }
@@ -393,8 +393,14 @@ function attachStream(state: PeerState, ctx: ActorContext, id: number | undefine
     },
   };
   if (!playback) {
-    senderOpts.onOrigin = (originMs) => send(state, { op: 'event', event: 'stream_time', stream, originMs });
+    senderOpts.onOrigin = (origin) => {
+      send(state, { op: 'event', event: 'stream_time', stream, originMs: origin });
+      ctx.emit('P2P_PEER_EVENT', { type: 'stream-origin', stream, detail: { originMs: origin } });
+    };
     senderOpts.resumeAtLatest = true;
+    if (originMs !== undefined) {
+      senderOpts.continueFrom = { originMs };
+    }
   }
   if (cam?.video) {
     senderOpts.video = cam.video;
@@ -623,7 +629,7 @@ function renegotiate(state: PeerState, ctx: ActorContext): void {
 
 /** A restarted actor's session: live streams come back under their numbers, playback ones end. */
 function resumeStreams(state: PeerState, ctx: ActorContext, resume: SessionResume): void {
-  for (const { stream, params } of resume.streams) {
+  for (const { stream, params, originMs } of resume.streams) {
     const p = parseStreamParams(params);
     const cam = 'field' in p ? undefined : state.args.cameras.find((c) => c.channel === p.channel);
     const ring = 'field' in p ? undefined : state.rings.get(p.channel);
@@ -631,7 +637,7 @@ function resumeStreams(state: PeerState, ctx: ActorContext, resume: SessionResum
       send(state, { op: 'event', event: 'stream_closed', stream, reason: 'the device restarted the connection: open the stream again' });
       continue;
     }
-    attachStream(state, ctx, undefined, params, ring as FrameRing, cam, undefined, stream);
+    attachStream(state, ctx, undefined, params, ring as FrameRing, cam, undefined, stream, originMs);
   }
 }
 

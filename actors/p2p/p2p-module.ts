@@ -10,6 +10,12 @@
  * 10 ms per stream and its bytes are sent as they are (paused above the HIGH mark).
  * Handles returned by onSendInit / onRecvInit stay on this thread (threads see numbers).
  *
+ * Keep-alive (keepAlive, both fields > 0): probes the first stun: server of
+ * ice.iceServers; PEER_READY on the first answered round (without keep-alive: when
+ * init completes), PEER_CONNECT_FAIL while the server cannot be reached at start
+ * (retried with backoff), PEER_ERROR when a round is lost (the app connections that
+ * are gone are restarted), PEER_ADDR_CHANGED when the mapped address changes (every
+ * app's connection is ICE-restarted; its streams and handles stay). No handle (null).
  * Owns: the signaling service, the handle tables, the onSendGet pumps; it shares the
  * process-wide P2P host (p2p-host.ts: pinned p2p worker, io worker with the command
  * and voice actors) with every other P2pModule of the process. exit() closes this
@@ -23,6 +29,8 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { acquireP2pHost } from './p2p-host.js';
 import { P2pService } from './p2p-service.js';
 import { checkWatermarks, type Watermarks } from './watermark.js';
+import type { NetworkEvent } from './keep-alive.js';
+import { parseStunUrl } from './stun.js';
 import { admissionProblem, type AdmissionLimits } from './admission.js';
 
 /** iv_avt_event_e */
@@ -106,6 +114,11 @@ export class P2pModule {
     if (ka && (!Number.isInteger(ka.maxAttemptNum) || ka.maxAttemptNum < 0 || ka.maxAttemptNum > 10)) {
       throw invalidParam('keepAlive.maxAttemptNum', `expected 0..10, got ${ka.maxAttemptNum}`);
     }
+    const keepAliveOn = ka !== undefined && ka.timeInterS > 0 && ka.maxAttemptNum > 0;
+    const stunServer = (this.device.ice?.iceServers ?? []).find((u) => parseStunUrl(u) !== undefined);
+    if (keepAliveOn && !stunServer) {
+      throw invalidParam('keepAlive', 'the keep-alive probes the P2P (STUN) server: put a stun: URL in ice.iceServers, or set timeInterS or maxAttemptNum to 0');
+    }
     const admission = this.device.admission && admissionProblem(this.device.admission);
     if (admission) {
       throw invalidParam(admission.field, admission.message);
@@ -136,12 +149,33 @@ export class P2pModule {
         commandDeadlineMs: this.device.commandDeadlineMs ?? 2_000,
         ...(this.device.admission ? { admission: this.device.admission } : {}),
         onPeerEvent: (peer, e) => this.onPeerEvent(peer, e),
+        ...(keepAliveOn && ka && stunServer ? { keepAlive: { server: stunServer, timeInterS: ka.timeInterS, maxAttemptNum: ka.maxAttemptNum, ...(this.device.ice?.bindAddress ? { bindAddress: this.device.ice.bindAddress } : {}) } } : {}),
+        onNetworkEvent: (e) => this.onNetworkEvent(e),
       });
     } catch (err) {
       await this.exit();
       throw err;
     }
-    this.safe('onEvent', () => this.cb.onEvent?.(IV_AVT_EVENT.P2P_PEER_READY, null));
+    if (!keepAliveOn) {
+      // without keep-alive, init itself is the "P2P ready" moment; with it, the first answered probe round is
+      this.safe('onEvent', () => this.cb.onEvent?.(IV_AVT_EVENT.P2P_PEER_READY, null));
+    }
+  }
+
+  /** Keep-alive results, newest last (bounded): for logs and diagnostics. */
+  readonly networkLog: { event: NetworkEvent['type']; detail: string }[] = [];
+
+  private onNetworkEvent(e: NetworkEvent): void {
+    const event = e.type === 'ready' ? IV_AVT_EVENT.P2P_PEER_READY
+      : e.type === 'connect-fail' ? IV_AVT_EVENT.P2P_PEER_CONNECT_FAIL
+        : e.type === 'error' ? IV_AVT_EVENT.P2P_PEER_ERROR
+          : IV_AVT_EVENT.P2P_PEER_ADDR_CHANGED;
+    const detail = e.type === 'ready' ? e.mapped : e.type === 'addr-changed' ? `${e.from} -> ${e.to}` : e.reason;
+    this.networkLog.push({ event: e.type, detail });
+    if (this.networkLog.length > 100) {
+      this.networkLog.shift();
+    }
+    this.safe('onEvent', () => this.cb.onEvent?.(event, null));
   }
 
   /** iv_avt_p2p_exit */
@@ -231,6 +265,9 @@ export class P2pModule {
   }
 
   private onPeerEvent(peer: string, e: { type: string; stream?: number; detail?: unknown }): void {
+    if (e.type === 'stream-open' && e.stream !== undefined && this.streams.has(this.key(peer, e.stream))) {
+      return; // a stream resumed by a restarted peer actor keeps its handle
+    }
     if (e.type === 'stream-open' && e.stream !== undefined) {
       const params = (e.detail as { params?: string } | undefined)?.params ?? '';
       const handle = this.cb.onSendInit ? this.safe('onSendInit', () => this.cb.onSendInit?.(params, peer)) ?? this.nextHandle++ : this.nextHandle++;

@@ -50,15 +50,16 @@ export interface P2pServiceOptions {
   onPeerEvent?: (peer: string, event: { type: string; stream?: number; detail?: unknown }) => void;
   /** Probe the STUN server (p2p_keep_alive_cfg); absent: no keep-alive. */
   keepAlive?: { server: string; timeInterS: number; maxAttemptNum: number; bindAddress?: string };
-  /** Keep-alive results, after the service acted on them (restarted peers listed). */
-  onNetworkEvent?: (e: NetworkEvent, restarted: string[]) => void;
+  /** Keep-alive results, as they happen (the restarts they cause follow as peer events). */
+  onNetworkEvent?: (e: NetworkEvent) => void;
 }
 
 /** A connected app's session as the service knows it (survives its peer actor). */
 interface Session {
   rights: Right[];
   expires: number;
-  streams: Map<number, string>;
+  /** Open streams: params and, for live ones, the FLV time origin. */
+  streams: Map<number, { params: string; originMs?: number }>;
   nextStream: number;
 }
 
@@ -117,15 +118,15 @@ export class P2pService {
     return this.keepAlive && { status: this.keepAlive.status, address: this.keepAlive.address };
   }
 
+  /** The event first (the user hears of it at once), then what it calls for; each restart is a peer event. */
   private async onNetwork(e: NetworkEvent): Promise<void> {
-    let restarted: string[] = [];
+    this.opts.onNetworkEvent?.(e);
     if (e.type === 'addr-changed') {
       this.signaling.reconnect(); // its TCP connection left from the old address
-      restarted = await this.restartAll(`address changed from ${e.from} to ${e.to}`);
+      await this.restartAll(`address changed from ${e.from} to ${e.to}`);
     } else if (e.type === 'error') {
-      restarted = await this.restartAffected(`network error: ${e.reason}`);
+      await this.restartAffected(`network error: ${e.reason}`);
     }
-    this.opts.onNetworkEvent?.(e, restarted);
   }
 
   /** ICE-restart every connected app (PEER_ADDR_CHANGED); an actor that does not answer is replaced. */
@@ -144,9 +145,14 @@ export class P2pService {
   /**
    * PEER_ERROR: replace the peer actors whose connection is gone — not connected, or
    * streaming and silent for SILENT_MS, or not answering — with fresh ones that take
-   * over the app's session. Healthy peers are left alone.
+   * over the app's session. Healthy peers are left alone. Judged SILENT_MS after the
+   * error, so that a path that broke with the probes has had time to fall silent.
    */
-  async restartAffected(reason: string): Promise<string[]> {
+  async restartAffected(reason: string, settleMs = SILENT_MS): Promise<string[]> {
+    await new Promise((r) => setTimeout(r, settleMs));
+    if (this.closed) {
+      return [];
+    }
     const done = await Promise.all(this.peerIds.map(async (peer) => {
       let healthy = false;
       try {
@@ -170,9 +176,9 @@ export class P2pService {
     this.peers.delete(peer);
     await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
     const streams: SessionResume['streams'] = [];
-    for (const [stream, params] of session.streams) {
+    for (const [stream, { params, originMs }] of session.streams) {
       if (this.opts.customSource || /(^|&)action=live(&|$)/.test(params)) {
-        streams.push({ stream, params });
+        streams.push(originMs === undefined ? { stream, params } : { stream, params, originMs });
       } else {
         session.streams.delete(stream);
         this.opts.onPeerEvent?.(peer, { type: 'stream-close', stream, detail: { reason: 'the device restarted the connection' } });
@@ -282,8 +288,15 @@ export class P2pService {
       const e = b as { type: string; stream?: number; detail?: unknown };
       const session = this.sessions.get(peer);
       if (e.type === 'stream-open' && e.stream !== undefined && session) {
-        session.streams.set(e.stream, (e.detail as { params?: string } | undefined)?.params ?? '');
+        const known = session.streams.get(e.stream);
+        session.streams.set(e.stream, { ...known, params: (e.detail as { params?: string } | undefined)?.params ?? '' });
         session.nextStream = Math.max(session.nextStream, e.stream + 1);
+      } else if (e.type === 'stream-origin' && e.stream !== undefined) {
+        const known = session?.streams.get(e.stream);
+        if (known) {
+          known.originMs = (e.detail as { originMs: number }).originMs;
+        }
+        return; // bookkeeping only
       } else if (e.type === 'stream-close' && e.stream !== undefined) {
         session?.streams.delete(e.stream);
       }

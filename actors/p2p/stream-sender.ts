@@ -26,6 +26,11 @@ export interface StreamSenderOptions {
   audio?: AudioFormat;
   watermarks: WatermarkState;
   onWatermark(level: WatermarkEvent): void;
+  /**
+   * Take over a stream another sender began (a restarted peer actor): no FLV header, the
+   * same timestamp origin (ms, the frames' clock), first data at the latest keyframe.
+   */
+  continueFrom?: { originMs: number };
   /** After an ICE restart, start again at the ring's latest keyframe (live) instead of where it stopped (playback). */
   resumeAtLatest?: boolean;
   /** Called once with the frames' clock (ms) at FLV timestamp 0 (live: unix ms of capture). */
@@ -61,6 +66,12 @@ export class StreamSender {
     this.account = new SendAccounting(opts.channel, this.now);
     this.reader = opts.ring.reader('latest-keyframe');
     const muxOpts: ConstructorParameters<typeof FlvMuxer>[0] = { transientOutput: true };
+    if (opts.continueFrom) {
+      muxOpts.originUs = opts.continueFrom.originMs * 1000;
+      this.headerSent = true;
+      this.originReported = true;
+      this.waitKeyframe = true;
+    }
     if (opts.video) {
       muxOpts.video = { codec: opts.video.codec };
     }

@@ -6,6 +6,9 @@
  *  - io worker: the command and voice actors with the built-in handlers (commands get a
  *    JSON reply, intercom audio is counted; actors/p2p/builtin-handlers.ts);
  *  - an embedded MQTT broker (aedes) for signaling, or --broker URL;
+ *  - a built-in STUN responder (or --stun URL) for ICE and the P2P keep-alive probes
+ *    (--keepalive SECONDS,PROBES; default 5,3): address changes ICE-restart every app,
+ *    lost probes restart the app connections that are gone;
  *  - cloud worker (unless --no-record): one CloudActor per camera recording full time
  *    into the local recording (`<dir>/local/ch<N>`, 1 day / 1 GiB retention) and
  *    uploading to the store (`<dir>/cloud` or S3);
@@ -27,6 +30,7 @@ import type { CloudArgs } from '../../actors/cloud/CloudActor.js';
 import { CLOUD_ACTOR } from '../../actors/cloud/index.js';
 import { COMMAND_ACTOR, VOICE_ACTOR } from '../../actors/p2p/index.js';
 import { registerBuiltinHandlers } from '../../actors/p2p/builtin-handlers.js';
+import { startStunResponder, type StunResponder } from '../../actors/p2p/stun-server.js';
 import type { StoreConfig } from '../../actors/cloud/object-store.js';
 
 export interface RunOptions {
@@ -37,7 +41,12 @@ export interface RunOptions {
   /** Embedded broker port (0: any free port). Ignored with `broker`. */
   mqttPort?: number;
   broker?: string;
+  /** ICE bind address (default 127.0.0.1); `any` binds every interface. */
   iceBind?: string;
+  /** STUN server for ICE and the keep-alive (`stun:host:port`); default: the built-in responder. */
+  stun?: string;
+  /** p2p_keep_alive_cfg; default 5 s × 3 probes (the spec's recommendation); 0 turns it off. */
+  keepAlive?: { timeInterS: number; maxAttemptNum: number };
   /** Default RUN_WATERMARKS; all zero disables. */
   watermarks?: Watermarks;
   admission?: AdmissionLimits;
@@ -99,9 +108,17 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     broker = await startEmbeddedBroker({ port: opts.mqttPort ?? 1883 });
   }
   const brokerUrl = opts.broker ?? (broker as EmbeddedBroker).url;
+  const iceBind = opts.iceBind === 'any' ? undefined : opts.iceBind ?? '127.0.0.1';
+  let stunResponder: StunResponder | undefined;
+  if (!opts.stun) {
+    stunResponder = await startStunResponder({ host: iceBind ?? '0.0.0.0' });
+  }
+  const stunUrl = opts.stun ?? `stun:${iceBind ?? '127.0.0.1'}:${(stunResponder as StunResponder).port}`;
+  const keepAlive = opts.keepAlive ?? { timeInterS: 5, maxAttemptNum: 3 };
   const handlers = registerBuiltinHandlers(system, deviceId, (v) => {
     process.stdout.write(`[voice ${v.peer}] ended: ${v.frames} frames, ${v.bytes} bytes (${v.params})\n`);
   });
+  const p2pRef: { service?: P2pService } = {};
   const p2p = await P2pService.start({
     system,
     worker: 'p2p',
@@ -109,19 +126,30 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     secret,
     brokerUrl,
     cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(opts.record ? { recording: { spoolDir: join(opts.record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
-    ice: { bindAddress: opts.iceBind ?? '127.0.0.1', iceServers: [] },
+    ice: { ...(iceBind ? { bindAddress: iceBind } : {}), iceServers: [stunUrl] },
+    ...(keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? { keepAlive: { server: stunUrl, ...keepAlive } } : {}),
+    onNetworkEvent: (e) => {
+      const what = e.type === 'ready' ? `PEER_READY (mapped address ${e.mapped})`
+        : e.type === 'connect-fail' ? `PEER_CONNECT_FAIL: ${e.reason}; retry in ${e.retryInMs} ms`
+          : e.type === 'error' ? `PEER_ERROR: ${e.reason}`
+            : `PEER_ADDR_CHANGED from ${e.from} to ${e.to}`;
+      const then = e.type === 'addr-changed' ? `; ICE restart of ${p2pRef.service?.peerIds.length ?? 0} app connection(s)` : e.type === 'error' ? '; restarting the app connections that are gone' : '';
+      process.stdout.write(`[p2p] ${what}${then}\n`);
+    },
     watermarks: opts.watermarks ?? RUN_WATERMARKS,
     commandActor: 'command',
     voiceActor: 'voice',
     ...(opts.admission ? { admission: opts.admission } : {}),
     onPeerEvent: (peer, e) => {
-      if (e.type !== 'watermark') {
+      if (e.type !== 'watermark' && e.type !== 'stream-origin') {
         const d = e.type === 'closed' ? (e.detail as { state?: string } | undefined)?.state : undefined;
-        process.stdout.write(`[peer ${peer}] ${e.type}${e.stream !== undefined ? ` stream ${e.stream}` : ''}${d ? ` (${d})` : ''}${e.detail && e.type.startsWith('restart') ? ` ${JSON.stringify(e.detail)}` : ''}\n`);
+        process.stdout.write(`[peer ${peer}] ${e.type}${e.stream !== undefined ? ` stream ${e.stream}` : ''}${d ? ` (${d})` : ''}${e.detail && ['restarting', 'restarted', 'respawned'].includes(e.type) ? ` ${JSON.stringify(e.detail)}` : ''}\n`);
       }
     },
   });
+  p2pRef.service = p2p;
   const token = mintToken(secret, { deviceId, peerId: 'app1', expires: Math.floor(Date.now() / 1000) + 24 * 3600, rights: [...RIGHTS] });
+  process.stdout.write(`ivgw: STUN ${stunUrl}${stunResponder ? ' (built-in)' : ''}; keep-alive ${keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? `every ${keepAlive.timeInterS} s, ${keepAlive.maxAttemptNum} probes` : 'off'}\n`);
   process.stdout.write(`ivgw: device ${deviceId} up; signaling ${brokerUrl}; channels ${cameras.map((c) => `${c.channel}=${c.camera}`).join(', ')}\n`);
   process.stdout.write(`ivgw: app token (peer app1, 24 h): ${token}\n`);
   process.stdout.write(`ivgw: view it with: npx ivgw view --broker ${brokerUrl} --device ${deviceId} --peer app1 --token ${token} --seconds 5 --out live.flv\n`);
@@ -168,6 +196,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   await system.stop();
   await broker?.close();
+  await stunResponder?.close();
   process.stdout.write('ivgw: stopped\n');
   return fatal ? 1 : 0;
 }

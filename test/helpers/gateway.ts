@@ -18,9 +18,11 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(extra: string[] = [], deviceId = `dev-${process.pid}`): Promise<Gateway> {
+/** `prefix`: argv run before node (e.g. `ip netns exec NS` to run the gateway in a namespace). */
+export async function startGateway(extra: string[] = [], deviceId = `dev-${process.pid}`, prefix: string[] = []): Promise<Gateway> {
   const secret = `secret-${Math.random()}`;
-  const proc = spawn(process.execPath, [IVGW, 'run', '--mqtt-port', '0', '--device', deviceId, '--secret', secret, '--seconds', '600', ...(extra.some((a) => a === '--record' || a === '--no-record') ? [] : ['--no-record']), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...prefix, process.execPath, IVGW, 'run', ...(extra.includes('--broker') ? [] : ['--mqtt-port', '0']), '--device', deviceId, '--secret', secret, '--seconds', '600', ...(extra.some((a) => a === '--record' || a === '--no-record') ? [] : ['--no-record']), ...extra];
+  const proc = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   let buffered = '';
   const url = await new Promise<string>((resolve, reject) => {

@@ -15,10 +15,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startMosquitto(dir: string): Promise<{ url: string; stop(): void; proc: ChildProcess }> {
+/** Listens on 127.0.0.1 and on every address of `alsoOn` (e.g. a test namespace's host end), one port. */
+export async function startMosquitto(dir: string, alsoOn: string[] = []): Promise<{ url: string; port: number; stop(): void; proc: ChildProcess }> {
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  writeFileSync(conf, `${['127.0.0.1', ...alsoOn].map((h) => `listener ${port} ${h}\n`).join('')}allow_anonymous true\npersistence false\n`);
   const proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   const until = Date.now() + 5_000;
   for (;;) {
@@ -38,5 +39,5 @@ export async function startMosquitto(dir: string): Promise<{ url: string; stop()
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => proc.kill('SIGKILL'), proc };
+  return { url: `mqtt://127.0.0.1:${port}`, port, stop: () => proc.kill('SIGKILL'), proc };
 }

@@ -85,6 +85,15 @@ export class RemoteApps {
     return Buffer.from(await this.call<string>('recorded', { client, stream }), 'base64');
   }
 
+  /** The client's device-initiated ICE restarts (ms each) and whether it closed. */
+  connection(client: string): Promise<{ restarts: { ms: number }[]; closed: boolean; voiceDropped: number }> {
+    return this.call('connection', { client });
+  }
+
+  async command(client: string, text: string, timeoutMs = 5_000): Promise<string> {
+    return (await this.call<{ text: string }>('command', { client, text, timeoutMs }, timeoutMs + 5_000)).text;
+  }
+
   events(client: string): Promise<DeviceToApp[]> {
     return this.call('events', { client });
   }

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { mintToken } from '../../actors/p2p/access-token.js';
 import { IV_AVT_EVENT } from '../../actors/p2p/p2p-module.js';
+import { startCoturn } from '../helpers/coturn.js';
 
 const APP = fileURLToPath(new URL('../fixtures/app-scenario.js', import.meta.url));
 const DEVICE = fileURLToPath(new URL('../fixtures/device-host.js', import.meta.url));
@@ -32,8 +33,8 @@ class Device {
   private waiters: ((line: string) => void)[] = [];
   readonly proc: ChildProcess;
 
-  constructor(readonly deviceId: string, scenario: string) {
-    this.proc = spawn(process.execPath, [DEVICE, JSON.stringify({ deviceId, secret: SECRET, scenario })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(readonly deviceId: string, scenario: string, stun?: string) {
+    this.proc = spawn(process.execPath, [DEVICE, JSON.stringify({ deviceId, secret: SECRET, scenario, ...(stun ? { stun } : {}) })], { stdio: ['pipe', 'pipe', 'inherit'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       const w = this.waiters.shift();
       if (w) {
@@ -115,6 +116,7 @@ test.serial('init validates its parameters and refuses a second init', async (t)
   const v = (await device.report()).validation;
   t.like(v, {
     badKeepAlive: 'IV_ERR_INVALID_PARAM@keepAlive.maxAttemptNum',
+    keepAliveNoServer: 'IV_ERR_INVALID_PARAM@keepAlive',
     nothingToSend: 'IV_ERR_INVALID_PARAM@onSendGet',
     secondInit: 'IV_ERR_ALREADY_INITIALIZED@undefined',
     badMarks: 'IV_ERR_INVALID_PARAM@warn_mark',
@@ -176,4 +178,45 @@ test.serial('a stalled app raises WATERMARK_WARN and _HIGH with its handle, the 
   const wm = events.filter(([, e]) => e >= 4).map(([, e, h]) => [e, h]);
   t.deepEqual(wm.slice(0, 3), [[IV_AVT_EVENT.P2P_WATERMARK_WARN, 'h-stall'], [IV_AVT_EVENT.P2P_WATERMARK_HIGH, 'h-stall'], [IV_AVT_EVENT.P2P_WATERMARK_LOW, 'h-stall']]);
   t.deepEqual((app.levels as string[]).slice(0, 3), ['warn', 'high', 'low']);
+});
+
+test.serial('keep-alive events reach onEvent with no handle: CONNECT_FAIL while the STUN server is down at start, READY when it answers, ERROR when it goes away, READY when it is back', async (t) => {
+  const turn = await startCoturn();
+  await turn.kill();
+  const device = new Device('dev-keepalive', 'keepalive', turn.url);
+  t.teardown(async () => {
+    device.stop();
+    await turn.kill();
+  });
+  await device.url();
+  const events = async (): Promise<number[]> => ((await device.report()).log.filter((e) => (e as unknown[])[0] === 'event') as [string, number, unknown][])
+    .map(([, e, h]) => {
+      t.is(h, null, 'network events carry no handle');
+      return e;
+    });
+  const until = async (what: string, pred: (e: number[]) => boolean, ms: number): Promise<number[]> => {
+    for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
+      const e = await events();
+      if (pred(e)) {
+        return e;
+      }
+      if (Date.now() > end) {
+        throw new Error(`${what}: events ${JSON.stringify(e)}`);
+      }
+    }
+  };
+  const E = IV_AVT_EVENT;
+  let e = await until('CONNECT_FAIL', (x) => x.includes(E.P2P_PEER_CONNECT_FAIL), 5_000);
+  t.false(e.includes(E.P2P_PEER_READY), 'not ready while the server cannot be reached');
+  await turn.restart();
+  e = await until('READY after the server came up', (x) => x.includes(E.P2P_PEER_READY), 10_000);
+  t.is(e.filter((x) => x === E.P2P_PEER_READY).length, 1);
+  await turn.kill();
+  e = await until('ERROR once the probes are lost', (x) => x.includes(E.P2P_PEER_ERROR), 6_000);
+  await new Promise((r) => setTimeout(r, 2_500));
+  e = await events();
+  t.is(e.filter((x) => x === E.P2P_PEER_ERROR).length, 1, 'one PEER_ERROR per outage');
+  await turn.restart();
+  e = await until('READY again', (x) => x.filter((y) => y === E.P2P_PEER_READY).length === 2, 6_000);
+  t.deepEqual(e.filter((x) => x <= E.P2P_PEER_ADDR_CHANGED).slice(-3), [E.P2P_PEER_READY, E.P2P_PEER_ERROR, E.P2P_PEER_READY]);
 });
