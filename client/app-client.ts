@@ -67,6 +67,8 @@ export class AppClient {
   private readonly controlQueue: Uint8Array[] = [];
   /** Device-initiated ICE restarts this client went through: how long each took (offer → control open). */
   readonly restarts: { ms: number }[] = [];
+  /** Restart offers received from the device (each answered; a retry replaces the previous one). */
+  restartOffers = 0;
   /** Voice frames dropped because a restart was under way. */
   voiceDropped = 0;
   onRestart: ((info: { ms: number }) => void) | undefined;
@@ -144,15 +146,11 @@ export class AppClient {
           return;
         }
         if (msg.type === 'answer' && typeof msg.sdp === 'string' && msg.requestId === requestId && !this.wasUp) {
-          this.pc.setRemoteDescription(msg.sdp, 'answer' as never);
+          this.setRemote(msg.sdp, 'answer');
         } else if (msg.type === 'offer' && msg.iceRestart === true && typeof msg.sdp === 'string' && typeof msg.requestId === 'string') {
           this.restartFromOffer(msg.requestId, msg.sdp);
         } else if (msg.type === 'candidate' && typeof msg.candidate === 'string' && typeof msg.mid === 'string') {
-          try {
-            this.pc.addRemoteCandidate(msg.candidate, msg.mid);
-          } catch {
-            // ignore candidates we cannot parse
-          }
+          this.addRemoteCandidate({ candidate: msg.candidate, mid: msg.mid });
         } else if (msg.type === 'refused') {
           if (msg.requestId === requestId || this.failConnect) {
             reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', `device refused: ${msg.reason ?? ''}`));
@@ -170,7 +168,7 @@ export class AppClient {
         // ClientHello reaches a device whose ICE is already up. The other way round the
         // device's ClientHello often arrives before the app's ICE is ready, is dropped and
         // waits for DTLS's 1 s retransmission (bench ttff: p99 1268 ms → 309 ms).
-        this.publish({ type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp: sdp.replaceAll('a=setup:actpass', 'a=setup:active') });
+        this.publishDescription(pc, { type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp: sdp.replaceAll('a=setup:actpass', 'a=setup:active') });
       }
     });
     const opened = new Promise<void>((resolve) => (this.onControlOpen = resolve));
@@ -191,12 +189,53 @@ export class AppClient {
     });
   }
 
+  private readonly heldCandidates = new WeakMap<PeerConnection, { candidate: string; mid: string }[]>();
+  private earlyCandidates: { candidate: string; mid: string }[] = [];
+
+  /** Publish a description, then the local candidates that waited for it. */
+  private publishDescription(pc: PeerConnection, msg: Record<string, unknown>): void {
+    this.publish(msg);
+    const held = this.heldCandidates.get(pc) ?? [];
+    this.heldCandidates.delete(pc);
+    for (const c of held) {
+      this.publish({ type: 'candidate', peer: this.opts.peerId, ...c });
+    }
+  }
+
+  /** A remote candidate; one that arrives before the remote description waits for it. */
+  private addRemoteCandidate(c: { candidate: string; mid: string }): void {
+    if (this.pc.remoteDescription() === null) {
+      if (this.earlyCandidates.length < 64) {
+        this.earlyCandidates.push(c);
+      }
+      return;
+    }
+    try {
+      this.pc.addRemoteCandidate(c.candidate, c.mid);
+    } catch {
+      // ignore candidates we cannot parse
+    }
+  }
+
+  private setRemote(sdp: string, type: 'offer' | 'answer'): void {
+    this.pc.setRemoteDescription(sdp, type as never);
+    for (const c of this.earlyCandidates.splice(0)) {
+      this.addRemoteCandidate(c);
+    }
+  }
+
   /** A peer connection with the callbacks every one needs; events of a replaced one are ignored. */
   private createPc(): PeerConnection {
     const pc = new nodeDataChannel.PeerConnection(this.opts.peerId, this.config);
+    this.heldCandidates.set(pc, []);
     pc.onLocalCandidate((candidate, mid) => {
       if (pc === this.pc && (!this.opts.bindAddress || candidate.includes(` ${this.opts.bindAddress} `))) {
-        this.publish({ type: 'candidate', peer: this.opts.peerId, candidate, mid });
+        const held = this.heldCandidates.get(pc);
+        if (held) {
+          held.push({ candidate, mid }); // node-datachannel may report candidates before the SDP they belong to
+        } else {
+          this.publish({ type: 'candidate', peer: this.opts.peerId, candidate, mid });
+        }
       }
     });
     pc.onDataChannel((dc) => {
@@ -319,6 +358,7 @@ export class AppClient {
     if (this.closed || this.failConnect) {
       return; // while connecting the app is the offerer
     }
+    this.restartOffers++;
     clearTimeout(this.restartWait);
     this.restartWait = undefined;
     this.restarting = { startedAt: performance.now(), wantVoice: this.restarting?.wantVoice ?? this.voiceDc !== undefined };
@@ -335,13 +375,14 @@ export class AppClient {
     this.control = undefined;
     const pc = this.createPc();
     this.pc = pc;
+    this.earlyCandidates = []; // they belonged to an earlier offer
     pc.onLocalDescription((answer, type) => {
       if (pc === this.pc && type.toLowerCase() === 'answer') {
-        this.publish({ type: 'answer', peer: this.opts.peerId, token: this.opts.token, requestId, sdp: answer });
+        this.publishDescription(pc, { type: 'answer', peer: this.opts.peerId, token: this.opts.token, requestId, sdp: answer });
       }
     });
     try {
-      pc.setRemoteDescription(sdp, 'offer' as never);
+      this.setRemote(sdp, 'offer');
     } catch (err) {
       this.lost(`the device's restart offer was unusable: ${(err as Error).message}`);
     }

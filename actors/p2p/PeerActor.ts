@@ -110,6 +110,8 @@ interface PeerState {
   outbox: Uint8Array[];
   /** performance.now() of the app's last control message. */
   lastHeard: number;
+  /** Remote candidates received before the remote description of the current connection. */
+  earlyCandidates: { candidate: string; mid: string }[];
   /** Transports a restart replaced, closed once the new one is up (make before break). */
   retired: { pc: PeerConnection; channels: DataChannel[] }[];
 }
@@ -482,14 +484,61 @@ function pathFailed(pc: PeerConnection): boolean {
   return ice === 'disconnected' || ice === 'failed' || ice === 'checking';
 }
 
+/**
+ * Local candidates wait until the description they belong to has gone out: node-datachannel
+ * often calls onLocalCandidate before onLocalDescription, and a candidate that reaches
+ * the app before the SDP is dropped there (the connection then hangs on peer-reflexive
+ * luck). Released by releaseCandidates().
+ */
+const heldCandidates = new WeakMap<PeerConnection, { candidate: string; mid: string }[]>();
+
+function releaseCandidates(state: PeerState, ctx: ActorContext, pc: PeerConnection): void {
+  const held = heldCandidates.get(pc);
+  heldCandidates.delete(pc);
+  for (const c of state.pc === pc ? held ?? [] : []) {
+    ctx.emit('P2P_PEER_LOCAL_CANDIDATE', c);
+  }
+}
+
+/** Remote candidates that arrive before the remote description wait for it (bounded). */
+function addRemoteCandidate(state: PeerState, c: { candidate: string; mid: string }): void {
+  const pc = state.pc;
+  if (!pc) {
+    return;
+  }
+  if (pc.remoteDescription() === null) {
+    if (state.earlyCandidates.length < 64) {
+      state.earlyCandidates.push(c);
+    }
+    return;
+  }
+  try {
+    pc.addRemoteCandidate(c.candidate, c.mid);
+  } catch {
+    // a malformed candidate is the app's problem; ICE goes on with the others
+  }
+}
+
+function flushEarlyCandidates(state: PeerState): void {
+  for (const c of state.earlyCandidates.splice(0)) {
+    addRemoteCandidate(state, c);
+  }
+}
+
 /** A PeerConnection for this app with what every one needs: candidates out, state, the app's channels. */
 function newPeerConnection(state: PeerState, ctx: ActorContext): PeerConnection {
   const ice = state.args.ice;
   const pc = new (transport().PeerConnection)(`peer:${state.args.peer}`, rtcConfig(ice));
   openPeers.add(pc);
+  heldCandidates.set(pc, []);
   pc.onLocalCandidate((candidate, mid) => {
     if (state.pc === pc && (!ice.bindAddress || candidate.includes(` ${ice.bindAddress} `))) {
-      ctx.emit('P2P_PEER_LOCAL_CANDIDATE', { candidate, mid });
+      const held = heldCandidates.get(pc);
+      if (held) {
+        held.push({ candidate, mid });
+      } else {
+        ctx.emit('P2P_PEER_LOCAL_CANDIDATE', { candidate, mid });
+      }
     }
   });
   pc.onStateChange((s) => {
@@ -508,7 +557,9 @@ function newPeerConnection(state: PeerState, ctx: ActorContext): PeerConnection 
         : { type: 'connected' });
     } else if ((s === 'failed' || s === 'disconnected') && state.everConnected && pathFailed(pc)) {
       if (!state.restart) {
-        startRestart(state, ctx, `connection ${s} (ice ${pc.iceState()})`); // the next attempt is the restart's own timer
+        startRestart(state, ctx, `connection ${s} (ICE ${pc.iceState()})`);
+      } else if (s === 'failed') {
+        ctx.setTimeout(() => state.pc === pc && renegotiate(state, ctx), 250); // this attempt failed: the next one now, not at its timer
       }
     } else if (s === 'failed' || s === 'closed' || s === 'disconnected') {
       closePeer(state);
@@ -600,12 +651,16 @@ function renegotiate(state: PeerState, ctx: ActorContext): void {
   state.channels.clear();
   const pc = newPeerConnection(state, ctx);
   state.pc = pc;
+  state.earlyCandidates = [];
   state.connected = false;
   state.control = undefined;
   state.voice = undefined;
   pc.onLocalDescription((sdp, type) => {
     if (state.pc === pc && type.toLowerCase() === 'offer' && state.restart?.requestId === requestId) {
-      ctx.emit('P2P_PEER_SIGNAL_OFFER', { requestId, sdp });
+      // the offerer takes the DTLS client role (as apps do, PROTOCOL.md §3): its ClientHello
+      // then reaches an answerer whose ICE is up instead of waiting for a 1 s retransmission
+      ctx.emit('P2P_PEER_SIGNAL_OFFER', { requestId, sdp: sdp.replaceAll('a=setup:actpass', 'a=setup:active') });
+      releaseCandidates(state, ctx, pc);
     }
   });
   const control = pc.createDataChannel('control');
@@ -650,7 +705,7 @@ export default defineActor<PeerState>({
       args, pc: undefined, control: undefined, channels: new Set(), streams: new Map(), nextStream: 1, rights: [], expires: 0, watermarks: args.watermarks, rings, connected: false,
       statsBlock: new Float64Array(args.stats), voice: undefined, voiceOn: false, commandsInFlight: new Set(),
       budget: args.streamBudget ? new StreamBudget(args.streamBudget.buffer, args.streamBudget.limit) : undefined,
-      everConnected: false, restart: undefined, outbox: [], lastHeard: performance.now(), retired: [],
+      everConnected: false, restart: undefined, outbox: [], lastHeard: performance.now(), retired: [], earlyCandidates: [],
     };
     if (args.resume) {
       // the restart itself waits for P2P_PEER_RESTART: the owner listens for the offer by then
@@ -684,10 +739,12 @@ export default defineActor<PeerState>({
       state.expires = body.expires;
       const pc = newPeerConnection(state, ctx);
       state.pc = pc;
+      state.earlyCandidates = [];
       const answer = new Promise<{ sdp: string }>((resolve) => {
         pc.onLocalDescription((sdp, type) => {
           if (type.toLowerCase() === 'answer') {
             resolve({ sdp });
+            ctx.setTimeout(() => releaseCandidates(state, ctx, pc), 0); // after the reply carrying the answer
           }
         });
       });
@@ -728,6 +785,7 @@ export default defineActor<PeerState>({
       } catch (err) {
         throw new IvError('IV_ERR_INVALID_PARAM', `sdp: the answer was refused: ${(err as Error).message}`, { field: 'sdp' });
       }
+      flushEarlyCandidates(state);
       return {};
     },
     P2P_PEER_HEALTH: (state) => ({
@@ -737,18 +795,11 @@ export default defineActor<PeerState>({
       streams: state.streams.size,
     }),
     P2P_PEER_REMOTE_CANDIDATE: (state, body: { candidate: string; mid: string }) => {
-      if (!state.pc) {
-        return;
-      }
       const bind = state.args.ice.bindAddress;
       if (bind === '127.0.0.1' && !/ (127\.\d+\.\d+\.\d+) /.test(body.candidate)) {
         return; // loopback-only gateways ignore candidates they cannot reach
       }
-      try {
-        state.pc.addRemoteCandidate(body.candidate, body.mid);
-      } catch {
-        // a malformed candidate is the app's problem; ICE goes on with the others
-      }
+      addRemoteCandidate(state, body);
     },
     P2P_PEER_SEND: (state, body: { stream: number; data: Uint8Array }) => {
       const s = state.streams.get(body.stream);

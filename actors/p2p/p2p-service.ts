@@ -122,7 +122,8 @@ export class P2pService {
   private async onNetwork(e: NetworkEvent): Promise<void> {
     this.opts.onNetworkEvent?.(e);
     if (e.type === 'addr-changed') {
-      this.signaling.reconnect(); // its TCP connection left from the old address
+      // the broker connection left from the old address: renew it before the offers go out
+      await this.signaling.reconnect().catch(() => undefined);
       await this.restartAll(`address changed from ${e.from} to ${e.to}`);
     } else if (e.type === 'error') {
       await this.restartAffected(`network error: ${e.reason}`);

@@ -86,11 +86,23 @@ export class SignalingServer {
 
   /**
    * Drop the broker connection now and reconnect (after the device's address changed:
-   * the old TCP connection would otherwise linger until MQTT's keep-alive notices).
-   * Messages published meanwhile are sent once reconnected.
+   * the old TCP connection would otherwise linger until MQTT's keep-alive notices);
+   * resolves once subscribed again, so that the apps' answers are not published into
+   * the gap (the device's session is clean: the broker keeps nothing for it meanwhile).
    */
-  reconnect(): void {
+  async reconnect(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const connected = new Promise<void>((resolve, reject) => {
+      this.client.once('connect', () => resolve());
+      timer = setTimeout(() => reject(new Error(`signaling: no broker connection within ${timeoutMs} ms`)), timeoutMs);
+    });
     this.client.stream?.destroy();
+    try {
+      await connected;
+      await this.client.subscribeAsync(`${this.prefix}+/up`, { qos: 1 });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

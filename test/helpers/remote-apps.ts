@@ -86,7 +86,7 @@ export class RemoteApps {
   }
 
   /** The client's device-initiated ICE restarts (ms each) and whether it closed. */
-  connection(client: string): Promise<{ restarts: { ms: number }[]; closed: boolean; voiceDropped: number }> {
+  connection(client: string): Promise<{ restarts: { ms: number }[]; restartOffers: number; closed: boolean; voiceDropped: number }> {
     return this.call('connection', { client });
   }
 
