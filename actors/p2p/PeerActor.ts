@@ -789,6 +789,7 @@ export default defineActor<PeerState>({
       return {};
     },
     P2P_PEER_HEALTH: (state) => ({
+      established: state.everConnected,
       connected: state.connected,
       restarting: state.restart !== undefined,
       silentMs: Math.round(performance.now() - state.lastHeard),

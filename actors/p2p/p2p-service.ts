@@ -144,7 +144,7 @@ export class P2pService {
   }
 
   /**
-   * PEER_ERROR: replace the peer actors whose connection is gone — not connected, or
+   * PEER_ERROR: replace the peer actors whose established connection is gone — not connected, or
    * streaming and silent for SILENT_MS, or not answering — with fresh ones that take
    * over the app's session. Healthy peers are left alone. Judged SILENT_MS after the
    * error, so that a path that broke with the probes has had time to fall silent.
@@ -157,8 +157,9 @@ export class P2pService {
     const done = await Promise.all(this.peerIds.map(async (peer) => {
       let healthy = false;
       try {
-        const h = await this.peers.get(peer)?.call('P2P_PEER_HEALTH', {}, { timeoutMs: 1_000 }) as { connected: boolean; silentMs: number; streams: number } | undefined;
-        healthy = h !== undefined && h.connected && (h.streams === 0 || h.silentMs < SILENT_MS);
+        const h = await this.peers.get(peer)?.call('P2P_PEER_HEALTH', {}, { timeoutMs: 1_000 }) as { established: boolean; connected: boolean; silentMs: number; streams: number } | undefined;
+        // a connection still being set up has its own connect timeout and retry (the app's)
+        healthy = h !== undefined && (!h.established || (h.connected && (h.streams === 0 || h.silentMs < SILENT_MS)));
       } catch {
         healthy = false;
       }

@@ -168,7 +168,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         process.stdout.write(`[${c.camera}] ${v} ${s.fps} fps, video ${s.videoKbps} kbit/s, audio ${s.audioKbps} kbit/s, GOP ${s.gopFrames} (${s.keyframeIntervalMs} ms), frames ${s.videoFrames}+${s.audioFrames}, refused ${rejected}, reader laps ${s.laps}\n`);
       }
     }
-    process.stdout.write(`[p2p] apps connected: ${p2p.peerIds.length}, streams open: ${p2p.streamBudget.used}/${p2p.streamBudget.limit}, commands answered: ${handlers.commands}, intercom sessions ended: ${handlers.voiceSessions}\n`);
+    const net = p2p.network;
+    process.stdout.write(`[p2p] apps connected: ${p2p.peerIds.length}, streams open: ${p2p.streamBudget.used}/${p2p.streamBudget.limit}, commands answered: ${handlers.commands}, intercom sessions ended: ${handlers.voiceSessions}${net ? `, keep-alive ${net.status}${net.address ? ` (mapped ${net.address})` : ''}` : ''}\n`);
     for (const c of opts.record ? cameras : []) {
       const s = (await system.ref(`cloud:${c.camera}`).call('CLOUD_STATS', {}).catch(() => undefined)) as { segments: number; segmentBytes: number; upload: { uploadedObjects: number; pending: number; failures: number } } | undefined;
       if (s) {
