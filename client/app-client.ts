@@ -22,6 +22,7 @@ import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { IvError, isIvErrorCode } from '../runtime/errors.js';
 import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../actors/p2p/control-protocol.js';
 import { StreamReceiver } from './stream-receiver.js';
+import { CandidateGate } from '../shared/candidate-gate.js';
 
 export interface AppClientOptions {
   url: string;
@@ -150,7 +151,7 @@ export class AppClient {
         } else if (msg.type === 'offer' && msg.iceRestart === true && typeof msg.sdp === 'string' && typeof msg.requestId === 'string') {
           this.restartFromOffer(msg.requestId, msg.sdp);
         } else if (msg.type === 'candidate' && typeof msg.candidate === 'string' && typeof msg.mid === 'string') {
-          this.addRemoteCandidate({ candidate: msg.candidate, mid: msg.mid });
+          this.gates.get(this.pc)?.remote({ candidate: msg.candidate, mid: msg.mid });
         } else if (msg.type === 'refused') {
           if (msg.requestId === requestId || this.failConnect) {
             reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', `device refused: ${msg.reason ?? ''}`));
@@ -189,53 +190,28 @@ export class AppClient {
     });
   }
 
-  private readonly heldCandidates = new WeakMap<PeerConnection, { candidate: string; mid: string }[]>();
-  private earlyCandidates: { candidate: string; mid: string }[] = [];
+  /** Each peer connection's candidate gate (shared/candidate-gate.ts). */
+  private readonly gates = new WeakMap<PeerConnection, CandidateGate>();
 
   /** Publish a description, then the local candidates that waited for it. */
   private publishDescription(pc: PeerConnection, msg: Record<string, unknown>): void {
     this.publish(msg);
-    const held = this.heldCandidates.get(pc) ?? [];
-    this.heldCandidates.delete(pc);
-    for (const c of held) {
-      this.publish({ type: 'candidate', peer: this.opts.peerId, ...c });
-    }
-  }
-
-  /** A remote candidate; one that arrives before the remote description waits for it. */
-  private addRemoteCandidate(c: { candidate: string; mid: string }): void {
-    if (this.pc.remoteDescription() === null) {
-      if (this.earlyCandidates.length < 64) {
-        this.earlyCandidates.push(c);
-      }
-      return;
-    }
-    try {
-      this.pc.addRemoteCandidate(c.candidate, c.mid);
-    } catch {
-      // ignore candidates we cannot parse
-    }
+    this.gates.get(pc)?.described();
   }
 
   private setRemote(sdp: string, type: 'offer' | 'answer'): void {
     this.pc.setRemoteDescription(sdp, type as never);
-    for (const c of this.earlyCandidates.splice(0)) {
-      this.addRemoteCandidate(c);
-    }
+    this.gates.get(this.pc)?.remoteDescribed();
   }
 
   /** A peer connection with the callbacks every one needs; events of a replaced one are ignored. */
   private createPc(): PeerConnection {
     const pc = new nodeDataChannel.PeerConnection(this.opts.peerId, this.config);
-    this.heldCandidates.set(pc, []);
+    const gate = new CandidateGate(pc, (c) => this.publish({ type: 'candidate', peer: this.opts.peerId, ...c }));
+    this.gates.set(pc, gate);
     pc.onLocalCandidate((candidate, mid) => {
       if (pc === this.pc && (!this.opts.bindAddress || candidate.includes(` ${this.opts.bindAddress} `))) {
-        const held = this.heldCandidates.get(pc);
-        if (held) {
-          held.push({ candidate, mid }); // node-datachannel may report candidates before the SDP they belong to
-        } else {
-          this.publish({ type: 'candidate', peer: this.opts.peerId, candidate, mid });
-        }
+        gate.local({ candidate, mid });
       }
     });
     pc.onDataChannel((dc) => {
@@ -375,7 +351,6 @@ export class AppClient {
     this.control = undefined;
     const pc = this.createPc();
     this.pc = pc;
-    this.earlyCandidates = []; // they belonged to an earlier offer
     pc.onLocalDescription((answer, type) => {
       if (pc === this.pc && type.toLowerCase() === 'answer') {
         this.publishDescription(pc, { type: 'answer', peer: this.opts.peerId, token: this.opts.token, requestId, sdp: answer });

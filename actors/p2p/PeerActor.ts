@@ -28,6 +28,7 @@
 import { randomBytes } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import { traceTransport } from '../../shared/transport-trace.js';
+import { CandidateGate } from '../../shared/candidate-gate.js';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { IvError, invalidParam } from '../../runtime/errors.js';
@@ -110,8 +111,6 @@ interface PeerState {
   outbox: Uint8Array[];
   /** performance.now() of the app's last control message. */
   lastHeard: number;
-  /** Remote candidates received before the remote description of the current connection. */
-  earlyCandidates: { candidate: string; mid: string }[];
   /** Transports a restart replaced, closed once the new one is up (make before break). */
   retired: { pc: PeerConnection; channels: DataChannel[] }[];
 }
@@ -484,61 +483,23 @@ function pathFailed(pc: PeerConnection): boolean {
   return ice === 'disconnected' || ice === 'failed' || ice === 'checking';
 }
 
-/**
- * Local candidates wait until the description they belong to has gone out: node-datachannel
- * often calls onLocalCandidate before onLocalDescription, and a candidate that reaches
- * the app before the SDP is dropped there (the connection then hangs on peer-reflexive
- * luck). Released by releaseCandidates().
- */
-const heldCandidates = new WeakMap<PeerConnection, { candidate: string; mid: string }[]>();
-
-function releaseCandidates(state: PeerState, ctx: ActorContext, pc: PeerConnection): void {
-  const held = heldCandidates.get(pc);
-  heldCandidates.delete(pc);
-  for (const c of state.pc === pc ? held ?? [] : []) {
-    ctx.emit('P2P_PEER_LOCAL_CANDIDATE', c);
-  }
-}
-
-/** Remote candidates that arrive before the remote description wait for it (bounded). */
-function addRemoteCandidate(state: PeerState, c: { candidate: string; mid: string }): void {
-  const pc = state.pc;
-  if (!pc) {
-    return;
-  }
-  if (pc.remoteDescription() === null) {
-    if (state.earlyCandidates.length < 64) {
-      state.earlyCandidates.push(c);
-    }
-    return;
-  }
-  try {
-    pc.addRemoteCandidate(c.candidate, c.mid);
-  } catch {
-    // a malformed candidate is the app's problem; ICE goes on with the others
-  }
-}
-
-function flushEarlyCandidates(state: PeerState): void {
-  for (const c of state.earlyCandidates.splice(0)) {
-    addRemoteCandidate(state, c);
-  }
-}
+/** Each PeerConnection's candidate gate (shared/candidate-gate.ts). */
+const gates = new WeakMap<PeerConnection, CandidateGate>();
 
 /** A PeerConnection for this app with what every one needs: candidates out, state, the app's channels. */
 function newPeerConnection(state: PeerState, ctx: ActorContext): PeerConnection {
   const ice = state.args.ice;
   const pc = new (transport().PeerConnection)(`peer:${state.args.peer}`, rtcConfig(ice));
   openPeers.add(pc);
-  heldCandidates.set(pc, []);
+  const gate = new CandidateGate(pc, (c) => {
+    if (state.pc === pc) {
+      ctx.emit('P2P_PEER_LOCAL_CANDIDATE', c);
+    }
+  });
+  gates.set(pc, gate);
   pc.onLocalCandidate((candidate, mid) => {
     if (state.pc === pc && (!ice.bindAddress || candidate.includes(` ${ice.bindAddress} `))) {
-      const held = heldCandidates.get(pc);
-      if (held) {
-        held.push({ candidate, mid });
-      } else {
-        ctx.emit('P2P_PEER_LOCAL_CANDIDATE', { candidate, mid });
-      }
+      gate.local({ candidate, mid });
     }
   });
   pc.onStateChange((s) => {
@@ -651,7 +612,6 @@ function renegotiate(state: PeerState, ctx: ActorContext): void {
   state.channels.clear();
   const pc = newPeerConnection(state, ctx);
   state.pc = pc;
-  state.earlyCandidates = [];
   state.connected = false;
   state.control = undefined;
   state.voice = undefined;
@@ -660,7 +620,7 @@ function renegotiate(state: PeerState, ctx: ActorContext): void {
       // the offerer takes the DTLS client role (as apps do, PROTOCOL.md §3): its ClientHello
       // then reaches an answerer whose ICE is up instead of waiting for a 1 s retransmission
       ctx.emit('P2P_PEER_SIGNAL_OFFER', { requestId, sdp: sdp.replaceAll('a=setup:actpass', 'a=setup:active') });
-      releaseCandidates(state, ctx, pc);
+      gates.get(pc)?.described();
     }
   });
   const control = pc.createDataChannel('control');
@@ -705,7 +665,7 @@ export default defineActor<PeerState>({
       args, pc: undefined, control: undefined, channels: new Set(), streams: new Map(), nextStream: 1, rights: [], expires: 0, watermarks: args.watermarks, rings, connected: false,
       statsBlock: new Float64Array(args.stats), voice: undefined, voiceOn: false, commandsInFlight: new Set(),
       budget: args.streamBudget ? new StreamBudget(args.streamBudget.buffer, args.streamBudget.limit) : undefined,
-      everConnected: false, restart: undefined, outbox: [], lastHeard: performance.now(), retired: [], earlyCandidates: [],
+      everConnected: false, restart: undefined, outbox: [], lastHeard: performance.now(), retired: [],
     };
     if (args.resume) {
       // the restart itself waits for P2P_PEER_RESTART: the owner listens for the offer by then
@@ -739,12 +699,11 @@ export default defineActor<PeerState>({
       state.expires = body.expires;
       const pc = newPeerConnection(state, ctx);
       state.pc = pc;
-      state.earlyCandidates = [];
       const answer = new Promise<{ sdp: string }>((resolve) => {
         pc.onLocalDescription((sdp, type) => {
           if (type.toLowerCase() === 'answer') {
             resolve({ sdp });
-            ctx.setTimeout(() => releaseCandidates(state, ctx, pc), 0); // after the reply carrying the answer
+            ctx.setTimeout(() => gates.get(pc)?.described(), 0); // after the reply carrying the answer
           }
         });
       });
@@ -785,7 +744,7 @@ export default defineActor<PeerState>({
       } catch (err) {
         throw new IvError('IV_ERR_INVALID_PARAM', `sdp: the answer was refused: ${(err as Error).message}`, { field: 'sdp' });
       }
-      flushEarlyCandidates(state);
+      gates.get(state.pc)?.remoteDescribed();
       return {};
     },
     P2P_PEER_HEALTH: (state) => ({
@@ -800,7 +759,9 @@ export default defineActor<PeerState>({
       if (bind === '127.0.0.1' && !/ (127\.\d+\.\d+\.\d+) /.test(body.candidate)) {
         return; // loopback-only gateways ignore candidates they cannot reach
       }
-      addRemoteCandidate(state, body);
+      if (state.pc) {
+        gates.get(state.pc)?.remote(body);
+      }
     },
     P2P_PEER_SEND: (state, body: { stream: number; data: Uint8Array }) => {
       const s = state.streams.get(body.stream);

@@ -131,16 +131,14 @@ export class P2pService {
   }
 
   /** ICE-restart every connected app (PEER_ADDR_CHANGED); an actor that does not answer is replaced. */
-  async restartAll(reason: string): Promise<string[]> {
-    const done = await Promise.all(this.peerIds.map(async (peer) => {
+  async restartAll(reason: string): Promise<void> {
+    await Promise.all(this.peerIds.map(async (peer) => {
       try {
-        const r = await this.peers.get(peer)?.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 }) as { restarted: boolean } | undefined;
-        return r?.restarted ? peer : undefined;
+        await this.peers.get(peer)?.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 });
       } catch {
-        return (await this.respawn(peer, reason)) ? peer : undefined;
+        await this.respawn(peer, reason);
       }
     }));
-    return done.filter((p): p is string => p !== undefined);
   }
 
   /**
@@ -149,12 +147,12 @@ export class P2pService {
    * over the app's session. Healthy peers are left alone. Judged SILENT_MS after the
    * error, so that a path that broke with the probes has had time to fall silent.
    */
-  async restartAffected(reason: string, settleMs = SILENT_MS): Promise<string[]> {
+  async restartAffected(reason: string, settleMs = SILENT_MS): Promise<void> {
     await new Promise((r) => setTimeout(r, settleMs));
     if (this.closed) {
-      return [];
+      return;
     }
-    const done = await Promise.all(this.peerIds.map(async (peer) => {
+    await Promise.all(this.peerIds.map(async (peer) => {
       let healthy = false;
       try {
         const h = await this.peers.get(peer)?.call('P2P_PEER_HEALTH', {}, { timeoutMs: 1_000 }) as { established: boolean; connected: boolean; silentMs: number; streams: number } | undefined;
@@ -163,16 +161,17 @@ export class P2pService {
       } catch {
         healthy = false;
       }
-      return !healthy && (await this.respawn(peer, reason)) ? peer : undefined;
+      if (!healthy) {
+        await this.respawn(peer, reason);
+      }
     }));
-    return done.filter((p): p is string => p !== undefined);
   }
 
   /** The supervisor's restart of one app's channel actor: a fresh actor resumes the session and offers the app a new connection. */
-  private async respawn(peer: string, reason: string): Promise<boolean> {
+  private async respawn(peer: string, reason: string): Promise<void> {
     const session = this.sessions.get(peer);
     if (!session || !this.peers.has(peer) || this.closed) {
-      return false;
+      return;
     }
     const t0 = performance.now();
     this.peers.delete(peer);
@@ -190,11 +189,9 @@ export class P2pService {
       const ref = await this.spawnPeer(peer, { rights: session.rights, expires: session.expires, streams, nextStream: session.nextStream, reason });
       await ref.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 });
       this.opts.onPeerEvent?.(peer, { type: 'respawned', detail: { reason, ms: Math.round(performance.now() - t0), streams: streams.length } });
-      return true;
     } catch (err) {
       this.opts.onPeerEvent?.(peer, { type: 'closed', detail: { state: 'restart-failed', reason: (err as Error).message } });
       await this.drop(peer);
-      return false;
     }
   }
 

@@ -57,7 +57,7 @@ test.serial('the gateway\'s address changes mid-stream: PEER_ADDR_CHANGED, the a
   }
   t.is(restarts.length, 1, 'the app answered one device restart offer');
   await waitFor('[peer mover] restarted', () => count(gw.log, '[peer mover] restarted') === 1, 10_000);
-  t.log(gw.log.filter((l) => l.includes('[peer mover]') || l.includes('[p2p]')).join('\n'), `app side: ${restarts[0]?.ms} ms from the offer to the new control channel; offers ${(await apps.connection('mover')).restartOffers}`);
+  t.log(gw.log.find((l) => l.includes('[peer mover] restarted')), `app side: ${restarts[0]?.ms} ms from the offer to the new control channel; offers ${(await apps.connection('mover')).restartOffers}`);
   await sleep(4_000); // live resumes at the camera's next keyframe (GOP 2 s)
   const after = [await apps.stats('mover', s0), await apps.stats('mover', s1)];
   for (const i of [0, 1]) {
@@ -89,7 +89,7 @@ test.serial('the gateway\'s link is cut for 4 s: PEER_ERROR, the lost connection
   await waitFor('PEER_ERROR', () => gw.log.some((l) => l.includes('[p2p] PEER_ERROR')), 8_000);
   await waitFor('the silent app\'s actor restarted by the supervisor', () => count(gw.log, '[peer cut] respawned') === 1, 5_000);
   t.regex(gw.log.find((l) => l.includes('[peer cut] respawned')) ?? '', /"streams":1/, 'its live stream resumed under the new actor');
-  await sleep(Math.max(0, 4_000));
+  await sleep(4_000);
   ns.setLink(true);
   await waitFor('PEER_READY again', () => count(gw.log, '[p2p] PEER_READY') === 2, 10_000);
   let restarts: { ms: number }[] = [];
