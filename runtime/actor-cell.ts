@@ -11,9 +11,11 @@
  * the worker host.
  */
 import type { ActorContext, ActorDefinition, ExitReason } from './actor.js';
+
+type Handler = (state: unknown, body: unknown, ctx: ActorContext) => unknown;
 import { IvError, isIvError, type WireError } from './errors.js';
 import { Mailbox } from './mailbox.js';
-import { PROTOCOL_VERSION, type Envelope, type MethodName } from '../shared/schema.js';
+import { PROTOCOL_VERSION, type Envelope } from './schema.js';
 
 export interface CellOptions {
   actorId: string;
@@ -27,7 +29,7 @@ export interface CellOptions {
   onExit(reason: 'crash' | 'hang', error: WireError): void;
 }
 
-type Incoming = Envelope & { method: MethodName };
+type Incoming = Envelope;
 
 const DEFAULT_CALLBACK_TIMEOUT_MS = 5_000;
 
@@ -39,7 +41,7 @@ export class ActorCell {
   private busy = false;
   private stopping = false;
   private dead = false;
-  private deferred: [MethodName, unknown][] | undefined;
+  private deferred: [string, unknown][] | undefined;
   private idleWaiters: (() => void)[] = [];
   readonly ctx: ActorContext;
 
@@ -123,7 +125,7 @@ export class ActorCell {
   }
 
   private handle(env: Incoming): void {
-    const handler = this.opts.definition.handlers[env.method];
+    const handler = (this.opts.definition.handlers as Record<string, Handler | undefined>)[env.method];
     if (handler === undefined) {
       this.reply(env, new IvError('IV_ERR_ACTOR_NO_HANDLER', `${this.name} does not handle ${env.method}`, { field: 'method' }));
       return;
@@ -131,7 +133,7 @@ export class ActorCell {
     this.deferred = [];
     let result: unknown;
     try {
-      result = handler(this.state, env.body as never, this.ctx);
+      result = handler(this.state, env.body, this.ctx);
     } catch (err) {
       this.finish(env, err, undefined);
       return;
@@ -201,7 +203,7 @@ export class ActorCell {
     this.opts.post(res);
   }
 
-  private emit(method: MethodName, body: unknown): void {
+  private emit(method: string, body: unknown): void {
     if (this.dead) {
       return;
     }

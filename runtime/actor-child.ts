@@ -12,12 +12,13 @@ import type { ActorRef } from './actor-ref.js';
 import { fromWireError } from './errors.js';
 import type { Child, ExitInfo } from './supervisor.js';
 import type { WorkerChild } from './worker-child.js';
-import type { ActorExitBody } from '../shared/schema.js';
+import type { ActorModule } from './actor.js';
+import type { ActorExitBody, MethodTable } from './schema.js';
 
-export interface ActorStartSpec {
+export interface ActorStartSpec<M extends MethodTable = MethodTable> {
   id: string;
-  /** URL of a module whose default export is an ActorDefinition. */
-  module: string;
+  /** The module whose default export is the ActorDefinition (see `actorModule`). */
+  module: ActorModule<M>;
   args?: unknown;
   mailboxCapacity?: number;
   handlerTimeoutMs?: number;
@@ -48,7 +49,7 @@ export class ActorChild implements Child {
       await worker.request('sys', 'SYS_ACTOR_START', {
         actorId: spec.id,
         generation,
-        module: spec.module,
+        module: spec.module.url,
         args: spec.args ?? null,
         mailboxCapacity: spec.mailboxCapacity ?? 1_024,
         handlerTimeoutMs: spec.handlerTimeoutMs ?? 5_000,

@@ -3,7 +3,9 @@
  *
  * Owns: binding to the current incarnation (worker + generation), calls that wait
  * (bounded, within their deadline) while the actor is being restarted, and
- * notification listeners that stay attached across restarts.
+ * notification listeners that stay attached across restarts. Typed by the actor's
+ * method table: `call`, `notify` and `onNotification` take only that table's methods
+ * and infer body and result from the name.
  *
  * Must never: deliver a notification from an incarnation other than the bound one,
  * queue callers without bound, or retry a call on its own (calls may not be idempotent).
@@ -12,7 +14,7 @@ import { systemClock, type Clock } from './clock.js';
 import { IvError } from './errors.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type { WorkerChild } from './worker-child.js';
-import type { MethodName } from '../shared/schema.js';
+import type { BodyOf, MethodTable, NoticeName, RequestName, ResultOf, TellName } from './schema.js';
 
 export interface CallOptions {
   /** Deadline for the whole call, including waiting for a restart (default 5 s). */
@@ -26,7 +28,7 @@ interface Waiter {
 
 const MAX_WAITERS = 1_024;
 
-export class ActorRef extends TypedEmitter<{ ntf: [method: MethodName, body: unknown] }> {
+export class ActorRef<M extends MethodTable = MethodTable> extends TypedEmitter<{ ntf: [method: string, body: unknown] }> {
   private worker: WorkerChild | undefined;
   private gen = -1;
   private waiters = new Set<Waiter>();
@@ -35,6 +37,8 @@ export class ActorRef extends TypedEmitter<{ ntf: [method: MethodName, body: unk
   constructor(
     readonly id: string,
     private readonly clock: Clock = systemClock,
+    /** The actor's method table: a method outside it is refused before it is sent. */
+    private readonly methods?: M,
   ) {
     super();
   }
@@ -49,16 +53,20 @@ export class ActorRef extends TypedEmitter<{ ntf: [method: MethodName, body: unk
   }
 
   /** Listen to one notification method; returns an unsubscribe function. */
-  onNotification(method: MethodName, listener: (body: unknown) => void): () => void {
+  onNotification<K extends NoticeName<M>>(method: K, listener: (body: BodyOf<M[K]>) => void): () => void {
     return this.on('ntf', (m, body) => {
       if (m === method) {
-        listener(body);
+        listener(body as BodyOf<M[K]>);
       }
     });
   }
 
   /** Call a request method on the actor; waits for a restart in progress within the deadline. */
-  async call(method: MethodName, body: unknown, opts: CallOptions = {}): Promise<unknown> {
+  async call<K extends RequestName<M>>(method: K, body: BodyOf<M[K]>, opts: CallOptions = {}): Promise<ResultOf<M[K]>> {
+    const unknown = this.notInTable(method);
+    if (unknown) {
+      throw unknown;
+    }
     const timeoutMs = opts.timeoutMs ?? 5_000;
     const started = this.clock.now();
     if (!this.running) {
@@ -66,12 +74,18 @@ export class ActorRef extends TypedEmitter<{ ntf: [method: MethodName, body: unk
     }
     const worker = this.worker as WorkerChild;
     const left = Math.max(1, timeoutMs - (this.clock.now() - started));
-    return worker.request(this.id, method, body, left);
+    return worker.request(this.id, method, body, left) as Promise<ResultOf<M[K]>>;
   }
 
   /** Send a notification to the current incarnation; false (dropped) while it restarts. */
-  notify(method: MethodName, body: unknown): boolean {
-    return this.running ? (this.worker as WorkerChild).notify(this.id, method, body) : false;
+  notify<K extends TellName<M>>(method: K, body: BodyOf<M[K]>): boolean {
+    return this.running && this.notInTable(method) === undefined ? (this.worker as WorkerChild).notify(this.id, method, body) : false;
+  }
+
+  private notInTable(method: string): IvError | undefined {
+    return this.methods !== undefined && !Object.hasOwn(this.methods, method)
+      ? new IvError('IV_ERR_ACTOR_NO_HANDLER', `actor ${this.id} does not handle ${method}`, { field: 'method' })
+      : undefined;
   }
 
   /** @internal the actor child binds a fresh incarnation. */
@@ -93,7 +107,7 @@ export class ActorRef extends TypedEmitter<{ ntf: [method: MethodName, body: unk
   }
 
   /** @internal a notification from a worker, delivered only if it comes from the bound incarnation. */
-  deliver(worker: WorkerChild, method: MethodName, body: unknown): void {
+  deliver(worker: WorkerChild, method: string, body: unknown): void {
     if (worker === this.worker) {
       this.emit('ntf', method, body);
     }

@@ -19,15 +19,17 @@
  */
 import type { ResourceLimits } from 'node:worker_threads';
 import { ActorChild, type ActorStartSpec } from './actor-child.js';
+import type { ActorModule } from './actor.js';
 import { ActorRef } from './actor-ref.js';
 import { systemClock, type Clock } from './clock.js';
 import { CallbackRegistry } from './comlink-bridge.js';
 import { IvError } from './errors.js';
 import { Supervisor, type ChildSpec, type Intensity, type RestartPolicy, type Strategy, type SupervisorEvent } from './supervisor.js';
 import { TypedEmitter } from './typed-emitter.js';
+import type { MethodTable } from './schema.js';
 import { WorkerChild, type WorkerOptions } from './worker-child.js';
 
-export interface ActorConfig extends ActorStartSpec {
+export interface ActorConfig<M extends MethodTable = MethodTable> extends ActorStartSpec<M> {
   restart?: RestartPolicy;
   shutdownMs?: number;
 }
@@ -76,6 +78,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
   private readonly actorSupervisors = new Map<string, Supervisor>();
   private readonly currentWorker = new Map<string, () => WorkerChild | undefined>();
   private readonly dynamicActors = new Map<string, string>();
+  private readonly modules = new Map<string, string>();
   private readonly root: Supervisor;
   private readonly clock: Clock;
   private state: 'idle' | 'running' | 'stopped' | 'failed' = 'idle';
@@ -93,7 +96,8 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
         if (this.refs.has(a.id)) {
           throw new IvError('IV_ERR_INVALID_PARAM', `duplicate actor id ${a.id}`, { field: 'workers.actors.id' });
         }
-        this.refs.set(a.id, new ActorRef(a.id, this.clock));
+        this.refs.set(a.id, new ActorRef(a.id, this.clock, a.module.methods));
+        this.modules.set(a.id, a.module.url);
       }
     }
     const rootOpts = { id: 'root', strategy: 'one_for_one' as const, clock: this.clock, ...(config.intensity ? { intensity: config.intensity } : {}), ...(config.backoffMs ? { backoffMs: config.backoffMs } : {}) };
@@ -142,13 +146,19 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
     this.callbacks.closeAll();
   }
 
-  /** The stable handle for an actor id. */
-  ref(actorId: string): ActorRef {
+  /**
+   * The stable handle for an actor id; given the actor's module, typed by its method
+   * table (refused when the actor runs another module).
+   */
+  ref<M extends MethodTable = MethodTable>(actorId: string, module?: ActorModule<M>): ActorRef<M> {
     const ref = this.refs.get(actorId);
     if (ref === undefined) {
       throw new IvError('IV_ERR_ACTOR_NOT_FOUND', `no actor ${actorId} in this system`, { field: 'actorId' });
     }
-    return ref;
+    if (module !== undefined && this.modules.get(actorId) !== module.url) {
+      throw new IvError('IV_ERR_INVALID_PARAM', `actor ${actorId} does not run ${module.url}`, { field: 'module' });
+    }
+    return ref as unknown as ActorRef<M>;
   }
 
   /** The live worker of that name (changes when the worker restarts). */
@@ -161,7 +171,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
    * supervised like the configured ones (restart policy, intensity) until `despawn`.
    * If its worker restarts, dynamic actors are not restarted: their refs close.
    */
-  async spawn(workerName: string, actor: ActorConfig): Promise<ActorRef> {
+  async spawn<M extends MethodTable>(workerName: string, actor: ActorConfig<M>): Promise<ActorRef<M>> {
     const sup = this.actorSupervisors.get(workerName);
     const worker = this.currentWorker.get(workerName);
     if (!this.running || sup === undefined || worker === undefined) {
@@ -170,13 +180,15 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
     if (this.refs.has(actor.id)) {
       throw new IvError('IV_ERR_INVALID_PARAM', `actor ${actor.id} already exists`, { field: 'actor.id' });
     }
-    const ref = new ActorRef(actor.id, this.clock);
-    this.refs.set(actor.id, ref);
+    const ref = new ActorRef<M>(actor.id, this.clock, actor.module.methods);
+    this.refs.set(actor.id, ref as unknown as ActorRef);
+    this.modules.set(actor.id, actor.module.url);
     this.dynamicActors.set(actor.id, workerName);
     try {
       await sup.startChild(this.actorSpec(actor, worker));
     } catch (err) {
       this.refs.delete(actor.id);
+      this.modules.delete(actor.id);
       this.dynamicActors.delete(actor.id);
       throw err;
     }
@@ -193,6 +205,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
     await this.actorSupervisors.get(workerName)?.stopChild(actorId, timeoutMs);
     this.refs.get(actorId)?.close();
     this.refs.delete(actorId);
+    this.modules.delete(actorId);
   }
 
   /** Supervisor status, for diagnostics. */
@@ -245,6 +258,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
                 this.dynamicActors.delete(id);
                 this.refs.get(id)?.close();
                 this.refs.delete(id);
+                this.modules.delete(id);
               }
             }
             return sup;
@@ -276,7 +290,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
         }
         const generation = this.generations.get(a.id) ?? 0;
         this.generations.set(a.id, generation + 1);
-        return ActorChild.start(w, a, generation, this.ref(a.id));
+        return ActorChild.start(w, a as ActorConfig, generation, this.ref(a.id));
       },
     };
   }

@@ -3,7 +3,8 @@
  *
  * Owns: msgpack encoding (msgpackr) of the envelope, moving SharedArrayBuffers and
  * MessagePorts found in a body beside the bytes, and the
- * structural checks on what arrives (version, kind, method in the schema, body shape).
+ * structural checks on what arrives (version, kind, method registered in this thread's
+ * schema registry, body shape).
  *
  * Must never: hand an envelope with an unknown method or a wrong version to a caller
  * (decode returns a typed error instead), or post a view of msgpackr's pooled buffer.
@@ -16,7 +17,7 @@
 import { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { IvError, invalidParam } from './errors.js';
-import { PROTOCOL_VERSION, checkBody, isMethodName, type Envelope, type MethodName } from '../shared/schema.js';
+import { PROTOCOL_VERSION, checkBody, methodSpec, type Envelope, type MethodSpec } from './schema.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 
@@ -98,7 +99,7 @@ export function encode(env: Envelope): Encoded {
 }
 
 export type Decoded =
-  | { ok: true; env: Envelope & { method: MethodName } }
+  | { ok: true; env: Envelope; spec: MethodSpec }
   | { ok: false; error: IvError; id: number; kind: string | undefined; method: string | undefined };
 
 const KINDS = new Set(['req', 'res', 'ntf']);
@@ -131,7 +132,8 @@ export function decode(value: unknown): Decoded {
   if (typeof env.kind !== 'string' || !KINDS.has(env.kind)) {
     return fail(invalidParam('kind', `expected req, res or ntf, got ${JSON.stringify(env.kind)}`), env, id);
   }
-  if (!isMethodName(env.method)) {
+  const spec = methodSpec(env.method);
+  if (spec === undefined) {
     return fail(new IvError('IV_ERR_UNKNOWN_METHOD', `method ${JSON.stringify(env.method)} is not in schema v${PROTOCOL_VERSION}`, { field: 'method' }), env, id);
   }
   if (typeof env.target !== 'string') {
@@ -141,12 +143,12 @@ export function decode(value: unknown): Decoded {
     env.body = restoreShared(env.body, shared, SHARED_DEPTH);
   }
   if (env.kind !== 'res') {
-    const bodyError = checkBody(env.method, env.body);
+    const bodyError = checkBody(spec, env.body);
     if (bodyError) {
       return fail(bodyError, env, id);
     }
   }
-  return { ok: true, env: env as Envelope & { method: MethodName } };
+  return { ok: true, env: env as Envelope, spec };
 }
 
 function fail(error: IvError, env: Partial<Envelope> | undefined, id = 0): Decoded {

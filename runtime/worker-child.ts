@@ -21,14 +21,13 @@ import { TypedEmitter } from './typed-emitter.js';
 import { decode, encode } from './wire.js';
 import type { WorkerStartData } from './worker-host.js';
 import {
-  METHODS,
   PROTOCOL_VERSION,
   WORKER_EXIT,
   type ActorExitBody,
   type FaultBody,
   type HeartbeatBody,
-  type MethodName,
-} from '../shared/schema.js';
+  methodSpec,
+} from './schema.js';
 
 export interface WorkerOptions {
   name: string;
@@ -47,7 +46,7 @@ export interface WorkerOptions {
 }
 
 export interface WorkerEvents extends Record<string, unknown[]> {
-  ntf: [target: string, method: MethodName, body: unknown];
+  ntf: [target: string, method: string, body: unknown];
   actorExit: [ActorExitBody];
   fault: [FaultBody];
   heartbeat: [HeartbeatBody];
@@ -148,12 +147,13 @@ export class WorkerChild extends TypedEmitter<WorkerEvents> implements Child {
   }
 
   /** Send a request to `target` (`sys` or an actor id) and wait for its response. */
-  request(target: string, method: MethodName, body: unknown, timeoutMs = this.requestTimeoutMs): Promise<unknown> {
+  request(target: string, method: string, body: unknown, timeoutMs = this.requestTimeoutMs): Promise<unknown> {
     if (!this.alive) {
       return Promise.reject(new IvError('IV_ERR_WORKER_DIED', `worker ${this.name} is gone; ${method} to ${target} not sent`));
     }
-    if (METHODS[method].kind !== 'req' || METHODS[method].direction !== 'toWorker') {
-      return Promise.reject(new IvError('IV_ERR_INVALID_PARAM', `${method} is not a request to a worker`, { field: 'method' }));
+    const spec = methodSpec(method);
+    if (spec?.kind !== 'req' || spec.direction !== 'toWorker') {
+      return Promise.reject(new IvError('IV_ERR_INVALID_PARAM', `${method} is not a registered request to a worker`, { field: 'method' }));
     }
     const { id, promise } = this.pending.add(method, target, timeoutMs);
     try {
@@ -166,8 +166,9 @@ export class WorkerChild extends TypedEmitter<WorkerEvents> implements Child {
   }
 
   /** Send a notification to `target`; false when the worker is gone or the method is not a parent→worker ntf. */
-  notify(target: string, method: MethodName, body: unknown): boolean {
-    if (!this.alive || METHODS[method].kind !== 'ntf' || METHODS[method].direction !== 'toWorker') {
+  notify(target: string, method: string, body: unknown): boolean {
+    const spec = methodSpec(method);
+    if (!this.alive || spec?.kind !== 'ntf' || spec.direction !== 'toWorker') {
       return false;
     }
     const { value, transfer } = encode({ v: PROTOCOL_VERSION, id: 0, kind: 'ntf', method, target, body });
@@ -252,12 +253,12 @@ export class WorkerChild extends TypedEmitter<WorkerEvents> implements Child {
       this.kill({ reason: 'protocol', error: new IvError('IV_ERR_PROTOCOL', `worker ${this.name} broke the schema: ${decoded.error.message}`) });
       return;
     }
-    const env = decoded.env;
+    const { env, spec } = decoded;
     if (env.kind === 'res') {
       this.pending.settle(env.id, env.error ? fromWireError(env.error) : undefined, env.body);
       return;
     }
-    if (env.kind === 'req' || METHODS[env.method].direction !== 'toParent') {
+    if (env.kind === 'req' || spec.direction !== 'toParent') {
       this.kill({ reason: 'protocol', error: new IvError('IV_ERR_PROTOCOL', `worker ${this.name} sent ${env.kind} ${env.method}, which only the parent may send`) });
       return;
     }

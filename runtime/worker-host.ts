@@ -19,11 +19,11 @@ import { runWorkerShutdownHooks } from './worker-hooks.js';
 import {
   PROTOCOL_VERSION,
   WORKER_EXIT,
+  registerMethods,
   type ActorStartBody,
   type Envelope,
   type FaultBody,
-  type MethodName,
-} from '../shared/schema.js';
+} from './schema.js';
 
 export interface WorkerStartData {
   protocolVersion: number;
@@ -62,7 +62,7 @@ function post(env: Envelope): void {
   port.postMessage(value, transfer);
 }
 
-function ntf(method: MethodName, body: unknown): void {
+function ntf(method: string, body: unknown): void {
   post({ v: PROTOCOL_VERSION, id: 0, kind: 'ntf', method, target: 'sys', body });
 }
 
@@ -88,9 +88,10 @@ function loadDefinition(moduleUrl: string): Promise<ActorDefinition<unknown>> {
   if (def === undefined) {
     def = import(moduleUrl).then((mod: { default?: ActorDefinition<unknown> }) => {
       const d = mod.default;
-      if (typeof d !== 'object' || d === null || typeof d.init !== 'function' || typeof d.handlers !== 'object') {
+      if (typeof d !== 'object' || d === null || typeof d.init !== 'function' || typeof d.handlers !== 'object' || typeof d.methods !== 'object') {
         throw new IvError('IV_ERR_ACTOR_START_FAILED', `${moduleUrl} does not export an actor definition as default`, { field: 'module' });
       }
+      registerMethods(d.methods);
       return d;
     });
     def.catch(() => definitions.delete(moduleUrl));
@@ -155,7 +156,7 @@ async function shutdown(timeoutMs: number): Promise<Record<string, never>> {
   return {};
 }
 
-async function handleSys(env: Envelope & { method: MethodName }): Promise<unknown> {
+async function handleSys(env: Envelope): Promise<unknown> {
   const body = env.body as Record<string, unknown>;
   switch (env.method) {
     case 'SYS_ACTOR_START':

@@ -9,6 +9,7 @@
  * Must never: write an invalid frame, or leave a child process or timer behind.
  */
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
+import { CAPTURE_METHODS, type CaptureMethods } from './capture-methods.js';
 import { invalidParam, IvError } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
 import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
@@ -70,15 +71,16 @@ function checkArgs(raw: unknown): CaptureArgs {
   return a as CaptureArgs;
 }
 
-function event(state: CaptureState, ctx: ActorContext, type: Parameters<SourceHost['event']>[0] | 'format', fields: Parameters<SourceHost['event']>[1]): void {
+function event(state: CaptureState, ctx: ActorContext<CaptureMethods>, type: Parameters<SourceHost['event']>[0] | 'format', fields: Parameters<SourceHost['event']>[1]): void {
   if (type === 'rejected' && state.eventsThisSecond++ >= MAX_EVENTS_PER_SECOND) {
     return; // counted in CAPTURE_STATS anyway
   }
   ctx.emit('CAPTURE_EVENT', { camera: state.args.camera, type, ...fields });
 }
 
-export default defineActor<CaptureState>({
+export default defineActor({
   name: 'capture',
+  methods: CAPTURE_METHODS,
   init(ctx, raw) {
     const args = checkArgs(raw);
     const ring = FrameRing.attach(args.ring);
@@ -102,7 +104,7 @@ export default defineActor<CaptureState>({
     return state;
   },
   handlers: {
-    CAPTURE_PUSH: (state, body: { stream: 'video' | 'audio'; data: Uint8Array; pts?: number; keyframe?: boolean }) => {
+    CAPTURE_PUSH: (state, body) => {
       if (state.args.source.kind !== 'push') {
         throw new IvError('IV_ERR_INVALID_PARAM', `camera ${state.args.camera} is fed by its ${state.args.source.kind} source, not by pushes`, { field: 'stream' });
       }

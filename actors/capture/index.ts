@@ -1,11 +1,13 @@
 /**
- * capture — module URL of the capture actor and the embedded demo cameras, for
+ * capture — the capture actor module (URL + method table) and the embedded demo cameras, for
  * configs on the main thread. Importing this file loads no actor code.
  */
 import { fileURLToPath } from 'node:url';
+import { actorModule } from '../../runtime/actor.js';
+import { CAPTURE_METHODS } from './capture-methods.js';
 import type { CaptureArgs } from './CaptureActor.js';
 
-export const CAPTURE_ACTOR = new URL('./CaptureActor.js', import.meta.url).href;
+export const CAPTURE_ACTOR = actorModule(new URL('./CaptureActor.js', import.meta.url).href, CAPTURE_METHODS);
 
 /** The sample media shipped in the repository (source tree, next to this file). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../actors/capture/samples/', import.meta.url));

@@ -14,6 +14,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
+import { CLOUD_METHODS, type CloudMethods } from './cloud-methods.js';
 import { invalidParam } from '../../runtime/errors.js';
 import { FrameRing, type FrameReader } from '../../runtime/frame-ring.js';
 import { STREAM, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
@@ -108,7 +109,7 @@ function locked<T>(state: CloudState, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-async function drain(state: CloudState, ctx: ActorContext): Promise<void> {
+async function drain(state: CloudState, ctx: ActorContext<CloudMethods>): Promise<void> {
   const r = state.recorder;
   if (!r.wanted) {
     state.reader = undefined; // the ring keeps the pre-record; nothing to read now
@@ -130,7 +131,7 @@ async function drain(state: CloudState, ctx: ActorContext): Promise<void> {
 }
 
 /** Normally the latest keyframe (the pre-record); after a restart, the first keyframe not yet in an accepted segment. */
-function firstReader(state: CloudState, ctx: ActorContext): FrameReader {
+function firstReader(state: CloudState, ctx: ActorContext<CloudMethods>): FrameReader {
   const safeUpTo = state.progress ? (state.progress[0] as number) : 0;
   if (ctx.generation === 0 || state.resumed) {
     return state.ring.reader('latest-keyframe');
@@ -146,7 +147,7 @@ function firstReader(state: CloudState, ctx: ActorContext): FrameReader {
   return state.ring.reader('latest-keyframe');
 }
 
-async function tick(state: CloudState, ctx: ActorContext): Promise<void> {
+async function tick(state: CloudState, ctx: ActorContext<CloudMethods>): Promise<void> {
   if (state.ticking || state.closed) {
     return;
   }
@@ -170,8 +171,9 @@ async function tick(state: CloudState, ctx: ActorContext): Promise<void> {
   }
 }
 
-export default defineActor<CloudState>({
+export default defineActor({
   name: 'cloud',
+  methods: CLOUD_METHODS,
   async init(ctx, raw) {
     const args = checkArgs(raw);
     const ring = FrameRing.attach(args.ring);
@@ -228,14 +230,14 @@ export default defineActor<CloudState>({
     return state;
   },
   handlers: {
-    CLOUD_FULL_TIME: (state, body: { on: boolean }, ctx) =>
+    CLOUD_FULL_TIME: (state, body, ctx) =>
       locked(state, async () => {
         await drain(state, ctx);
         state.recorder.setFullTime(body.on);
         await state.recorder.tick();
         return { recording: state.recorder.recording };
       }),
-    CLOUD_EVENT_START: (state, body: { eventId: number; eventStartMs: number; streamStartMs: number; picture?: Uint8Array }, ctx) =>
+    CLOUD_EVENT_START: (state, body, ctx) =>
       locked(state, async () => {
         await drain(state, ctx);
         const r = await state.recorder.eventStart(body.eventId, { eventStartMs: body.eventStartMs, streamStartMs: body.streamStartMs }, body.picture);
@@ -245,13 +247,13 @@ export default defineActor<CloudState>({
         await drain(state, ctx); // the pre-record starts now
         return r;
       }),
-    CLOUD_EVENT_STOP: (state, body: { eventId: number; eventStopMs: number; streamStopMs: number }, ctx) =>
+    CLOUD_EVENT_STOP: (state, body, ctx) =>
       locked(state, async () => {
         await drain(state, ctx);
         const uid = await state.recorder.eventStop(body.eventId, body.eventStopMs, body.streamStopMs);
         return { uid };
       }),
-    CLOUD_SET_TRANS_TIME: (state, body: { uploadMs: number; replyMs: number }) => {
+    CLOUD_SET_TRANS_TIME: (state, body) => {
       state.uploader.setUploadTimeout(body.uploadMs);
       return {};
     },
@@ -264,7 +266,7 @@ export default defineActor<CloudState>({
       readerLaps: state.reader?.stats.laps ?? state.lapsReported,
       upload: state.uploader.snapshot(),
     }),
-    CLOUD_CLOSE: (state, body: { drainMs: number }, ctx) =>
+    CLOUD_CLOSE: (state, body, ctx) =>
       locked(state, async () => {
         await drain(state, ctx);
         await state.recorder.close();

@@ -1,5 +1,8 @@
 /**
- * cloud — module URL of the cloud actor, for configs on the main thread.
+ * cloud — the cloud actor module (URL + method table), for configs on the main thread.
  * Importing this file loads no actor code.
  */
-export const CLOUD_ACTOR = new URL('./CloudActor.js', import.meta.url).href;
+import { actorModule } from '../../runtime/actor.js';
+import { CLOUD_METHODS } from './cloud-methods.js';
+
+export const CLOUD_ACTOR = actorModule(new URL('./CloudActor.js', import.meta.url).href, CLOUD_METHODS);

@@ -7,6 +7,7 @@
  * Receives COMMAND_RUN; answers { data } (empty data = the SDK's "close the channel").
  */
 import { defineActor } from '../../runtime/actor.js';
+import { COMMAND_METHODS } from './peer-methods.js';
 import { IvError } from '../../runtime/errors.js';
 
 export function toBytes(v: unknown): Uint8Array {
@@ -22,11 +23,12 @@ export function toBytes(v: unknown): Uint8Array {
   throw new IvError('IV_ERR_INVALID_PARAM', `onCommand must return bytes, a string or null, got ${typeof v}`, { field: 'onCommand' });
 }
 
-export default defineActor<Record<string, never>>({
+export default defineActor({
   name: 'command',
+  methods: COMMAND_METHODS,
   init: () => ({}),
   handlers: {
-    COMMAND_RUN: async (_s, body: { callback: string; peer: string; data: Uint8Array; deadlineMs: number }, ctx) => {
+    COMMAND_RUN: async (_s, body, ctx) => {
       const reply = await ctx.callback(body.callback, [body.data, body.data.byteLength, body.peer], body.deadlineMs);
       return { data: toBytes(reply) };
     },

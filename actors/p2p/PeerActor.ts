@@ -31,6 +31,7 @@ import { traceTransport } from '../../shared/transport-trace.js';
 import { CandidateGate } from '../../shared/candidate-gate.js';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
+import { PEER_METHODS } from './peer-methods.js';
 import { IvError, invalidParam } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
 import { onWorkerShutdown } from '../../runtime/worker-hooks.js';
@@ -656,8 +657,9 @@ function resumeStreams(state: PeerState, ctx: ActorContext, resume: SessionResum
   }
 }
 
-export default defineActor<PeerState>({
+export default defineActor({
   name: 'peer',
+  methods: PEER_METHODS,
   init(ctx, raw) {
     const args = checkArgs(raw);
     const rings = new Map(args.cameras.map((c) => [c.channel, FrameRing.attach(c.ring)] as const));

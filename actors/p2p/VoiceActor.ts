@@ -6,6 +6,7 @@
  * handles stay there and are referred to by number here.
  */
 import { defineActor } from '../../runtime/actor.js';
+import { VOICE_METHODS } from './peer-methods.js';
 import { IvError } from '../../runtime/errors.js';
 
 interface VoiceState {
@@ -14,11 +15,12 @@ interface VoiceState {
 
 const DEADLINE_MS = 2_000;
 
-export default defineActor<VoiceState>({
+export default defineActor({
   name: 'voice',
-  init: () => ({ handles: new Map() }),
+  methods: VOICE_METHODS,
+  init: (): VoiceState => ({ handles: new Map() }),
   handlers: {
-    VOICE_START: async (state, body: { callback: string; peer: string; params: string }, ctx) => {
+    VOICE_START: async (state, body, ctx) => {
       const key = `${body.callback}\u0000${body.peer}`;
       if (state.handles.has(key)) {
         throw new IvError('IV_ERR_BUSY', `voice from ${body.peer} is already on`, { field: 'peer' });
@@ -27,7 +29,7 @@ export default defineActor<VoiceState>({
       state.handles.set(key, handle);
       return {};
     },
-    VOICE_FRAME: async (state, body: { callback: string; peer: string; data: Uint8Array }, ctx) => {
+    VOICE_FRAME: async (state, body, ctx) => {
       const key = `${body.callback}\u0000${body.peer}`;
       if (!state.handles.has(key)) {
         throw new IvError('IV_ERR_INVALID_PARAM', `no voice session for ${body.peer}`, { field: 'peer' });
@@ -35,7 +37,7 @@ export default defineActor<VoiceState>({
       await ctx.callback(`onRecvVoice:${body.callback}`, [state.handles.get(key), body.data, body.data.byteLength], DEADLINE_MS);
       return {};
     },
-    VOICE_END: async (state, body: { callback: string; peer: string }, ctx) => {
+    VOICE_END: async (state, body, ctx) => {
       const key = `${body.callback}\u0000${body.peer}`;
       if (!state.handles.has(key)) {
         return {};

@@ -9,9 +9,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { defineActor } from '../../runtime/actor.js';
+import { PROBE_METHODS } from './probe-methods.js';
 import { invalidParam } from '../../runtime/errors.js';
 import { encode } from '../../runtime/wire.js';
-import { PROTOCOL_VERSION } from '../../shared/schema.js';
+import { PROTOCOL_VERSION } from '../../runtime/schema.js';
 
 export interface ProbeArgs {
   /** Fail at start: throw in init, or never finish init. */
@@ -32,9 +33,10 @@ function blockFor(ms: number): void {
   }
 }
 
-export default defineActor<ProbeState>({
+export default defineActor({
   name: 'probe',
-  init(ctx, args) {
+  methods: PROBE_METHODS,
+  init(ctx, args): ProbeState | Promise<ProbeState> {
     const a = (args ?? {}) as ProbeArgs;
     if (a.failInit === 'throw') {
       throw new Error('probe told to fail in init');
@@ -45,11 +47,11 @@ export default defineActor<ProbeState>({
     return { counter: a.counter ?? 0, startedAt: performance.now(), generation: ctx.generation };
   },
   handlers: {
-    PROBE_ECHO: (_s, body: { payload: unknown }) => body.payload,
+    PROBE_ECHO: (_s, body) => body.payload,
     PROBE_STATE: (s) => ({ counter: s.counter, startedAt: s.startedAt, generation: s.generation }),
     PROBE_INCR: (s) => ({ counter: ++s.counter }),
-    PROBE_SLEEP: (_s, body: { ms: number }, ctx) => new Promise((resolve) => ctx.setTimeout(() => resolve({ slept: body.ms }), body.ms)),
-    PROBE_TICKS: (_s, body: { count: number; intervalMs: number }, ctx) => {
+    PROBE_SLEEP: (_s, body, ctx) => new Promise((resolve) => ctx.setTimeout(() => resolve({ slept: body.ms }), body.ms)),
+    PROBE_TICKS: (_s, body, ctx) => {
       let n = 0;
       if (body.count > 0) {
         const id = ctx.setInterval(() => {
@@ -61,45 +63,45 @@ export default defineActor<ProbeState>({
       }
       return { scheduled: body.count };
     },
-    PROBE_CALL_BACK: (_s, body: { name: string; args: unknown[] }, ctx) => ctx.callback(body.name, body.args, 2_000),
-    PROBE_REJECT: (_s, body: { field: string }) => {
+    PROBE_CALL_BACK: (_s, body, ctx) => ctx.callback(body.name, body.args, 2_000),
+    PROBE_REJECT: (_s, body) => {
       throw invalidParam(body.field, 'rejected by the probe on request');
     },
-    PROBE_CRASH: (_s, body: { message: string }) => {
+    PROBE_CRASH: (_s, body) => {
       throw new TypeError(body.message);
     },
-    PROBE_CRASH_LATER: (_s, body: { afterMs: number }, ctx) => {
+    PROBE_CRASH_LATER: (_s, body, ctx) => {
       ctx.setTimeout(() => {
         throw new RangeError('probe timer crashed');
       }, body.afterMs);
       return { armed: body.afterMs };
     },
-    PROBE_HANG: () => new Promise(() => undefined),
-    PROBE_BLOCK: (_s, body: { ms: number }) => {
+    PROBE_HANG: () => new Promise<never>(() => undefined),
+    PROBE_BLOCK: (_s, body) => {
       blockFor(body.ms);
       return { blocked: body.ms };
     },
-    PROBE_EXIT: (_s, body: { code: number }) => {
+    PROBE_EXIT: (_s, body) => {
       process.exit(body.code);
     },
-    PROBE_THROW_UNCAUGHT: (_s, body: { message: string }) => {
+    PROBE_THROW_UNCAUGHT: (_s, body) => {
       setTimeout(() => {
         throw new Error(body.message);
       }, 0);
       return { armed: true };
     },
-    PROBE_REJECT_UNHANDLED: (_s, body: { message: string }) => {
+    PROBE_REJECT_UNHANDLED: (_s, body) => {
       void Promise.reject(new Error(body.message));
       return { armed: true };
     },
-    PROBE_ALLOCATE: (_s, body: { mb: number }) => {
+    PROBE_ALLOCATE: (_s, body) => {
       const hog: unknown[][] = [];
       for (let i = 0; i < body.mb * 8; i++) {
         hog.push(new Array(16_384).fill(0).map((_, j) => ({ j })));
       }
       return { kept: hog.length };
     },
-    PROBE_GARBAGE: (_s, body: { what: 'unknown-method' | 'not-msgpack' | 'bad-version' }) => {
+    PROBE_GARBAGE: (_s, body) => {
       const port = parentPort;
       if (port === null) {
         return { sent: false };

@@ -8,6 +8,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { defineActor } from '../../runtime/actor.js';
+import { RING_PROBE_METHODS } from './probe-methods.js';
 import { FrameRing, type Frame, type StartAt } from '../../runtime/frame-ring.js';
 import { matchesPattern, patternFor, ptsFor } from './pattern.js';
 
@@ -175,11 +176,12 @@ async function consume(body: ConsumeBody): Promise<ConsumeResult> {
   return out;
 }
 
-export default defineActor<Record<string, never>>({
+export default defineActor({
   name: 'ring-probe',
+  methods: RING_PROBE_METHODS,
   init: () => ({}),
   handlers: {
-    RINGPROBE_PRODUCE: (_s, body: ProduceBody) => produce(body),
-    RINGPROBE_CONSUME: (_s, body: ConsumeBody) => consume(body),
+    RINGPROBE_PRODUCE: (_s, body) => produce(body),
+    RINGPROBE_CONSUME: (_s, body) => consume(body),
   },
 });

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { invalidParam } from '../../runtime/errors.js';
-import { LOAD_SCENARIOS } from '../../shared/schema.js';
+import { LOAD_SCENARIOS } from './load-ipc.js';
 import type { LoadAppSpec, Scenario } from './load-types.js';
 
 export interface LoadOptions {

@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from '../../shared/machine.js';
-import { checkLoadMessage, LOAD_PROTOCOL_VERSION } from '../../shared/schema.js';
+import { checkLoadMessage, LOAD_PROTOCOL_VERSION } from './load-ipc.js';
 import { Histogram } from './histogram.js';
 import { planApps, type LoadOptions } from './load-plan.js';
 import { buildReport, type LoadReport } from './load-report.js';

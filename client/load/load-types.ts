@@ -3,7 +3,7 @@
  * workers (their checks live in shared/schema.ts, LOAD_METHODS), and the result types.
  * Must never: hold behaviour (types only).
  */
-import type { LOAD_SCENARIOS } from '../../shared/schema.js';
+import type { LOAD_SCENARIOS } from './load-ipc.js';
 
 export type Scenario = (typeof LOAD_SCENARIOS)[number];
 

@@ -7,7 +7,7 @@
  * with; a message that breaks the schema is a fault: reported, then the worker exits.
  * Owns: its SimApps. Must never: outlive its coordinator (exits when the channel closes).
  */
-import { checkLoadMessage, LOAD_PROTOCOL_VERSION, type LoadMethod } from '../../shared/schema.js';
+import { checkLoadMessage, LOAD_PROTOCOL_VERSION, type LoadMethod } from './load-ipc.js';
 import { AppClient } from '../app-client.js';
 import { Histogram } from './histogram.js';
 import type { LoadStart } from './load-types.js';

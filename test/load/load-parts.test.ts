@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { isIvError } from '../../runtime/errors.js';
-import { checkLoadMessage, LOAD_PROTOCOL_VERSION } from '../../shared/schema.js';
+import { checkLoadMessage, LOAD_PROTOCOL_VERSION } from '../../client/load/load-ipc.js';
 import { bucketLowerMs, bucketOf, bucketUpperMs, Histogram } from '../../client/load/histogram.js';
 import { checkLoadOptions, parseMix, planApps, type LoadOptions } from '../../client/load/load-plan.js';
 import { buildReport } from '../../client/load/load-report.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { isIvError } from '../../runtime/errors.js';
 import type { SupervisorEvent } from '../../runtime/supervisor.js';
-import { WORKER_EXIT } from '../../shared/schema.js';
+import { WORKER_EXIT } from '../../runtime/schema.js';
 import { probeActor, probeWorker, startSystem, waitFor } from '../helpers/probe-system.js';
 
 const restarted = (events: SupervisorEvent[], child: string): number => events.filter((e) => e.type === 'start' && e.child === child).length - 1;

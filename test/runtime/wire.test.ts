@@ -2,7 +2,12 @@ import test from 'ava';
 import { MessageChannel } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { decode, encode } from '../../runtime/wire.js';
-import { PROTOCOL_VERSION, type Envelope } from '../../shared/schema.js';
+import { PROTOCOL_VERSION, registerMethods, type Envelope } from '../../runtime/schema.js';
+import { PROBE_METHODS, RING_PROBE_METHODS } from '../../actors/probe/probe-methods.js';
+
+// decode checks against the methods registered in this thread
+registerMethods(PROBE_METHODS);
+registerMethods(RING_PROBE_METHODS);
 
 const env = (over: Partial<Envelope>): Envelope => ({ v: PROTOCOL_VERSION, id: 7, kind: 'req', method: 'PROBE_SLEEP', target: 'p', body: { ms: 5 }, ...over });
 
