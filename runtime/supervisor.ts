@@ -230,7 +230,7 @@ export class Supervisor extends TypedEmitter<{ event: [SupervisorEvent] }> imple
       try {
         this.report(ev);
       } catch (err) {
-        this.onListenerError('report', err);
+        this.reportListenerError('report', err);
       }
     }
   }

@@ -1,9 +1,10 @@
 /**
  * typed-emitter — a small event emitter with a typed event map and a safe emit.
  *
- * Owns: listener lists per event. A listener that throws is reported through
- * `onListenerError` (default: process 'warning') and never stops the other listeners
- * or the emitter's owner.
+ * Owns: listener lists per event, and the one channel for listener errors: a listener
+ * that throws is reported as the `listenererror` event `(event, error)` (like
+ * mediasoup's), or, when nobody listens for that, as a process warning; it never stops
+ * the other listeners or the emitter's owner.
  * Must never: let a user's listener exception unwind into runtime code.
  */
 
@@ -11,30 +12,33 @@ export type EventMap = Record<string, unknown[]>;
 
 type Listener<A extends unknown[]> = (...args: A) => void;
 
+/** The events every TypedEmitter has besides its own. */
+export interface ListenerErrorEvents {
+  /** A listener of `event` threw `error`. */
+  listenererror: [event: string, error: unknown];
+}
+
+type All<E> = E & ListenerErrorEvents;
+
 export class TypedEmitter<E extends EventMap> {
-  private readonly listeners = new Map<keyof E, Listener<never[]>[]>();
+  private readonly listeners = new Map<PropertyKey, Listener<never[]>[]>();
 
-  /** Where a throwing listener is reported; replace to route into your logger. */
-  onListenerError: (event: string, err: unknown) => void = (event, err) => {
-    process.emitWarning(`listener for "${event}" threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'IvListenerError');
-  };
-
-  on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void {
+  on<K extends keyof All<E>>(event: K, listener: Listener<All<E>[K] & unknown[]>): () => void {
     const list = this.listeners.get(event) ?? [];
     list.push(listener as unknown as Listener<never[]>);
     this.listeners.set(event, list);
     return () => this.off(event, listener);
   }
 
-  once<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void {
-    const off = this.on(event, ((...args: E[K]) => {
+  once<K extends keyof All<E>>(event: K, listener: Listener<All<E>[K] & unknown[]>): () => void {
+    const off = this.on(event, ((...args: All<E>[K] & unknown[]) => {
       off();
       listener(...args);
-    }) as Listener<E[K]>);
+    }) as Listener<All<E>[K] & unknown[]>);
     return off;
   }
 
-  off<K extends keyof E>(event: K, listener: Listener<E[K]>): void {
+  off<K extends keyof All<E>>(event: K, listener: Listener<All<E>[K] & unknown[]>): void {
     const list = this.listeners.get(event);
     if (!list) {
       return;
@@ -45,7 +49,7 @@ export class TypedEmitter<E extends EventMap> {
     }
   }
 
-  listenerCount<K extends keyof E>(event: K): number {
+  listenerCount<K extends keyof All<E>>(event: K): number {
     return this.listeners.get(event)?.length ?? 0;
   }
 
@@ -58,12 +62,24 @@ export class TypedEmitter<E extends EventMap> {
       try {
         (listener as unknown as Listener<E[K]>)(...args);
       } catch (err) {
+        this.reportListenerError(String(event), err);
+      }
+    }
+  }
+
+  /** Report a throwing listener (or user callback) on the `listenererror` channel. */
+  protected reportListenerError(event: string, err: unknown): void {
+    const list = this.listeners.get('listenererror');
+    if (list && list.length > 0 && event !== 'listenererror') {
+      for (const listener of [...list]) {
         try {
-          this.onListenerError(String(event), err);
+          (listener as unknown as Listener<ListenerErrorEvents['listenererror']>)(event, err);
         } catch {
           // the error reporter itself failed; nothing safer left to do
         }
       }
+      return;
     }
+    process.emitWarning(`listener for "${event}" threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'IvListenerError');
   }
 }
