@@ -19,8 +19,9 @@ export class RemoteApps {
   private readonly ready: Promise<void>;
   stderr = '';
 
-  constructor() {
-    this.proc = spawn(process.execPath, [HOST], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `host`: another scriptable fixture speaking the same line protocol (e.g. raw-app). */
+  constructor(host = HOST) {
+    this.proc = spawn(process.execPath, [host], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
     let markReady!: () => void;
     this.ready = new Promise((r) => (markReady = r));
