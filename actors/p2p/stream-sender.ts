@@ -31,7 +31,7 @@ export interface StreamSenderOptions {
    * same timestamp origin (ms, the frames' clock), first data at the latest keyframe.
    */
   continueFrom?: { originMs: number };
-  /** After an ICE restart, start again at the ring's latest keyframe (live) instead of where it stopped (playback). */
+  /** After an ICE restart or a watermark pause, go on at the ring's latest keyframe (live) instead of where it stopped (playback). */
   resumeAtLatest?: boolean;
   /** Called once with the frames' clock (ms) at FLV timestamp 0 (live: unix ms of capture). */
   onOrigin?: (originMs: number) => void;
@@ -89,15 +89,13 @@ export class StreamSender {
     }
     if (this.rebound) {
       this.rebound = false;
-      const key = this.opts.ring.latestKeyframe();
-      if (this.opts.resumeAtLatest && key >= 0 && key > this.reader.position) {
-        this.reader.seek(key);
-      }
-      this.waitKeyframe = true;
+      this.resumeAtKeyframe();
     }
     for (const level of this.opts.watermarks.update(this.backlog())) {
       if (level === 'low') {
-        this.waitKeyframe = true; // resume at the next keyframe, never mid-GOP
+        // resume on a keyframe, never mid-GOP: live at the camera's latest one (what the
+        // camera sent meanwhile is skipped, an announced pause), playback where it paused
+        this.resumeAtKeyframe();
       }
       this.opts.onWatermark(level);
     }
@@ -131,6 +129,15 @@ export class StreamSender {
       this.opts.onOrigin?.(this.mux.origin / 1000);
     }
     this.flush();
+  }
+
+  /** Go on from a keyframe: the ring's latest one for live streams, the next one otherwise. */
+  private resumeAtKeyframe(): void {
+    const key = this.opts.ring.latestKeyframe();
+    if (this.opts.resumeAtLatest && key >= 0 && key > this.reader.position) {
+      this.reader.seek(key);
+    }
+    this.waitKeyframe = true;
   }
 
   /**
