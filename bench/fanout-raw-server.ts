@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
-import { decodeFromApp, encodeControl, type DeviceToApp } from '../actors/p2p/control-protocol.js';
+import { decodeFromApp, encodeControl, type DeviceToApp } from '../shared/protocol/control.js';
 import { startEmbeddedBroker } from '../actors/p2p/embedded-broker.js';
 import { SignalingServer } from '../actors/p2p/signaling.js';
 import { AccessUnitSplitter } from '../actors/media/es-splitter.js';

@@ -20,9 +20,9 @@ import nodeDataChannel from 'node-datachannel';
 import { traceTransport } from '../shared/transport-trace.js';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { IvError, isIvErrorCode } from '../runtime/errors.js';
-import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../actors/p2p/control-protocol.js';
+import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../shared/protocol/control.js';
 import { StreamReceiver } from './stream-receiver.js';
-import { CandidateGate } from '../shared/candidate-gate.js';
+import { CandidateGate } from '../shared/protocol/candidate-gate.js';
 
 export interface AppClientOptions {
   url: string;

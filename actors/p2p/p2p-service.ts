@@ -20,13 +20,14 @@
 import type { ActorRef } from '../../runtime/actor-ref.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
-import type { Right } from './access-token.js';
+import type { Right } from '../../shared/protocol/rights.js';
 import { PEER_ACTOR } from './index.js';
 import type { CameraChannel, PeerArgs, SessionResume } from './PeerActor.js';
 import { KeepAlive, type NetworkEvent } from './keep-alive.js';
 import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
 import { SignalingServer } from './signaling.js';
+import { isLiveStream } from '../../shared/protocol/stream-params.js';
 import type { Watermarks } from './watermark.js';
 
 export interface P2pServiceOptions {
@@ -178,7 +179,7 @@ export class P2pService {
     await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
     const streams: SessionResume['streams'] = [];
     for (const [stream, { params, originMs }] of session.streams) {
-      if (this.opts.customSource || /(^|&)action=live(&|$)/.test(params)) {
+      if (this.opts.customSource || isLiveStream(params)) {
         streams.push(originMs === undefined ? { stream, params } : { stream, params, originMs });
       } else {
         session.streams.delete(stream);

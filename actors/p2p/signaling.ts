@@ -1,8 +1,9 @@
 /**
  * signaling — the device side of docs/PROTOCOL.md §2: an MQTT client that receives app
  * offers, candidates, answers and byes on `iv/<deviceId>/peer/+/up`, checks them
- * (shape, size, topic/peer match, access token, replay), and publishes answers,
- * candidates, offers, refusals and byes on `.../down`.
+ * (shape, size and topic/peer match in shared/protocol/signaling-messages.ts; access
+ * token and replay here), and publishes answers, candidates, offers, refusals and byes
+ * on `.../down`.
  *
  * Owns: the MQTT connection (reconnects by itself, or at once on reconnect()), the replay guard.
  * Must never: pass a request that failed a check to its handler (refusals go straight
@@ -10,10 +11,9 @@
  */
 import { connect, type MqttClient } from 'mqtt';
 import type { IvErrorCode } from '../../runtime/errors.js';
-import { RequestGuard, verifyToken, type Right, type TokenClaims } from './access-token.js';
-
-export const MAX_SIGNAL_BYTES = 64 * 1024;
-const PEER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+import { RequestGuard, verifyToken, type TokenClaims } from '../../shared/protocol/access-token.js';
+import { RIGHTS } from '../../shared/protocol/rights.js';
+import { PEER_ID, downTopic, encodeSignal, parseAppSignal, peerTopicPrefix, type DeviceSignal } from '../../shared/protocol/signaling-messages.js';
 
 export interface SignalingHandler {
   /** A verified offer. The handler answers with `sendAnswer` (or `refuse`). */
@@ -32,8 +32,6 @@ export interface SignalingOptions {
   onRefused?: (peer: string, code: IvErrorCode, reason: string) => void;
 }
 
-type Up = { type?: unknown; peer?: unknown; token?: unknown; requestId?: unknown; ts?: unknown; sdp?: unknown; candidate?: unknown; mid?: unknown };
-
 export class SignalingServer {
   private readonly client: MqttClient;
   private readonly guard = new RequestGuard();
@@ -41,7 +39,7 @@ export class SignalingServer {
   private ready: Promise<void>;
 
   constructor(private readonly opts: SignalingOptions) {
-    this.prefix = `iv/${opts.deviceId}/peer/`;
+    this.prefix = peerTopicPrefix(opts.deviceId);
     this.client = connect(opts.url, { clientId: `ivgw-${opts.deviceId}`, clean: true, reconnectPeriod: 1_000, connectTimeout: 10_000 });
     this.ready = new Promise((resolve, reject) => {
       this.client.once('connect', () => {
@@ -57,8 +55,8 @@ export class SignalingServer {
     return this.ready;
   }
 
-  private down(peer: string, msg: Record<string, unknown>): void {
-    this.client.publish(`${this.prefix}${peer}/down`, JSON.stringify(msg), { qos: 1 });
+  private down(peer: string, msg: DeviceSignal): void {
+    this.client.publish(downTopic(this.opts.deviceId, peer), encodeSignal(msg), { qos: 1 });
   }
 
   sendAnswer(peer: string, requestId: string, sdp: string): void {
@@ -109,44 +107,20 @@ export class SignalingServer {
     await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
   }
 
-  /** Check a later request (open, voice, command) against the right it needs. */
-  static allows(claims: TokenClaims, right: Right): boolean {
-    return claims.rights.includes(right) && claims.expires > Date.now() / 1000;
-  }
-
   private onMessage(topic: string, payload: Buffer): void {
     const peer = topic.slice(this.prefix.length, -'/up'.length);
     if (!PEER_ID.test(peer)) {
       this.opts.onRefused?.(peer, 'IV_ERR_INVALID_PARAM', 'peer id in the topic is not valid');
       return;
     }
-    if (payload.length > MAX_SIGNAL_BYTES) {
-      this.refuse(peer, undefined, 'IV_ERR_INVALID_PARAM', `message of ${payload.length} bytes exceeds ${MAX_SIGNAL_BYTES}`);
+    const parsed = parseAppSignal(payload, peer);
+    if (!parsed.ok) {
+      this.refuse(peer, parsed.requestId, 'IV_ERR_INVALID_PARAM', parsed.reason);
       return;
     }
-    let msg: Up;
-    try {
-      msg = JSON.parse(payload.toString('utf8')) as Up;
-    } catch {
-      this.refuse(peer, undefined, 'IV_ERR_INVALID_PARAM', 'message is not JSON');
-      return;
-    }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      this.refuse(peer, undefined, 'IV_ERR_INVALID_PARAM', 'message is not a JSON object');
-      return;
-    }
-    const requestId = typeof msg.requestId === 'string' ? msg.requestId : undefined;
-    const bad = (field: string, why: string): void => this.refuse(peer, requestId, 'IV_ERR_INVALID_PARAM', `${field}: ${why}`);
-    if (msg.peer !== peer) {
-      bad('peer', 'does not match the topic');
-      return;
-    }
+    const { msg, requestId } = parsed;
     switch (msg.type) {
       case 'offer': {
-        if (typeof msg.sdp !== 'string' || !msg.sdp.startsWith('v=0')) {
-          bad('sdp', 'expected an SDP offer');
-          return;
-        }
         const replay = this.guard.check(msg.requestId, msg.ts);
         if (!replay.ok) {
           this.refuse(peer, requestId, replay.code, replay.reason);
@@ -161,10 +135,6 @@ export class SignalingServer {
         return;
       }
       case 'answer': {
-        if (typeof msg.sdp !== 'string' || !msg.sdp.startsWith('v=0') || typeof msg.requestId !== 'string') {
-          bad(typeof msg.requestId !== 'string' ? 'requestId' : 'sdp', typeof msg.requestId !== 'string' ? 'missing' : 'expected an SDP answer');
-          return;
-        }
         const verdict = this.verifyAny(msg.token, peer);
         if (!verdict.ok) {
           this.refuse(peer, requestId, verdict.code, verdict.reason);
@@ -174,24 +144,18 @@ export class SignalingServer {
         return;
       }
       case 'candidate':
-        if (typeof msg.candidate !== 'string' || typeof msg.mid !== 'string') {
-          bad(typeof msg.candidate !== 'string' ? 'candidate' : 'mid', 'expected a string');
-          return;
-        }
         this.opts.handler.candidate(peer, msg.candidate, msg.mid);
         return;
       case 'bye':
         this.opts.handler.bye(peer);
         return;
-      default:
-        bad('type', `unknown message type ${JSON.stringify(msg.type)}`);
     }
   }
 
   /** An offer needs a valid token granting at least one right. */
   private verifyAny(token: unknown, peer: string): ReturnType<typeof verifyToken> {
     let last: ReturnType<typeof verifyToken> | undefined;
-    for (const right of ['live', 'playback', 'voice', 'command'] as const) {
+    for (const right of RIGHTS) {
       last = verifyToken(this.opts.secret, token, { deviceId: this.opts.deviceId, peerId: peer, right });
       if (last.ok || last.code !== 'IV_ERR_AUTH_RIGHTS') {
         return last;

@@ -4,7 +4,8 @@
  * device (--device or IVGW_DEVICE_ID).
  */
 import { parseArgs } from 'node:util';
-import { RIGHTS, isRight, mintToken, type Right } from '../../actors/p2p/access-token.js';
+import { mintToken } from '../../shared/protocol/access-token.js';
+import { RIGHTS, isRight, type Right } from '../../shared/protocol/rights.js';
 
 export function tokenCommand(argv: string[]): number {
   const { values } = parseArgs({

@@ -13,7 +13,8 @@
  * Every failure is counted and the app tries again a second later while time is left.
  * Owns: its client, receivers and timers. Must never: throw out of run().
  */
-import { mintToken, RIGHTS } from '../../actors/p2p/access-token.js';
+import { mintToken } from '../../shared/protocol/access-token.js';
+import { RIGHTS } from '../../shared/protocol/rights.js';
 import { pcmToG711 } from '../../actors/media/g711.js';
 import { IvError } from '../../runtime/errors.js';
 import { AppClient } from '../app-client.js';

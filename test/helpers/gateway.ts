@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mintToken, type Right } from '../../actors/p2p/access-token.js';
+import { mintToken } from '../../shared/protocol/access-token.js';
+import type { Right } from '../../shared/protocol/rights.js';
 
 export const IVGW = fileURLToPath(new URL('../../../bin/ivgw.js', import.meta.url));
 

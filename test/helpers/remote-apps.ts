@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { IvError, isIvErrorCode } from '../../runtime/errors.js';
 import type { ReceiverStats } from '../../client/stream-receiver.js';
 import type { AppClientOptions } from '../../client/app-client.js';
-import type { DeviceToApp } from '../../actors/p2p/control-protocol.js';
+import type { DeviceToApp } from '../../shared/protocol/control.js';
 
 const HOST = fileURLToPath(new URL('../fixtures/app-host.js', import.meta.url));
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { RequestGuard, mintToken, verifyToken } from '../../actors/p2p/access-token.js';
+import { RequestGuard, mintToken, verifyToken } from '../../shared/protocol/access-token.js';
 import { isIvError } from '../../runtime/errors.js';
 
 const SECRET = 'device-secret-for-tests';

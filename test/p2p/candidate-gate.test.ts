@@ -4,7 +4,7 @@
  * remote SDP are added once it is set; a malformed one is skipped, not thrown.
  */
 import test from 'ava';
-import { CandidateGate, type Candidate } from '../../shared/candidate-gate.js';
+import { CandidateGate, type Candidate } from '../../shared/protocol/candidate-gate.js';
 
 function fakePc() {
   const added: string[] = [];

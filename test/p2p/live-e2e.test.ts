@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { FlvDemuxer, configNalUnits } from '../../actors/media/flv-demuxer.js';
 import { splitLengthPrefixed } from '../../actors/media/nal.js';
-import { encodeControl } from '../../actors/p2p/control-protocol.js';
+import { encodeControl } from '../../shared/protocol/control.js';
 import type { ReceiverStats } from '../../client/stream-receiver.js';
 import { isIvError } from '../../runtime/errors.js';
 import { startGateway, type Gateway } from '../helpers/gateway.js';

@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeviceToApp } from '../../actors/p2p/control-protocol.js';
+import type { DeviceToApp } from '../../shared/protocol/control.js';
 import { isIvError } from '../../runtime/errors.js';
 import { startGateway, type Gateway } from '../helpers/gateway.js';
 import { decodeErrors, ffprobe, tempDir } from '../helpers/media.js';

@@ -11,7 +11,7 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { mintToken } from '../../actors/p2p/access-token.js';
+import { mintToken } from '../../shared/protocol/access-token.js';
 import { IV_AVT_EVENT } from '../../actors/p2p/p2p-module.js';
 import { startCoturn } from '../helpers/coturn.js';
 

@@ -4,7 +4,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { connect, type MqttClient } from 'mqtt';
-import { mintToken } from '../../actors/p2p/access-token.js';
+import { mintToken } from '../../shared/protocol/access-token.js';
 import { startEmbeddedBroker } from '../../actors/p2p/embedded-broker.js';
 import { SignalingServer } from '../../actors/p2p/signaling.js';
 import { tempDir } from '../helpers/media.js';

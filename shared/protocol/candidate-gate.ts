@@ -4,7 +4,8 @@
  * belongs to (node-datachannel often reports candidates before their SDP, and a
  * candidate that reaches the other side first is dropped there), and a remote candidate
  * that arrives before the remote description waits for it.
- * Used by the device's PeerActor and the app client, one gate per PeerConnection.
+ * Used by the device (actors/p2p) and the app client, one gate per PeerConnection;
+ * browser-safe.
  * Owns: the two queues (at most 64 early remote candidates). Must never: throw on a
  * malformed remote candidate (ICE goes on with the others).
  */

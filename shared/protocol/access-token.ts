@@ -9,19 +9,17 @@
  *
  * Owns: minting, verification (constant-time), the bounded replay window.
  * Must never: accept a token it cannot verify, or let a refusal reach user callbacks.
+ * Node-only (node:crypto); the browser-safe protocol modules never import it, only
+ * `rights.ts`.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { IvError, type IvErrorCode } from '../../runtime/errors.js';
+import { RIGHTS, isRight, type Grant, type Right } from './rights.js';
 
-export const RIGHTS = ['live', 'playback', 'voice', 'command'] as const;
-export type Right = (typeof RIGHTS)[number];
-
-export interface TokenClaims {
+/** A token's claims: whose it is, and its grant (rights until `expires`, unix seconds). */
+export interface TokenClaims extends Grant {
   deviceId: string;
   peerId: string;
-  /** Unix seconds. */
-  expires: number;
-  rights: Right[];
 }
 
 const PREFIX = 'iv1';
@@ -32,10 +30,6 @@ function b64url(buf: Buffer): string {
 
 function mac(secret: string | Buffer, data: string): Buffer {
   return createHmac('sha256', secret).update(data).digest();
-}
-
-export function isRight(r: unknown): r is Right {
-  return typeof r === 'string' && (RIGHTS as readonly string[]).includes(r);
 }
 
 /** Mint a token for one peer. */

@@ -1,8 +1,10 @@
 /**
- * control-protocol — the `control` data channel's messages (docs/PROTOCOL.md §4):
- * msgpack maps, validated on arrival. Shared by the device (PeerActor) and the app
- * client; browser-safe (msgpackr, Uint8Array).
- * Must never: return an unchecked message (decode gives a typed problem instead).
+ * control — the `control` data channel's messages (docs/PROTOCOL.md §4): msgpack maps,
+ * validated on arrival. Used by both ends (the device's peer actor, the app client);
+ * browser-safe (msgpackr, Uint8Array).
+ * Owns: the message types, their encoding and both decoders.
+ * Must never: return an unchecked message (decode gives a typed problem instead), or
+ * import from actors/ or client/.
  */
 import { Packr } from 'msgpackr';
 
@@ -108,44 +110,4 @@ export function decodeFromDevice(bytes: Uint8Array): DeviceToApp | undefined {
     return undefined;
   }
   return raw as unknown as DeviceToApp;
-}
-
-export interface StreamParams {
-  action: 'live' | 'playback';
-  channel: number;
-  /** Playback window, unix seconds. */
-  start?: number;
-  end?: number;
-  raw: Record<string, string>;
-}
-
-/** Parse the SDK's params string (`action=live&channel=0`). Returns a field problem on error. */
-export function parseStreamParams(params: string): StreamParams | { field: string; message: string } {
-  const raw: Record<string, string> = {};
-  for (const part of params.split('&')) {
-    if (part === '') {
-      continue;
-    }
-    const eq = part.indexOf('=');
-    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-    raw[key] = decodeURIComponent(eq < 0 ? '' : part.slice(eq + 1));
-  }
-  if (raw.action !== 'live' && raw.action !== 'playback') {
-    return { field: 'params.action', message: `expected live or playback, got ${JSON.stringify(raw.action)}` };
-  }
-  const channel = Number(raw.channel ?? '0');
-  if (!Number.isInteger(channel) || channel < 0 || channel > 255) {
-    return { field: 'params.channel', message: `expected 0..255, got ${JSON.stringify(raw.channel)}` };
-  }
-  const out: StreamParams = { action: raw.action, channel, raw };
-  for (const key of ['start', 'end'] as const) {
-    if (raw[key] !== undefined) {
-      const v = Number(raw[key]);
-      if (!Number.isFinite(v) || v < 0) {
-        return { field: `params.${key}`, message: `expected unix seconds, got ${JSON.stringify(raw[key])}` };
-      }
-      out[key] = v;
-    }
-  }
-  return out;
 }
