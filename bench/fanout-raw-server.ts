@@ -78,7 +78,7 @@ const signaling = new SignalingServer({
       });
       pc.onLocalCandidate((candidate, mid) => {
         if (candidate.includes(' 127.0.0.1 ')) {
-          signaling.sendCandidate(id, candidate, mid);
+          signaling.sendCandidate(id, msg.requestId, candidate, mid);
         }
       });
       pc.onStateChange((s) => {

@@ -74,6 +74,8 @@ export class AppClient {
   voiceDropped = 0;
   onRestart: ((info: { ms: number }) => void) | undefined;
   private readonly channels = new Set<DataChannel>();
+  /** The requestIds of this client's connections (its offer, the device's restart offers). */
+  private readonly requestIds = new Set<string>();
   private readonly pending = new Map<number, Pending>();
   private readonly streamWaiters = new Map<string, (dc: DataChannel) => void>();
   private readonly orphanChannels = new Map<string, DataChannel>();
@@ -138,6 +140,9 @@ export class AppClient {
     }
     this.pc = this.createPc();
     const requestId = `r-${randomBytes(8).toString('hex')}`;
+    this.requestIds.add(requestId);
+    // a candidate or bye naming another connection's request is not ours (same peer id elsewhere)
+    const ours = (id: unknown): boolean => id === undefined || (typeof id === 'string' && this.requestIds.has(id));
     const refused = new Promise<never>((_, reject) => {
       this.mqtt.on('message', (_topic, payload) => {
         let msg: { type?: string; requestId?: string; sdp?: string; candidate?: string; mid?: string; code?: string; reason?: string; iceRestart?: boolean };
@@ -150,14 +155,17 @@ export class AppClient {
           this.setRemote(msg.sdp, 'answer');
         } else if (msg.type === 'offer' && msg.iceRestart === true && typeof msg.sdp === 'string' && typeof msg.requestId === 'string') {
           this.restartFromOffer(msg.requestId, msg.sdp);
-        } else if (msg.type === 'candidate' && typeof msg.candidate === 'string' && typeof msg.mid === 'string') {
+        } else if (msg.type === 'candidate' && typeof msg.candidate === 'string' && typeof msg.mid === 'string' && ours(msg.requestId)) {
           this.gates.get(this.pc)?.remote({ candidate: msg.candidate, mid: msg.mid });
         } else if (msg.type === 'refused') {
           if (msg.requestId === requestId || this.failConnect) {
             reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', `device refused: ${msg.reason ?? ''}`));
           }
-        } else if (msg.type === 'bye') {
-          this.lost('the device said bye');
+        } else if (msg.type === 'bye' && ours(msg.requestId)) {
+          if (!this.wasUp) {
+            reject(new IvError('IV_ERR_CLOSED', `device said bye: ${msg.reason ?? ''}`));
+          }
+          this.lost(`the device said bye${msg.reason ? `: ${msg.reason}` : ''}`);
         }
       });
     });
@@ -335,6 +343,7 @@ export class AppClient {
       return; // while connecting the app is the offerer
     }
     this.restartOffers++;
+    this.requestIds.add(requestId);
     clearTimeout(this.restartWait);
     this.restartWait = undefined;
     this.restarting = { startedAt: performance.now(), wantVoice: this.restarting?.wantVoice ?? this.voiceDc !== undefined };
@@ -389,7 +398,7 @@ export class AppClient {
       this.lastProbe = msg.t;
       return;
     }
-    if ('id' in msg && (msg.op === 'ok' || msg.op === 'error' || msg.op === 'reply' || msg.op === 'pong')) {
+    if ('id' in msg && typeof msg.id === 'number' && (msg.op === 'ok' || msg.op === 'error' || msg.op === 'reply' || msg.op === 'pong')) {
       const p = this.pending.get(msg.id);
       if (p) {
         this.pending.delete(msg.id);

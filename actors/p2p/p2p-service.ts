@@ -73,6 +73,8 @@ export class P2pService {
   private readonly statsBlocks = new Map<string, Float64Array>();
   private readonly order = new Map<string, Promise<void>>();
   private readonly sessions = new Map<string, Session>();
+  /** The requestId of each app's current connection (its offer, or the device's restart offer): named on down candidates and byes. */
+  private readonly connections = new Map<string, string>();
   private keepAlive: KeepAlive | undefined;
   private watermarks: Watermarks;
   private closed = false;
@@ -247,8 +249,14 @@ export class P2pService {
     try {
       ref ??= await this.spawnPeer(peer, undefined);
       this.sessions.set(peer, { rights, expires, streams: new Map(), nextStream: 1 });
+      const replaced = this.connections.get(peer);
+      this.connections.set(peer, requestId);
       const answer = await ref.call('P2P_PEER_OFFER', { requestId, sdp, rights, expires }, { timeoutMs: 10_000 }) as { sdp: string };
       this.signaling.sendAnswer(peer, requestId, answer.sdp);
+      if (replaced !== undefined && replaced !== requestId) {
+        // the same peer id offered again: the earlier connection is gone, say so at once
+        this.signaling.bye(peer, `replaced by a newer offer (${requestId}) under the same peer id`, replaced);
+      }
     } catch (err) {
       const code = isIvError(err) && isIvErrorCode(err.code) ? err.code : 'IV_ERR_INTERNAL';
       this.signaling.refuse(peer, requestId, code, (err as Error).message);
@@ -270,12 +278,11 @@ export class P2pService {
     const ref = await this.opts.system.spawn(this.opts.worker, { id: this.actorId(peer), module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
     this.peers.set(peer, ref);
     ref.onNotification('P2P_PEER_LOCAL_CANDIDATE', (b) => {
-      const c = b as { candidate: string; mid: string };
-      this.signaling.sendCandidate(peer, c.candidate, c.mid);
+      this.signaling.sendCandidate(peer, this.connections.get(peer), b.candidate, b.mid);
     });
     ref.onNotification('P2P_PEER_SIGNAL_OFFER', (b) => {
-      const o = b as { requestId: string; sdp: string };
-      this.signaling.sendOffer(peer, o.requestId, o.sdp, true);
+      this.connections.set(peer, b.requestId);
+      this.signaling.sendOffer(peer, b.requestId, b.sdp, true);
     });
     ref.onNotification('P2P_PEER_COMMAND', (b) => {
       const c = b as { id: number; data: Uint8Array };
@@ -363,6 +370,7 @@ export class P2pService {
     }
     this.statsBlocks.delete(peer);
     this.sessions.delete(peer);
+    this.connections.delete(peer);
     if (this.peers.delete(peer)) {
       await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
     }
@@ -378,7 +386,7 @@ export class P2pService {
     this.closed = true;
     this.keepAlive?.stop();
     for (const peer of [...this.peers.keys()]) {
-      this.signaling.bye(peer, 'device shutting down');
+      this.signaling.bye(peer, 'device shutting down', this.connections.get(peer));
       await this.drop(peer);
     }
     await this.signaling.close();

@@ -63,8 +63,9 @@ export class SignalingServer {
     this.down(peer, { type: 'answer', requestId, sdp });
   }
 
-  sendCandidate(peer: string, candidate: string, mid: string): void {
-    this.down(peer, { type: 'candidate', candidate, mid });
+  /** A local candidate of the connection made by request `requestId`. */
+  sendCandidate(peer: string, requestId: string | undefined, candidate: string, mid: string): void {
+    this.down(peer, requestId === undefined ? { type: 'candidate', candidate, mid } : { type: 'candidate', requestId, candidate, mid });
   }
 
   sendOffer(peer: string, requestId: string, sdp: string, iceRestart: boolean): void {
@@ -78,8 +79,9 @@ export class SignalingServer {
     }
   }
 
-  bye(peer: string, reason: string): void {
-    this.down(peer, { type: 'bye', reason });
+  /** The device ends the app's connection (the one made by `requestId` when given: a replaced one). */
+  bye(peer: string, reason: string, requestId?: string): void {
+    this.down(peer, requestId === undefined ? { type: 'bye', reason } : { type: 'bye', requestId, reason });
   }
 
   /**

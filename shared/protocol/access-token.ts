@@ -66,8 +66,9 @@ export function verifyToken(secret: string | Buffer, token: unknown, expect: { d
     return refuse('IV_ERR_AUTH_INVALID', 'not an iv1 access token');
   }
   const signed = `${parts[0]}.${parts[1]}`;
-  const given = Buffer.from(parts[2] as string, 'base64url');
-  const want = mac(secret, signed);
+  // compare the canonical text: a MAC whose unused padding bits differ is not the same token
+  const given = Buffer.from(parts[2] as string, 'utf8');
+  const want = Buffer.from(b64url(mac(secret, signed)), 'utf8');
   if (given.length !== want.length || !timingSafeEqual(given, want)) {
     return refuse('IV_ERR_AUTH_INVALID', 'access token signature does not match this device');
   }
@@ -90,6 +91,9 @@ export function verifyToken(secret: string | Buffer, token: unknown, expect: { d
   }
   if (claims.peerId !== expect.peerId) {
     return refuse('IV_ERR_AUTH_WRONG_PEER', `access token is for peer ${claims.peerId}, not ${expect.peerId}`);
+  }
+  if (claims.rights.length === 0) {
+    return refuse('IV_ERR_AUTH_RIGHTS', 'access token grants no rights');
   }
   if (!claims.rights.includes(expect.right)) {
     return refuse('IV_ERR_AUTH_RIGHTS', `access token does not grant ${expect.right} (grants ${claims.rights.join(', ')})`);

@@ -22,7 +22,8 @@ export type AppToDevice =
 
 export type DeviceToApp =
   | { op: 'ok'; id: number; stream?: number; label?: string }
-  | { op: 'error'; id: number; code: string; message: string }
+  /** `id` is the request's; a request whose id itself is invalid gets it back as it was sent. */
+  | { op: 'error'; id: AnswerId; code: string; message: string }
   | { op: 'reply'; id: number; data: Uint8Array }
   | { op: 'probe'; t: number }
   | { op: 'pong'; id: number; t: number; deviceTime: number }
@@ -37,12 +38,35 @@ export function encodeControl(msg: AppToDevice | DeviceToApp): Uint8Array {
   return packr.pack(msg);
 }
 
-export type Decoded<T> = { ok: true; msg: T } | { ok: false; id: number | undefined; code: 'IV_ERR_INVALID_PARAM' | 'IV_ERR_UNKNOWN_METHOD'; message: string };
+/** The id of an answer: the request's own id, echoed as it came when it is not a valid one. */
+export type AnswerId = number | string | bigint | null;
 
-const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+export type Decoded<T> = { ok: true; msg: T } | { ok: false; id: AnswerId | undefined; code: 'IV_ERR_INVALID_PARAM' | 'IV_ERR_UNKNOWN_METHOD'; message: string };
+
+/**
+ * An integer in any msgpack encoding (fixint, uint8..uint64, int8..int64): msgpackr hands
+ * 64-bit ones over as bigint. Returns the number when it is an integer within
+ * [min, max] (max at most 2^53 − 1, exact in JavaScript), else undefined.
+ */
+export function intIn(v: unknown, min: number, max: number): number | undefined {
+  const n = typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+/** A number in any msgpack encoding (integers of any width, float32/64). */
+function numberOf(v: unknown): number | undefined {
+  if (typeof v === 'bigint') {
+    return Number(v);
+  }
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+const MAX_U32 = 0xffffffff;
+/** Largest message decoded at all (the SCTP maximum message size both ends announce). */
+const MAX_DECODED_BYTES = 256 * 1024;
 
 function unpack(bytes: Uint8Array): Record<string, unknown> | string {
-  if (bytes.byteLength > MAX_CONTROL_BYTES) {
+  if (bytes.byteLength > MAX_DECODED_BYTES) {
     return `message of ${bytes.byteLength} bytes exceeds ${MAX_CONTROL_BYTES}`;
   }
   let raw: unknown;
@@ -57,15 +81,32 @@ function unpack(bytes: Uint8Array): Record<string, unknown> | string {
   return raw as Record<string, unknown>;
 }
 
-/** Device side: decode and check one message from an app. */
+/** What a request's id is answered with: the valid id, the invalid one as sent, or nothing when absent. */
+function answerId(v: unknown): AnswerId | undefined {
+  const id = intIn(v, 0, MAX_U32);
+  if (id !== undefined) {
+    return id;
+  }
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'bigint' ? v : v === null ? null : undefined;
+}
+
+/**
+ * Device side: decode and check one message from an app. A request (a message with an
+ * `id`) is always answerable: a bad or oversized request gives its problem with the id
+ * to answer (the id as sent when the id itself is what is wrong).
+ */
 export function decodeFromApp(bytes: Uint8Array): Decoded<AppToDevice> {
   const raw = unpack(bytes);
   if (typeof raw === 'string') {
     return { ok: false, id: undefined, code: 'IV_ERR_INVALID_PARAM', message: raw };
   }
-  const id = isUint(raw.id) ? raw.id : undefined;
-  const bad = (field: string, why: string): Decoded<AppToDevice> => ({ ok: false, id, code: 'IV_ERR_INVALID_PARAM', message: `${field}: ${why}` });
-  const needId = (): Decoded<AppToDevice> | undefined => (id === undefined ? bad('id', 'expected an unsigned integer') : undefined);
+  const echo = answerId(raw.id);
+  const bad = (field: string, why: string): Decoded<AppToDevice> => ({ ok: false, id: echo, code: 'IV_ERR_INVALID_PARAM', message: `${field}: ${why}` });
+  if (bytes.byteLength > MAX_CONTROL_BYTES) {
+    return bad('message', `${bytes.byteLength} bytes exceeds ${MAX_CONTROL_BYTES}`);
+  }
+  const id = intIn(raw.id, 0, MAX_U32);
+  const needId = (): Decoded<AppToDevice> | undefined => (id === undefined ? bad('id', 'expected an unsigned integer below 2^32') : undefined);
   switch (raw.op) {
     case 'open':
     case 'voice_start':
@@ -73,11 +114,13 @@ export function decodeFromApp(bytes: Uint8Array): Decoded<AppToDevice> {
         return needId() ?? bad('params', 'expected a params string of at most 1024 characters');
       }
       return needId() ?? { ok: true, msg: { op: raw.op, id: id as number, params: raw.params } };
-    case 'close':
-      if (!isUint(raw.stream)) {
+    case 'close': {
+      const stream = intIn(raw.stream, 0, MAX_U32);
+      if (stream === undefined) {
         return needId() ?? bad('stream', 'expected a stream number');
       }
-      return needId() ?? { ok: true, msg: { op: 'close', id: id as number, stream: raw.stream } };
+      return needId() ?? { ok: true, msg: { op: 'close', id: id as number, stream } };
+    }
     case 'voice_stop':
       return needId() ?? { ok: true, msg: { op: 'voice_stop', id: id as number } };
     case 'command':
@@ -88,18 +131,24 @@ export function decodeFromApp(bytes: Uint8Array): Decoded<AppToDevice> {
         return needId() ?? bad('data', `command of ${raw.data.byteLength} bytes exceeds ${MAX_COMMAND_BYTES}`);
       }
       return needId() ?? { ok: true, msg: { op: 'command', id: id as number, data: raw.data } };
-    case 'ack':
-      if (!isUint(raw.stream) || typeof raw.bytes !== 'number' || raw.bytes < 0 || typeof raw.echo !== 'number') {
-        return bad(!isUint(raw.stream) ? 'stream' : typeof raw.bytes !== 'number' || raw.bytes < 0 ? 'bytes' : 'echo', 'missing or invalid');
+    case 'ack': {
+      const stream = intIn(raw.stream, 0, MAX_U32);
+      const acked = intIn(raw.bytes, 0, Number.MAX_SAFE_INTEGER);
+      const echoT = numberOf(raw.echo);
+      if (stream === undefined || acked === undefined || echoT === undefined) {
+        return bad(stream === undefined ? 'stream' : acked === undefined ? 'bytes' : 'echo', stream === undefined ? 'expected a stream number' : acked === undefined ? 'expected an integer 0..2^53-1' : 'expected a number');
       }
-      return { ok: true, msg: { op: 'ack', stream: raw.stream, bytes: raw.bytes, echo: raw.echo } };
-    case 'ping':
-      if (typeof raw.t !== 'number') {
+      return { ok: true, msg: { op: 'ack', stream, bytes: acked, echo: echoT } };
+    }
+    case 'ping': {
+      const t = numberOf(raw.t);
+      if (t === undefined) {
         return needId() ?? bad('t', 'expected a number');
       }
-      return needId() ?? { ok: true, msg: { op: 'ping', id: id as number, t: raw.t } };
+      return needId() ?? { ok: true, msg: { op: 'ping', id: id as number, t } };
+    }
     default:
-      return { ok: false, id, code: 'IV_ERR_UNKNOWN_METHOD', message: `unknown op ${JSON.stringify(raw.op)}` };
+      return { ok: false, id: echo, code: 'IV_ERR_UNKNOWN_METHOD', message: `unknown op ${JSON.stringify(raw.op)}` };
   }
 }
 

@@ -11,6 +11,8 @@ import { isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
 
 /** The largest signaling message either end accepts. */
 export const MAX_SIGNAL_BYTES = 64 * 1024;
+/** Larger messages are not even parsed (no requestId to answer): dropped. */
+const MAX_PARSED_BYTES = 1024 * 1024;
 /** What a peer id (the topic's `<peerId>`) may look like. */
 export const PEER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -45,13 +47,17 @@ export type AppSignalIn =
   | { type: 'candidate'; candidate: string; mid: string }
   | { type: 'bye' };
 
-/** Device → app. A `refused` without a request id is never sent (nothing to match it to). */
+/**
+ * Device → app. A `refused` without a request id is never sent (nothing to match it to).
+ * `requestId` on a candidate or a bye names the connection it belongs to (the offer that
+ * made it), so that several connections under one peer id can be told apart (v2).
+ */
 export type DeviceSignal =
   | { type: 'answer'; requestId: string; sdp: string }
-  | { type: 'candidate'; candidate: string; mid: string }
+  | { type: 'candidate'; requestId?: string; candidate: string; mid: string }
   | { type: 'offer'; requestId: string; sdp: string; iceRestart: boolean }
   | { type: 'refused'; requestId?: string; code: IvErrorCode; reason: string }
-  | { type: 'bye'; reason: string };
+  | { type: 'bye'; requestId?: string; reason: string };
 
 export function encodeSignal(msg: AppSignal | DeviceSignal): string {
   return JSON.stringify(msg);
@@ -79,7 +85,7 @@ function parseObject(payload: Uint8Array | string): Raw | 'not JSON' | 'not a JS
 
 /** Device side: parse and shape-check one message from app `peer` (the topic's peer id). */
 export function parseAppSignal(payload: Uint8Array, peer: string): { ok: true; msg: AppSignalIn; requestId: string | undefined } | SignalProblem {
-  if (payload.byteLength > MAX_SIGNAL_BYTES) {
+  if (payload.byteLength > MAX_PARSED_BYTES) {
     return { ok: false, requestId: undefined, reason: `message of ${payload.byteLength} bytes exceeds ${MAX_SIGNAL_BYTES}` };
   }
   const msg = parseObject(payload);
@@ -88,6 +94,10 @@ export function parseAppSignal(payload: Uint8Array, peer: string): { ok: true; m
   }
   const requestId = typeof msg.requestId === 'string' ? msg.requestId : undefined;
   const bad = (field: string, why: string): SignalProblem => ({ ok: false, requestId, reason: `${field}: ${why}` });
+  if (payload.byteLength > MAX_SIGNAL_BYTES) {
+    // still answered: the message said which request it was
+    return bad('message', `${payload.byteLength} bytes exceeds ${MAX_SIGNAL_BYTES}`);
+  }
   if (msg.peer !== peer) {
     return bad('peer', 'does not match the topic');
   }
@@ -128,8 +138,12 @@ export function parseDeviceSignal(payload: Uint8Array | string): DeviceSignal | 
       return typeof msg.sdp === 'string' && typeof msg.requestId === 'string' ? { type: 'answer', requestId: msg.requestId, sdp: msg.sdp } : undefined;
     case 'offer':
       return typeof msg.sdp === 'string' && typeof msg.requestId === 'string' ? { type: 'offer', requestId: msg.requestId, sdp: msg.sdp, iceRestart: msg.iceRestart === true } : undefined;
-    case 'candidate':
-      return typeof msg.candidate === 'string' && typeof msg.mid === 'string' ? { type: 'candidate', candidate: msg.candidate, mid: msg.mid } : undefined;
+    case 'candidate': {
+      if (typeof msg.candidate !== 'string' || typeof msg.mid !== 'string') {
+        return undefined;
+      }
+      return typeof msg.requestId === 'string' ? { type: 'candidate', requestId: msg.requestId, candidate: msg.candidate, mid: msg.mid } : { type: 'candidate', candidate: msg.candidate, mid: msg.mid };
+    }
     case 'refused': {
       const refused: DeviceSignal = { type: 'refused', code: isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', reason: typeof msg.reason === 'string' ? msg.reason : '' };
       if (typeof msg.requestId === 'string') {
@@ -137,8 +151,10 @@ export function parseDeviceSignal(payload: Uint8Array | string): DeviceSignal | 
       }
       return refused;
     }
-    case 'bye':
-      return { type: 'bye', reason: typeof msg.reason === 'string' ? msg.reason : '' };
+    case 'bye': {
+      const reason = typeof msg.reason === 'string' ? msg.reason : '';
+      return typeof msg.requestId === 'string' ? { type: 'bye', requestId: msg.requestId, reason } : { type: 'bye', reason };
+    }
     default:
       return undefined;
   }
