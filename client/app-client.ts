@@ -1,10 +1,10 @@
 /**
  * app-client — an app talking to a gateway (docs/PROTOCOL.md) from Node: `AppClient`
  * puts together the MQTT signaling (signaling-client.ts), the peer connection and its
- * ICE restarts (app-connection.ts) and the open streams (app-streams.ts), and owns the
- * `control` channel: requests and their answers (runtime/pending-table.ts), pings and
- * the clock offset, commands, voice. Used by `ivgw view`, `ivgw load` and the
- * end-to-end tests.
+ * ICE restarts (app-connection.ts), the control channel (control-channel.ts) and the
+ * open streams (app-streams.ts), and offers the app's API on them: connect (with
+ * retries), requests, streams, pings and the clock offset, commands, voice. Used by
+ * `ivgw view`, `ivgw load` and the end-to-end tests.
  *
  * node-datachannel may be loaded by one thread per process only: use one process per
  * simulated app thread group (the load tester spreads apps over processes).
@@ -12,21 +12,20 @@
  * `s<n>` channels, re-opens `voice`, and sends what it queued meanwhile.
  * Events: `event` (every device event and unsolicited message), `closed` (the connection
  * ended without close()), `restart` (a device restart finished), `listenererror`.
- * Owns: the control channel, its bounded queue, the pending requests, the voice channel.
+ * Owns: those parts and the voice channel.
  * Must never: leave a request pending after close (every pending request is rejected).
  */
 import { randomBytes } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
-import { systemClock } from '../runtime/clock.js';
-import { IvError, isIvError, isIvErrorCode } from '../runtime/errors.js';
-import { PendingTable } from '../runtime/pending-table.js';
-import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../shared/protocol/control.js';
+import { IvError } from '../runtime/errors.js';
+import type { DeviceToApp } from '../shared/protocol/control.js';
 import type { DeviceSignal } from '../shared/protocol/signaling-messages.js';
 import { CONTROL_LABEL, VOICE_LABEL } from '../shared/protocol/transport-rules.js';
 import { SafeEmitter } from '../shared/safe-emitter.js';
 import { AppConnection } from './app-connection.js';
 import { AppStreams } from './app-streams.js';
+import { ControlChannel, type RequestBody } from './control-channel.js';
 import { SignalingClient } from './signaling-client.js';
 import type { StreamReceiver } from './stream-receiver.js';
 
@@ -59,23 +58,14 @@ export type AppClientEvents = {
   restart: [info: { ms: number }];
 };
 
-/** Omit that keeps a union a union. */
-type RequestBody = Extract<AppToDevice, { id: number }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
-
-const CONTROL_QUEUE_LIMIT = 256;
-
 export class AppClient extends SafeEmitter<AppClientEvents> {
   private signaling: SignalingClient | undefined;
   private readonly connection: AppConnection;
   private readonly streams: AppStreams;
-  private control: DataChannel | undefined;
+  private readonly control: ControlChannel;
   private onControlOpen: (() => void) | undefined;
-  /** Control messages sent while no control channel is open (a restart); bounded. */
-  private readonly controlQueue: Uint8Array[] = [];
   /** Voice frames dropped because a restart was under way. */
   voiceDropped = 0;
-  private readonly pending = new PendingTable(systemClock);
-  private lastProbe = 0;
   private closed = false;
   /** ms from connect() to the control channel opening (over every attempt). */
   connectMs = 0;
@@ -93,9 +83,23 @@ export class AppClient extends SafeEmitter<AppClientEvents> {
       onChannel: (dc) => this.onChannel(dc),
       lost: (reason) => this.lost(reason),
     });
+    this.control = new ControlChannel(opts.deviceId, {
+      opened: () => this.controlOpened(),
+      closed: () => {
+        if (!this.connection.restarting && !this.connection.awaitingRestart) {
+          this.lost('the control channel closed');
+        }
+      },
+      message: (msg) => {
+        if (msg.op === 'event') {
+          this.streams.onEvent(msg);
+        }
+        this.emit('event', msg);
+      },
+    });
     this.streams = new AppStreams({
-      openControl: () => (this.control?.isOpen() ? this.control : undefined),
-      lastProbe: () => this.lastProbe,
+      openControl: () => this.control.open,
+      lastProbe: () => this.control.lastProbe,
       clockOffsetMs: () => this.clockOffsetMs,
     });
   }
@@ -147,7 +151,7 @@ export class AppClient extends SafeEmitter<AppClientEvents> {
     });
     refused.catch(() => undefined);
     const opened = new Promise<void>((resolve) => (this.onControlOpen = resolve));
-    this.bindControl(this.connection.offer(requestId));
+    this.control.bind(this.connection.offer(requestId));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       opened,
@@ -200,46 +204,22 @@ export class AppClient extends SafeEmitter<AppClientEvents> {
     const wantVoice = this.voiceDc !== undefined;
     this.streams.channelsReplaced();
     this.voiceDc = undefined;
-    this.control = undefined;
+    this.control.drop();
     this.connection.restartFromOffer(requestId, sdp, wantVoice);
   }
 
   private onChannel(dc: DataChannel): void {
     const label = dc.getLabel();
     if (label === CONTROL_LABEL) {
-      this.bindControl(dc); // the device's channel after an ICE restart
+      this.control.bind(dc); // the device's channel after an ICE restart
       return;
     }
     this.streams.onChannel(label, dc);
   }
 
-  private bindControl(dc: DataChannel): void {
-    this.control = dc;
-    dc.onMessage((m) => {
-      if (this.control === dc) {
-        this.onControl(typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer));
-      }
-    });
-    dc.onClosed(() => {
-      if (this.control === dc && !this.connection.restarting && !this.connection.awaitingRestart) {
-        this.lost('the control channel closed');
-      }
-    });
-    if (dc.isOpen()) {
-      this.controlOpened(dc);
-    } else {
-      dc.onOpen(() => this.controlOpened(dc));
-    }
-  }
-
-  private controlOpened(dc: DataChannel): void {
-    if (this.control !== dc) {
-      return;
-    }
+  /** The control channel opened (and sent what was queued): connected, or a restart finished. */
+  private controlOpened(): void {
     const restarted = this.connection.controlOpened();
-    for (const m of this.controlQueue.splice(0)) {
-      dc.sendMessageBinary(m);
-    }
     this.onControlOpen?.();
     this.onControlOpen = undefined;
     if (restarted) {
@@ -248,34 +228,6 @@ export class AppClient extends SafeEmitter<AppClientEvents> {
       }
       this.emit('restart', { ms: restarted.ms });
     }
-  }
-
-  /** Send on the control channel, or queue (bounded) while a restart replaces it. */
-  private sendControl(bytes: Uint8Array): void {
-    if (this.control?.isOpen()) {
-      this.control.sendMessageBinary(bytes);
-    } else if (this.controlQueue.length < CONTROL_QUEUE_LIMIT) {
-      this.controlQueue.push(bytes);
-    }
-  }
-
-  private onControl(bytes: Uint8Array): void {
-    const msg = decodeFromDevice(bytes);
-    if (!msg) {
-      return;
-    }
-    if (msg.op === 'probe') {
-      this.lastProbe = msg.t;
-      return;
-    }
-    if ('id' in msg && (msg.op === 'ok' || msg.op === 'error' || msg.op === 'reply' || msg.op === 'pong')) {
-      this.pending.settle(msg.id, undefined, msg); // an `error` answer is thrown by request()
-      return;
-    }
-    if (msg.op === 'event') {
-      this.streams.onEvent(msg);
-    }
-    this.emit('event', msg);
   }
 
   /** Measure the device's clock offset: the ping with the smallest round trip of `samples`. */
@@ -296,32 +248,12 @@ export class AppClient extends SafeEmitter<AppClientEvents> {
     if (this.closed) {
       return Promise.reject(new IvError('IV_ERR_CLOSED', 'the client is closed'));
     }
-    let entry: ReturnType<PendingTable['add']>;
-    try {
-      entry = this.pending.add(msg.op, this.opts.deviceId, timeoutMs);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const id = entry.id;
-    this.sendControl(encodeControl({ ...msg, id } as AppToDevice));
-    return entry.promise.then(
-      (answer) => {
-        const a = answer as DeviceToApp;
-        if (a.op === 'error') {
-          throw new IvError(isIvErrorCode(a.code) ? a.code : 'IV_ERR_INTERNAL', a.message);
-        }
-        return a;
-      },
-      (err: unknown) => {
-        // the table's own: its deadline (this client's code is IV_ERR_TIMEOUT) or close()
-        throw isIvError(err, 'IV_ERR_REQUEST_TIMEOUT') ? new IvError('IV_ERR_TIMEOUT', `${msg.op} #${id}: no answer within ${timeoutMs} ms`) : err;
-      },
-    );
+    return this.control.request(msg, timeoutMs);
   }
 
   /** Send raw bytes on the control channel (tests of the device's input checks). */
   sendRaw(bytes: Uint8Array): void {
-    this.sendControl(bytes);
+    this.control.send(bytes);
   }
 
   /** Open a stream (`action=live&channel=0`); the receiver acks automatically unless told not to. */
@@ -416,7 +348,7 @@ export class AppClient extends SafeEmitter<AppClientEvents> {
     }
     this.closed = true;
     this.streams.close();
-    this.pending.closeAll('IV_ERR_CLOSED', 'the client closed');
+    this.control.closeAll();
     this.signaling?.bye();
     this.connection.close();
     this.signaling?.end();

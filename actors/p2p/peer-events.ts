@@ -22,8 +22,6 @@ export type PeerEvent =
   /** The service replaced the app's peer actor by one that took over its session. */
   | { type: 'respawned'; detail: { reason: string; ms: number; streams: number } };
 
-export type PeerEventType = PeerEvent['type'];
-
 /** A peer actor reports an event to the p2p service. */
 export function emitPeerEvent(ctx: ActorContext, e: Exclude<PeerEvent, { type: 'respawned' }>): void {
   ctx.emit('P2P_PEER_EVENT', e);
