@@ -11,6 +11,7 @@ import type { RunOptions } from './commands/run.js';
 import { checkWatermarks } from '../actors/p2p/watermark.js';
 import { admissionProblem, DEFAULT_ADMISSION } from '../actors/p2p/admission.js';
 import { parseStunUrl } from '../actors/p2p/stun.js';
+import { KEEP_ALIVE_MAX, keepAliveProblem } from '../actors/p2p/keep-alive.js';
 
 const USAGE = `usage: ivgw <command> [options]
 
@@ -82,8 +83,8 @@ async function main(argv: string[]): Promise<number> {
       }
       if (values.keepalive !== undefined) {
         const [t, n] = values.keepalive.split(',').map(Number);
-        if (!Number.isInteger(t) || !Number.isInteger(n) || (t as number) < 0 || (t as number) > 255 || (n as number) < 0 || (n as number) > 10) {
-          process.stderr.write(`ivgw run: --keepalive SECONDS,PROBES: expected 0..255,0..10 (0 turns it off), got ${values.keepalive}\n`);
+        if (keepAliveProblem({ timeInterS: t as number, maxAttemptNum: n as number }, 0)) {
+          process.stderr.write(`ivgw run: --keepalive SECONDS,PROBES: expected 0..${KEEP_ALIVE_MAX.timeInterS},0..${KEEP_ALIVE_MAX.maxAttemptNum} (0 turns it off), got ${values.keepalive}\n`);
           return 2;
         }
         opts.keepAlive = { timeInterS: t as number, maxAttemptNum: n as number };

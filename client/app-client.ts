@@ -1,28 +1,33 @@
 /**
- * app-client — an app talking to a gateway (docs/PROTOCOL.md) from Node: MQTT signaling
- * with an access token, one peer connection (node-datachannel), the control channel,
- * streams, acks, pings. Used by `ivgw view`, `ivgw load` and the end-to-end tests.
+ * app-client — an app talking to a gateway (docs/PROTOCOL.md) from Node: `AppClient`
+ * puts together the MQTT signaling (signaling-client.ts), the peer connection and its
+ * ICE restarts (app-connection.ts), the control channel (control-channel.ts) and the
+ * open streams (app-streams.ts), and offers the app's API on them: connect (with
+ * retries), requests, streams, pings and the clock offset, commands, voice. Used by
+ * `ivgw view`, `ivgw load` and the end-to-end tests.
  *
  * node-datachannel may be loaded by one thread per process only: use one process per
  * simulated app thread group (the load tester spreads apps over processes).
- * Survives the device's ICE restart (PROTOCOL.md §3): on the device's `offer` with
- * `iceRestart` it answers with a new peer connection, takes the new `control` and
- * `s<n>` channels for its open streams (each receiver drops the old channel's
- * unfinished tag and expects the pause), re-opens `voice`, and sends what it queued
- * meanwhile. A connection that drops after it was up waits `restartWaitMs` for that
- * offer before it counts as lost.
- * Owns: its MQTT connection, peer connection and channels. Must never: leave a
- * request pending after close (every pending request is rejected).
+ * Survives the device's ICE restart (PROTOCOL.md §3.1): takes the new `control` and
+ * `s<n>` channels, re-opens `voice`, and sends what it queued meanwhile.
+ * Events: `event` (every device event and unsolicited message), `closed` (the connection
+ * ended without close()), `restart` (a device restart finished), `listenererror`.
+ * Owns: those parts and the voice channel.
+ * Must never: leave a request pending after close (every pending request is rejected).
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type MqttClient } from 'mqtt';
 import nodeDataChannel from 'node-datachannel';
-import { traceTransport } from '../shared/transport-trace.js';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
-import { IvError, isIvErrorCode } from '../runtime/errors.js';
-import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../shared/protocol/control.js';
-import { StreamReceiver } from './stream-receiver.js';
-import { CandidateGate } from '../shared/protocol/candidate-gate.js';
+import { IvError } from '../runtime/errors.js';
+import type { DeviceToApp } from '../shared/protocol/control.js';
+import type { DeviceSignal } from '../shared/protocol/signaling-messages.js';
+import { CONTROL_LABEL, VOICE_LABEL } from '../shared/protocol/transport-rules.js';
+import { TypedEmitter } from '../runtime/typed-emitter.js';
+import { AppConnection } from './app-connection.js';
+import { AppStreams } from './app-streams.js';
+import { ControlChannel, type RequestBody } from './control-channel.js';
+import { SignalingClient } from './signaling-client.js';
+import type { StreamReceiver } from './stream-receiver.js';
 
 export interface AppClientOptions {
   url: string;
@@ -44,55 +49,62 @@ export interface AppClientOptions {
   restartWaitMs?: number;
 }
 
-type StreamEntry = { receiver: StreamReceiver; dc: DataChannel | undefined; ackTimer: NodeJS.Timeout; ackBase: number };
+export type AppClientEvents = {
+  /** A message from the device that answers no request (events; probes stay inside). */
+  event: [msg: DeviceToApp];
+  /** The connection ended without close() being called (the device left, ICE failed). */
+  closed: [reason: string];
+  /** A device-initiated ICE restart finished: offer → new control channel open. */
+  restart: [info: { ms: number }];
+};
 
-/** Omit that keeps a union a union. */
-type RequestBody = Extract<AppToDevice, { id: number }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
-
-type Pending = { resolve: (m: DeviceToApp) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
-
-let sctpSet = false;
-
-export class AppClient {
-  private mqtt!: MqttClient;
-  private pc!: PeerConnection;
-  private control: DataChannel | undefined;
-  private config!: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1];
-  /** Between the device's restart offer and the new control channel opening. */
-  private restarting: { startedAt: number; wantVoice: boolean } | undefined;
-  /** The connection dropped after it was up: waiting for the device's restart offer. */
-  private restartWait: NodeJS.Timeout | undefined;
-  private wasUp = false;
-  private onControlOpen: (() => void) | undefined;
-  /** Control messages sent while no control channel is open (a restart); bounded. */
-  private readonly controlQueue: Uint8Array[] = [];
-  /** Device-initiated ICE restarts this client went through: how long each took (offer → control open). */
-  readonly restarts: { ms: number }[] = [];
-  /** Restart offers received from the device (each answered; a retry replaces the previous one). */
-  restartOffers = 0;
-  /** Voice frames dropped because a restart was under way. */
-  voiceDropped = 0;
-  onRestart: ((info: { ms: number }) => void) | undefined;
-  private readonly channels = new Set<DataChannel>();
+export class AppClient extends TypedEmitter<AppClientEvents> {
   /** The requestIds of this client's connections (its offer, the device's restart offers). */
   private readonly requestIds = new Set<string>();
-  private readonly pending = new Map<number, Pending>();
-  private readonly streamWaiters = new Map<string, (dc: DataChannel) => void>();
-  private readonly orphanChannels = new Map<string, DataChannel>();
-  private readonly receivers = new Map<number, StreamEntry>();
-  private nextId = 1;
-  private lastProbe = 0;
+  private signaling: SignalingClient | undefined;
+  private readonly connection: AppConnection;
+  private readonly streams: AppStreams;
+  private readonly control: ControlChannel;
+  private onControlOpen: (() => void) | undefined;
+  /** Voice frames dropped because a restart was under way. */
+  voiceDropped = 0;
   private closed = false;
   /** ms from connect() to the control channel opening (over every attempt). */
   connectMs = 0;
   /** Attempts that failed before this connection came up (see connectAttempts). */
   connectRetries = 0;
   private failConnect: ((reason: string) => void) | undefined;
-  onEvent: ((e: DeviceToApp) => void) | undefined;
-  /** The connection ended without close() being called (the device left, ICE failed). */
-  onClosed: ((reason: string) => void) | undefined;
+  /** Device clock − local clock, ms (syncClock() measures it; 0 until then). */
+  clockOffsetMs = 0;
+  private voiceDc: DataChannel | undefined;
 
-  private constructor(private readonly opts: AppClientOptions) {}
+  private constructor(private readonly opts: AppClientOptions) {
+    super();
+    this.connection = new AppConnection(opts, {
+      publish: (msg) => this.signaling?.publish(msg),
+      onChannel: (dc) => this.onChannel(dc),
+      lost: (reason) => this.lost(reason),
+    });
+    this.control = new ControlChannel(opts.deviceId, {
+      opened: () => this.controlOpened(),
+      closed: () => {
+        if (!this.connection.restarting && !this.connection.awaitingRestart) {
+          this.lost('the control channel closed');
+        }
+      },
+      message: (msg) => {
+        if (msg.op === 'event') {
+          this.streams.onEvent(msg);
+        }
+        this.emit('event', msg);
+      },
+    });
+    this.streams = new AppStreams({
+      openControl: () => this.control.open,
+      lastProbe: () => this.control.lastProbe,
+      clockOffsetMs: () => this.clockOffsetMs,
+    });
+  }
 
   static async connect(opts: AppClientOptions): Promise<AppClient> {
     const t0 = performance.now();
@@ -113,8 +125,19 @@ export class AppClient {
     }
   }
 
-  private get up(): string {
-    return `iv/${this.opts.deviceId}/peer/${this.opts.peerId}/up`;
+  /** Device-initiated ICE restarts this client went through: how long each took (offer → control open). */
+  get restarts(): readonly { ms: number }[] {
+    return this.connection.restarts;
+  }
+
+  /** Restart offers received from the device (each answered; a retry replaces the previous one). */
+  get restartOffers(): number {
+    return this.connection.restartOffers;
+  }
+
+  /** The current peer connection (tests drop it to play a failed path). */
+  get pc(): PeerConnection {
+    return this.connection.pc;
   }
 
   private async start(): Promise<void> {
@@ -123,67 +146,15 @@ export class AppClient {
     });
     failed.catch(() => undefined);
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
-    this.mqtt = connect(this.opts.url, { clientId: `app-${this.opts.peerId}-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0, connectTimeout: timeoutMs });
-    await new Promise<void>((resolve, reject) => {
-      this.mqtt.once('connect', () => resolve());
-      this.mqtt.once('error', reject);
-    });
-    await this.mqtt.subscribeAsync(`iv/${this.opts.deviceId}/peer/${this.opts.peerId}/down`, { qos: 1 });
-    if (!sctpSet) {
-      sctpSet = true;
-      nodeDataChannel.setSctpSettings({ sendBufferSize: 262_144, recvBufferSize: 262_144 });
-      traceTransport(nodeDataChannel);
-    }
-    this.config = { iceServers: this.opts.iceServers ?? [], maxMessageSize: 262_144 };
-    if (this.opts.bindAddress) {
-      this.config.bindAddress = this.opts.bindAddress;
-    }
-    this.pc = this.createPc();
+    this.signaling = await SignalingClient.connect({ url: this.opts.url, deviceId: this.opts.deviceId, peerId: this.opts.peerId, timeoutMs });
     const requestId = `r-${randomBytes(8).toString('hex')}`;
     this.requestIds.add(requestId);
-    // a candidate or bye naming another connection's request is not ours (same peer id elsewhere)
-    const ours = (id: unknown): boolean => id === undefined || (typeof id === 'string' && this.requestIds.has(id));
     const refused = new Promise<never>((_, reject) => {
-      this.mqtt.on('message', (_topic, payload) => {
-        let msg: { type?: string; requestId?: string; sdp?: string; candidate?: string; mid?: string; code?: string; reason?: string; iceRestart?: boolean };
-        try {
-          msg = JSON.parse(payload.toString()) as typeof msg;
-        } catch {
-          return;
-        }
-        if (msg.type === 'answer' && typeof msg.sdp === 'string' && msg.requestId === requestId && !this.wasUp) {
-          this.setRemote(msg.sdp, 'answer');
-        } else if (msg.type === 'offer' && msg.iceRestart === true && typeof msg.sdp === 'string' && typeof msg.requestId === 'string') {
-          this.restartFromOffer(msg.requestId, msg.sdp);
-        } else if (msg.type === 'candidate' && typeof msg.candidate === 'string' && typeof msg.mid === 'string' && ours(msg.requestId)) {
-          this.gates.get(this.pc)?.remote({ candidate: msg.candidate, mid: msg.mid });
-        } else if (msg.type === 'refused') {
-          if (msg.requestId === requestId || this.failConnect) {
-            reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', `device refused: ${msg.reason ?? ''}`));
-          }
-        } else if (msg.type === 'bye' && ours(msg.requestId)) {
-          if (!this.wasUp) {
-            reject(new IvError('IV_ERR_CLOSED', `device said bye: ${msg.reason ?? ''}`));
-          }
-          this.lost(`the device said bye${msg.reason ? `: ${msg.reason}` : ''}`);
-        }
-      });
+      this.signaling?.onMessage((msg) => this.onSignal(msg, requestId, reject));
     });
     refused.catch(() => undefined);
-    const pc = this.pc;
-    pc.onLocalDescription((sdp, type) => {
-      if (type.toLowerCase() === 'offer') {
-        // The app takes the DTLS client role (the device answers passive): its first
-        // ClientHello reaches a device whose ICE is already up. The other way round the
-        // device's ClientHello often arrives before the app's ICE is ready, is dropped and
-        // waits for DTLS's 1 s retransmission (bench ttff: p99 1268 ms → 309 ms).
-        this.publishDescription(pc, { type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp: sdp.replaceAll('a=setup:actpass', 'a=setup:active') });
-      }
-    });
     const opened = new Promise<void>((resolve) => (this.onControlOpen = resolve));
-    const control = pc.createDataChannel('control');
-    this.channels.add(control);
-    this.bindControl(control);
+    this.control.bind(this.connection.offer(requestId));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       opened,
@@ -198,242 +169,82 @@ export class AppClient {
     });
   }
 
-  /** Each peer connection's candidate gate (shared/candidate-gate.ts). */
-  private readonly gates = new WeakMap<PeerConnection, CandidateGate>();
-
-  /** Publish a description, then the local candidates that waited for it. */
-  private publishDescription(pc: PeerConnection, msg: Record<string, unknown>): void {
-    this.publish(msg);
-    this.gates.get(pc)?.described();
-  }
-
-  private setRemote(sdp: string, type: 'offer' | 'answer'): void {
-    this.pc.setRemoteDescription(sdp, type as never);
-    this.gates.get(this.pc)?.remoteDescribed();
-  }
-
-  /** A peer connection with the callbacks every one needs; events of a replaced one are ignored. */
-  private createPc(): PeerConnection {
-    const pc = new nodeDataChannel.PeerConnection(this.opts.peerId, this.config);
-    const gate = new CandidateGate(pc, (c) => this.publish({ type: 'candidate', peer: this.opts.peerId, ...c }));
-    this.gates.set(pc, gate);
-    pc.onLocalCandidate((candidate, mid) => {
-      if (pc === this.pc && (!this.opts.bindAddress || candidate.includes(` ${this.opts.bindAddress} `))) {
-        gate.local({ candidate, mid });
-      }
-    });
-    pc.onDataChannel((dc) => {
-      if (pc !== this.pc) {
-        dc.close();
-        return;
-      }
-      this.onChannel(dc);
-    });
-    pc.onStateChange((state) => {
-      if (pc !== this.pc) {
-        return;
-      }
-      if (state === 'connected') {
-        clearTimeout(this.restartWait);
-        this.restartWait = undefined;
-      } else if (state === 'closed' || (state === 'failed' && !this.wasUp)) {
-        this.lost(`peer connection ${state}`);
-      } else if ((state === 'failed' || state === 'disconnected') && this.wasUp && !this.restarting) {
-        // the path failed (ICE down): the device restarts it; ICE fine: the device closed it
-        const ice = pc.iceState();
-        if (ice === 'disconnected' || ice === 'failed' || ice === 'checking') {
-          this.awaitRestart(`peer connection ${state}`);
-        } else {
-          this.lost(`peer connection ${state}`);
+  /**
+   * One message from the device's signaling; `refuse` fails the connect while it runs. A
+   * candidate or bye naming another connection's request is not ours (the same peer id
+   * used elsewhere) and is ignored.
+   */
+  private onSignal(msg: DeviceSignal, requestId: string, refuse: (err: Error) => void): void {
+    if ((msg.type === 'candidate' || msg.type === 'bye') && msg.requestId !== undefined && !this.requestIds.has(msg.requestId)) {
+      return;
+    }
+    switch (msg.type) {
+      case 'answer':
+        if (msg.requestId === requestId && !this.connection.wasUp) {
+          this.connection.takeAnswer(msg.sdp);
         }
-      }
-    });
-    return pc;
-  }
-
-  /** A connection that was up dropped: the device restarts it (its keep-alive) unless it is gone. */
-  private awaitRestart(reason: string): void {
-    if (this.restartWait || this.closed) {
-      return;
+        return;
+      case 'offer':
+        if (msg.iceRestart) {
+          this.restartFromOffer(msg.requestId, msg.sdp);
+        }
+        return;
+      case 'candidate':
+        this.connection.remoteCandidate({ candidate: msg.candidate, mid: msg.mid });
+        return;
+      case 'refused':
+        if (msg.requestId === requestId || this.failConnect) {
+          refuse(new IvError(msg.code, `device refused: ${msg.reason}`));
+        }
+        return;
+      case 'bye':
+        if (this.failConnect) {
+          // replaced or shut down while connecting: not a failed path to retry
+          refuse(new IvError('IV_ERR_CLOSED', `device said bye: ${msg.reason}`));
+          return;
+        }
+        this.lost(`the device said bye${msg.reason ? `: ${msg.reason}` : ''}`);
+        return;
     }
-    const waitMs = this.opts.restartWaitMs ?? 30_000;
-    this.restartWait = setTimeout(() => {
-      this.restartWait = undefined;
-      this.lost(`${reason}; the device did not restart it within ${waitMs} ms`);
-    }, waitMs);
-  }
-
-  private onChannel(dc: DataChannel): void {
-    this.channels.add(dc);
-    const label = dc.getLabel();
-    if (label === 'control') {
-      this.bindControl(dc); // the device's channel after an ICE restart
-      return;
-    }
-    const entry = /^s\d+$/.test(label) ? this.receivers.get(Number(label.slice(1))) : undefined;
-    if (entry) {
-      this.bindStream(entry, dc);
-      return;
-    }
-    const waiter = this.streamWaiters.get(label);
-    if (waiter) {
-      this.streamWaiters.delete(label);
-      waiter(dc);
-    } else {
-      this.orphanChannels.set(label, dc);
-    }
-  }
-
-  private bindControl(dc: DataChannel): void {
-    this.control = dc;
-    dc.onMessage((m) => {
-      if (this.control === dc) {
-        this.onControl(typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer));
-      }
-    });
-    dc.onClosed(() => {
-      if (this.control === dc && !this.restarting && !this.restartWait) {
-        this.lost('the control channel closed');
-      }
-    });
-    if (dc.isOpen()) {
-      this.controlOpened(dc);
-    } else {
-      dc.onOpen(() => this.controlOpened(dc));
-    }
-  }
-
-  private controlOpened(dc: DataChannel): void {
-    if (this.control !== dc) {
-      return;
-    }
-    this.wasUp = true;
-    for (const m of this.controlQueue.splice(0)) {
-      dc.sendMessageBinary(m);
-    }
-    this.onControlOpen?.();
-    this.onControlOpen = undefined;
-    const r = this.restarting;
-    if (r) {
-      this.restarting = undefined;
-      const info = { ms: Math.round(performance.now() - r.startedAt) };
-      this.restarts.push(info);
-      if (r.wantVoice) {
-        void this.openVoiceChannel().catch(() => undefined);
-      }
-      this.onRestart?.(info);
-    }
-  }
-
-  private bindStream(entry: StreamEntry, dc: DataChannel): void {
-    entry.dc = dc;
-    dc.onMessage((m) => {
-      if (entry.dc === dc) {
-        entry.receiver.push(typeof m === 'string' ? Buffer.from(m) : (m as Buffer));
-      }
-    });
   }
 
   /**
-   * The device's ICE-restart offer: answer it with a new peer connection; the old one
-   * and everything it still carried are finished (receivers drop an unfinished tag).
+   * The device's ICE-restart offer: the connection answers it with a new peer connection;
+   * the streams' channels and voice are finished until their new ones open.
    */
   private restartFromOffer(requestId: string, sdp: string): void {
+    this.requestIds.add(requestId);
     if (this.closed || this.failConnect) {
       return; // while connecting the app is the offerer
     }
-    this.restartOffers++;
-    this.requestIds.add(requestId);
-    clearTimeout(this.restartWait);
-    this.restartWait = undefined;
-    this.restarting = { startedAt: performance.now(), wantVoice: this.restarting?.wantVoice ?? this.voiceDc !== undefined };
-    for (const entry of this.receivers.values()) {
-      if (entry.dc) {
-        entry.dc = undefined;
-        entry.ackBase = entry.receiver.stats.bytes; // acks count per channel (PROTOCOL.md §4)
-        entry.receiver.channelReplaced();
-      }
-    }
+    const wantVoice = this.voiceDc !== undefined;
+    this.streams.channelsReplaced();
     this.voiceDc = undefined;
-    const old = { pc: this.pc, channels: [...this.channels] };
-    this.channels.clear();
-    this.control = undefined;
-    const pc = this.createPc();
-    this.pc = pc;
-    pc.onLocalDescription((answer, type) => {
-      if (pc === this.pc && type.toLowerCase() === 'answer') {
-        this.publishDescription(pc, { type: 'answer', peer: this.opts.peerId, token: this.opts.token, requestId, sdp: answer });
-      }
-    });
-    try {
-      this.setRemote(sdp, 'offer');
-    } catch (err) {
-      this.lost(`the device's restart offer was unusable: ${(err as Error).message}`);
-    }
-    for (const dc of old.channels) {
-      dc.close();
-    }
-    old.pc.close();
+    this.control.drop();
+    this.connection.restartFromOffer(requestId, sdp, wantVoice);
   }
 
-  /** Send on the control channel, or queue (bounded) while a restart replaces it. */
-  private sendControl(bytes: Uint8Array): void {
-    if (this.control?.isOpen()) {
-      this.control.sendMessageBinary(bytes);
-    } else if (this.controlQueue.length < 256) {
-      this.controlQueue.push(bytes);
-    }
-  }
-
-  private publish(msg: Record<string, unknown>): void {
-    this.mqtt.publish(this.up, JSON.stringify(msg), { qos: 1 });
-  }
-
-  private onControl(bytes: Uint8Array): void {
-    const msg = decodeFromDevice(bytes);
-    if (!msg) {
+  private onChannel(dc: DataChannel): void {
+    const label = dc.getLabel();
+    if (label === CONTROL_LABEL) {
+      this.control.bind(dc); // the device's channel after an ICE restart
       return;
     }
-    if (msg.op === 'probe') {
-      this.lastProbe = msg.t;
-      return;
-    }
-    if ('id' in msg && typeof msg.id === 'number' && (msg.op === 'ok' || msg.op === 'error' || msg.op === 'reply' || msg.op === 'pong')) {
-      const p = this.pending.get(msg.id);
-      if (p) {
-        this.pending.delete(msg.id);
-        clearTimeout(p.timer);
-        if (msg.op === 'error') {
-          p.reject(new IvError(isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', msg.message));
-        } else {
-          p.resolve(msg);
-        }
-      }
-      return;
-    }
-    if (msg.op === 'event') {
-      this.routeStreamEvent(msg);
-    }
-    this.onEvent?.(msg);
+    this.streams.onChannel(label, dc);
   }
 
-  /** Stream events the receivers need: the time origin (latency) and announced pauses (gaps). */
-  private routeStreamEvent(msg: Extract<DeviceToApp, { op: 'event' }>): void {
-    const receiver = this.receivers.get(msg.stream)?.receiver;
-    if (msg.event === 'stream_time' && typeof msg.originMs === 'number') {
-      if (receiver) {
-        receiver.setOrigin(msg.originMs, this.clockOffsetMs);
-      } else {
-        this.pendingOrigins.set(msg.stream, msg.originMs);
+  /** The control channel opened (and sent what was queued): connected, or a restart finished. */
+  private controlOpened(): void {
+    const restarted = this.connection.controlOpened();
+    this.onControlOpen?.();
+    this.onControlOpen = undefined;
+    if (restarted) {
+      if (restarted.wantVoice) {
+        void this.openVoiceChannel().catch(() => undefined);
       }
-    } else if (msg.event === 'watermark' && msg.level === 'high') {
-      receiver?.expectPause();
+      this.emit('restart', { ms: restarted.ms });
     }
   }
-
-  private readonly pendingOrigins = new Map<number, number>();
-  /** Device clock − local clock, ms (syncClock() measures it; 0 until then). */
-  clockOffsetMs = 0;
 
   /** Measure the device's clock offset: the ping with the smallest round trip of `samples`. */
   async syncClock(samples = 3): Promise<{ rttMs: number; offsetMs: number }> {
@@ -453,20 +264,12 @@ export class AppClient {
     if (this.closed) {
       return Promise.reject(new IvError('IV_ERR_CLOSED', 'the client is closed'));
     }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new IvError('IV_ERR_TIMEOUT', `${msg.op} #${id}: no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.sendControl(encodeControl({ ...msg, id } as AppToDevice));
-    });
+    return this.control.request(msg, timeoutMs);
   }
 
   /** Send raw bytes on the control channel (tests of the device's input checks). */
   sendRaw(bytes: Uint8Array): void {
-    this.sendControl(bytes);
+    this.control.send(bytes);
   }
 
   /** Open a stream (`action=live&channel=0`); the receiver acks automatically unless told not to. */
@@ -476,47 +279,17 @@ export class AppClient {
     if (ok.stream === undefined || ok.label === undefined) {
       throw new IvError('IV_ERR_PROTOCOL', 'open answered without a stream');
     }
-    const label = ok.label;
-    const dc = this.orphanChannels.get(label) ?? await new Promise<DataChannel>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `stream channel ${label} did not open`)), opts.timeoutMs ?? 5_000);
-      this.streamWaiters.set(label, (d) => {
-        clearTimeout(timer);
-        resolve(d);
-      });
-    });
-    this.orphanChannels.delete(label);
-    const receiver = new StreamReceiver(ok.stream, opts.record === true, () => performance.now(), openedAt);
-    const stream = ok.stream;
-    const entry: StreamEntry = { receiver, dc: undefined, ackBase: 0, ackTimer: setInterval(() => {
-      if (this.ackEnabled.get(stream) !== false && entry.dc?.isOpen() && this.control?.isOpen()) {
-        this.control.sendMessageBinary(encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes - entry.ackBase, echo: this.lastProbe }));
-      }
-    }, 200) };
-    this.bindStream(entry, dc);
-    this.ackEnabled.set(stream, opts.ack !== false);
-    this.receivers.set(stream, entry);
-    const origin = this.pendingOrigins.get(stream);
-    if (origin !== undefined) {
-      this.pendingOrigins.delete(stream);
-      receiver.setOrigin(origin, this.clockOffsetMs);
-    }
-    return receiver;
+    return this.streams.attach(ok.stream, ok.label, opts, openedAt);
   }
-
-  private readonly ackEnabled = new Map<number, boolean>();
 
   /** Stop or restart acking a stream (a stalled app, for tests and the load tester). */
   setAcking(stream: number, on: boolean): void {
-    this.ackEnabled.set(stream, on);
+    this.streams.setAcking(stream, on);
   }
 
   async closeStream(stream: number): Promise<void> {
     await this.request({ op: 'close', stream });
-    const r = this.receivers.get(stream);
-    if (r) {
-      clearInterval(r.ackTimer);
-      this.receivers.delete(stream);
-    }
+    this.streams.remove(stream);
   }
 
   /** Send a command; resolves with the device's reply (empty: the device closed the channel). */
@@ -525,8 +298,6 @@ export class AppClient {
     const r = await this.request({ op: 'command', data: bytes }, timeoutMs) as Extract<DeviceToApp, { op: 'reply' }>;
     return r.data;
   }
-
-  private voiceDc: DataChannel | undefined;
 
   /** Start intercom: the device calls onRecvInit(params, peer). */
   async startVoice(params = 'action=voice'): Promise<void> {
@@ -537,9 +308,8 @@ export class AppClient {
   }
 
   private async openVoiceChannel(): Promise<void> {
-    const pc = this.pc;
-    const dc = pc.createDataChannel('voice');
-    this.channels.add(dc);
+    const pc = this.connection.pc;
+    const dc = this.connection.createChannel(VOICE_LABEL);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', 'voice channel did not open')), 5_000);
       dc.onOpen(() => {
@@ -547,7 +317,7 @@ export class AppClient {
         resolve();
       });
     });
-    if (pc === this.pc) {
+    if (pc === this.connection.pc) {
       this.voiceDc = dc;
     }
   }
@@ -556,7 +326,7 @@ export class AppClient {
   sendVoice(frame: Uint8Array): void {
     if (this.voiceDc && frame.byteLength > 0) {
       this.voiceDc.sendMessageBinary(frame);
-    } else if (this.restarting?.wantVoice && frame.byteLength > 0) {
+    } else if (this.connection.restarting?.wantVoice && frame.byteLength > 0) {
       this.voiceDropped++;
     } else {
       throw new IvError('IV_ERR_INVALID_PARAM', this.voiceDc ? 'a voice frame cannot be empty (empty marks the end)' : 'call startVoice() first', { field: 'frame' });
@@ -584,7 +354,7 @@ export class AppClient {
     }
     if (!this.closed) {
       this.close();
-      this.onClosed?.(reason);
+      this.emit('closed', reason);
     }
   }
 
@@ -593,27 +363,11 @@ export class AppClient {
       return;
     }
     this.closed = true;
-    clearTimeout(this.restartWait);
-    for (const [, r] of this.receivers) {
-      clearInterval(r.ackTimer);
-    }
-    this.receivers.clear();
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new IvError('IV_ERR_CLOSED', `request #${id}: the client closed`));
-    }
-    this.pending.clear();
-    try {
-      this.mqtt?.publish(this.up, JSON.stringify({ type: 'bye', peer: this.opts.peerId }), { qos: 0 });
-    } catch {
-      // broker gone
-    }
-    for (const dc of this.channels) {
-      dc.close();
-    }
-    this.channels.clear();
-    this.pc?.close();
-    this.mqtt?.end(true);
+    this.streams.close();
+    this.control.closeAll();
+    this.signaling?.bye();
+    this.connection.close();
+    this.signaling?.end();
   }
 
   /**

@@ -2,9 +2,9 @@
  * typed-emitter — a small event emitter with a typed event map and a safe emit.
  *
  * Owns: listener lists per event, and the one channel for listener errors: a listener
- * that throws is reported as the `listenererror` event `(event, error)` (like
- * mediasoup's), or, when nobody listens for that, as a process warning; it never stops
- * the other listeners or the emitter's owner.
+ * that throws, or a user callback its owner runs through `guard()`, is reported as the
+ * `listenererror` event `(where, error)` (like mediasoup's), or, when nobody listens for
+ * that, as a process warning; it never stops the other listeners or the emitter's owner.
  * Must never: let a user's listener exception unwind into runtime code.
  */
 
@@ -64,6 +64,16 @@ export class TypedEmitter<E extends EventMap> {
       } catch (err) {
         this.reportListenerError(String(event), err);
       }
+    }
+  }
+
+  /** Run a user callback: a throw is reported on `listenererror` under `name`, and undefined returned. */
+  protected guard<T>(name: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.reportListenerError(name, err);
+      return undefined;
     }
   }
 

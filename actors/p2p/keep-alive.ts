@@ -25,6 +25,20 @@ export type NetworkEvent =
   | { type: 'error'; reason: string }
   | { type: 'addr-changed'; from: string; to: string };
 
+/** The SDK's p2p_keep_alive_cfg ranges: seconds between rounds, probes per round (0 in either turns it off where that is allowed). */
+export const KEEP_ALIVE_MAX = { timeInterS: 255, maxAttemptNum: 10 } as const;
+
+/** The one check of a keep-alive configuration; `min` 0 where 0 means "off", 1 for a running keep-alive. */
+export function keepAliveProblem(cfg: { timeInterS: number; maxAttemptNum: number }, min: 0 | 1): { field: string; message: string } | undefined {
+  if (!Number.isInteger(cfg.timeInterS) || cfg.timeInterS < min || cfg.timeInterS > KEEP_ALIVE_MAX.timeInterS) {
+    return { field: 'keepAlive.timeInterS', message: `expected ${min}..${KEEP_ALIVE_MAX.timeInterS} seconds, got ${cfg.timeInterS}` };
+  }
+  if (!Number.isInteger(cfg.maxAttemptNum) || cfg.maxAttemptNum < min || cfg.maxAttemptNum > KEEP_ALIVE_MAX.maxAttemptNum) {
+    return { field: 'keepAlive.maxAttemptNum', message: `expected ${min}..${KEEP_ALIVE_MAX.maxAttemptNum}, got ${cfg.maxAttemptNum}` };
+  }
+  return undefined;
+}
+
 export interface KeepAliveOptions {
   /** `stun:host[:port]` */
   server: string;
@@ -58,11 +72,9 @@ export class KeepAlive {
     if (!server) {
       throw invalidParam('keepAlive.server', `expected stun:host[:port], got ${JSON.stringify(opts.server)}`);
     }
-    if (!Number.isInteger(opts.timeInterS) || opts.timeInterS < 1 || opts.timeInterS > 255) {
-      throw invalidParam('keepAlive.timeInterS', `expected 1..255 seconds, got ${opts.timeInterS}`);
-    }
-    if (!Number.isInteger(opts.maxAttemptNum) || opts.maxAttemptNum < 1 || opts.maxAttemptNum > 10) {
-      throw invalidParam('keepAlive.maxAttemptNum', `expected 1..10, got ${opts.maxAttemptNum}`);
+    const problem = keepAliveProblem(opts, 1);
+    if (problem) {
+      throw invalidParam(problem.field, problem.message);
     }
     this.server = server;
   }

@@ -16,6 +16,9 @@
  * (retried with backoff), PEER_ERROR when a round is lost (the app connections that
  * are gone are restarted), PEER_ADDR_CHANGED when the mapped address changes (every
  * app's connection is ICE-restarted; its streams and handles stay). No handle (null).
+ * Events (beside the SDK's callbacks): `network` (every keep-alive result) and
+ * `listenererror` (a user callback or listener that threw; without a listener, a
+ * process warning).
  * Owns: the signaling service, the handle tables, the onSendGet pumps; it shares the
  * process-wide P2P host (p2p-host.ts: pinned p2p worker, io worker with the command
  * and voice actors) with every other P2pModule of the process. exit() closes this
@@ -24,12 +27,14 @@
  */
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import { IvError, invalidParam } from '../../runtime/errors.js';
-import type { CameraChannel, PeerArgs } from './PeerActor.js';
+import { TypedEmitter } from '../../runtime/typed-emitter.js';
+import type { CameraChannel, PeerArgs } from './peer-state.js';
+import type { P2pServiceEvents } from './p2p-service.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { acquireP2pHost } from './p2p-host.js';
 import { P2pService } from './p2p-service.js';
 import { checkWatermarks, type Watermarks } from './watermark.js';
-import type { NetworkEvent } from './keep-alive.js';
+import { keepAliveProblem, type NetworkEvent } from './keep-alive.js';
 import { parseStunUrl } from './stun.js';
 import { admissionProblem, type AdmissionLimits } from './admission.js';
 
@@ -83,7 +88,13 @@ interface StreamEntry {
   pump: NodeJS.Timeout | undefined;
 }
 
-export class P2pModule {
+/** What a P2pModule reports besides the SDK's callbacks. */
+export type P2pModuleEvents = {
+  /** A keep-alive result (also reported to onEvent as PEER_READY / _CONNECT_FAIL / _ERROR / _ADDR_CHANGED). */
+  network: [event: NetworkEvent];
+};
+
+export class P2pModule extends TypedEmitter<P2pModuleEvents> {
   private system: ActorSystem | undefined;
   private service: P2pService | undefined;
   private broker: EmbeddedBroker | undefined;
@@ -93,10 +104,10 @@ export class P2pModule {
   private readonly byHandle = new Map<unknown, StreamEntry>();
   private nextHandle = 1;
   private unregister: () => void = () => undefined;
-  /** Errors thrown by user callbacks, newest last (bounded). */
-  readonly callbackErrors: string[] = [];
 
-  constructor(private readonly device: P2pDeviceOptions) {}
+  constructor(private readonly device: P2pDeviceOptions) {
+    super();
+  }
 
   get brokerUrl(): string | undefined {
     return this.device.broker ?? this.broker?.url;
@@ -108,11 +119,9 @@ export class P2pModule {
       throw new IvError('IV_ERR_ALREADY_INITIALIZED', 'p2p is already initialised; call exit() first');
     }
     const ka = params.keepAlive;
-    if (ka && (!Number.isInteger(ka.timeInterS) || ka.timeInterS < 0 || ka.timeInterS > 255)) {
-      throw invalidParam('keepAlive.timeInterS', `expected 0..255 seconds, got ${ka.timeInterS}`);
-    }
-    if (ka && (!Number.isInteger(ka.maxAttemptNum) || ka.maxAttemptNum < 0 || ka.maxAttemptNum > 10)) {
-      throw invalidParam('keepAlive.maxAttemptNum', `expected 0..10, got ${ka.maxAttemptNum}`);
+    const kaProblem = ka && keepAliveProblem(ka, 0);
+    if (kaProblem) {
+      throw invalidParam(kaProblem.field, kaProblem.message);
     }
     const keepAliveOn = ka !== undefined && ka.timeInterS > 0 && ka.maxAttemptNum > 0;
     const stunServer = (this.device.ice?.iceServers ?? []).find((u) => parseStunUrl(u) !== undefined);
@@ -148,34 +157,27 @@ export class P2pModule {
         voiceActor: 'voice',
         commandDeadlineMs: this.device.commandDeadlineMs ?? 2_000,
         ...(this.device.admission ? { admission: this.device.admission } : {}),
-        onPeerEvent: (peer, e) => this.onPeerEvent(peer, e),
         ...(keepAliveOn && ka && stunServer ? { keepAlive: { server: stunServer, timeInterS: ka.timeInterS, maxAttemptNum: ka.maxAttemptNum, ...(this.device.ice?.bindAddress ? { bindAddress: this.device.ice.bindAddress } : {}) } } : {}),
-        onNetworkEvent: (e) => this.onNetworkEvent(e),
       });
+      this.service.on('peer', (peer, e) => this.onPeerEvent(peer, e));
+      this.service.on('network', (e) => this.onNetworkEvent(e));
     } catch (err) {
       await this.exit();
       throw err;
     }
     if (!keepAliveOn) {
       // without keep-alive, init itself is the "P2P ready" moment; with it, the first answered probe round is
-      this.safe('onEvent', () => this.cb.onEvent?.(IV_AVT_EVENT.P2P_PEER_READY, null));
+      this.guard('onEvent', () => this.cb.onEvent?.(IV_AVT_EVENT.P2P_PEER_READY, null));
     }
   }
-
-  /** Keep-alive results, newest last (bounded): for logs and diagnostics. */
-  readonly networkLog: { event: NetworkEvent['type']; detail: string }[] = [];
 
   private onNetworkEvent(e: NetworkEvent): void {
     const event = e.type === 'ready' ? IV_AVT_EVENT.P2P_PEER_READY
       : e.type === 'connect-fail' ? IV_AVT_EVENT.P2P_PEER_CONNECT_FAIL
         : e.type === 'error' ? IV_AVT_EVENT.P2P_PEER_ERROR
           : IV_AVT_EVENT.P2P_PEER_ADDR_CHANGED;
-    const detail = e.type === 'ready' ? e.mapped : e.type === 'addr-changed' ? `${e.from} -> ${e.to}` : e.reason;
-    this.networkLog.push({ event: e.type, detail });
-    if (this.networkLog.length > 100) {
-      this.networkLog.shift();
-    }
-    this.safe('onEvent', () => this.cb.onEvent?.(event, null));
+    this.emit('network', e);
+    this.guard('onEvent', () => this.cb.onEvent?.(event, null));
   }
 
   /** iv_avt_p2p_exit */
@@ -223,18 +225,6 @@ export class P2pModule {
     return stats;
   }
 
-  private safe<T>(name: string, fn: () => T): T | undefined {
-    try {
-      return fn();
-    } catch (err) {
-      this.callbackErrors.push(`${name}: ${(err as Error)?.message ?? String(err)}`);
-      if (this.callbackErrors.length > 100) {
-        this.callbackErrors.shift();
-      }
-      return undefined;
-    }
-  }
-
   /** Register this device's callbacks under device-scoped names; returns the undo. */
   private registerCallbacks(system: ActorSystem): () => void {
     const voiceHandles = new Map<number, unknown>();
@@ -264,13 +254,13 @@ export class P2pModule {
     return `${peer}\u0000${stream}`;
   }
 
-  private onPeerEvent(peer: string, e: { type: string; stream?: number; detail?: unknown }): void {
-    if (e.type === 'stream-open' && e.stream !== undefined && this.streams.has(this.key(peer, e.stream))) {
+  private onPeerEvent(peer: string, e: P2pServiceEvents['peer'][1]): void {
+    if (e.type === 'stream-open' && this.streams.has(this.key(peer, e.stream))) {
       return; // a stream resumed by a restarted peer actor keeps its handle
     }
-    if (e.type === 'stream-open' && e.stream !== undefined) {
-      const params = (e.detail as { params?: string } | undefined)?.params ?? '';
-      const handle = this.cb.onSendInit ? this.safe('onSendInit', () => this.cb.onSendInit?.(params, peer)) ?? this.nextHandle++ : this.nextHandle++;
+    if (e.type === 'stream-open') {
+      const params = e.detail.params;
+      const handle = this.cb.onSendInit ? this.guard('onSendInit', () => this.cb.onSendInit?.(params, peer)) ?? this.nextHandle++ : this.nextHandle++;
       const entry: StreamEntry = { peer, stream: e.stream, handle, pump: undefined };
       this.streams.set(this.key(peer, e.stream), entry);
       this.byHandle.set(handle, entry);
@@ -281,23 +271,23 @@ export class P2pModule {
           if (this.watermarks.high > 0 && stats && stats.backlog > this.watermarks.high) {
             return; // HIGH: stop pulling data until LOW
           }
-          const data = this.safe('onSendGet', () => onSendGet(entry.handle));
+          const data = this.guard('onSendGet', () => onSendGet(entry.handle));
           if (data && data.byteLength > 0) {
             this.service?.send(peer, entry.stream, data);
           }
         }, 10);
       }
-    } else if (e.type === 'stream-close' && e.stream !== undefined) {
+    } else if (e.type === 'stream-close') {
       const entry = this.streams.get(this.key(peer, e.stream));
       if (entry) {
         this.endStream(entry);
       }
-    } else if (e.type === 'watermark' && e.stream !== undefined) {
+    } else if (e.type === 'watermark') {
       const entry = this.streams.get(this.key(peer, e.stream));
-      const level = (e.detail as { level?: string } | undefined)?.level;
+      const level = e.detail.level;
       const event = level === 'low' ? IV_AVT_EVENT.P2P_WATERMARK_LOW : level === 'warn' ? IV_AVT_EVENT.P2P_WATERMARK_WARN : IV_AVT_EVENT.P2P_WATERMARK_HIGH;
       if (entry) {
-        this.safe('onEvent', () => this.cb.onEvent?.(event, entry.handle));
+        this.guard('onEvent', () => this.cb.onEvent?.(event, entry.handle));
       }
     } else if (e.type === 'closed') {
       for (const entry of [...this.streams.values()]) {
@@ -312,7 +302,7 @@ export class P2pModule {
     if (this.streams.delete(this.key(entry.peer, entry.stream))) {
       clearInterval(entry.pump);
       this.byHandle.delete(entry.handle);
-      this.safe('onSendStop', () => this.cb.onSendStop?.(entry.handle));
+      this.guard('onSendStop', () => this.cb.onSendStop?.(entry.handle));
     }
   }
 }

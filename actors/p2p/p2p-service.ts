@@ -12,7 +12,8 @@
  * whole round of probes is lost, the peers whose connection is gone (not connected, or
  * streaming but silent) are restarted by the supervisor: the actor is replaced by a
  * fresh one that takes over the app's session (rights, live streams by number).
- * Owns: the signaling server, the keep-alive prober, each app's session record, the
+ * Events: `peer` (peer-events.ts), `network` (keep-alive results), `listenererror`.
+ * Owns: the signaling server, the keep-alive prober, each app's session (session.ts), the
  * per-peer request order (an offer, then the candidates that follow it, are handled in
  * arrival order even though spawning is async).
  * Must never: let one app's failure reach another app's actor.
@@ -20,9 +21,12 @@
 import type { ActorRef } from '../../runtime/actor-ref.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
-import type { Right } from '../../shared/protocol/rights.js';
+import { TypedEmitter } from '../../runtime/typed-emitter.js';
+import type { Grant } from '../../shared/protocol/rights.js';
 import { PEER_ACTOR } from './index.js';
-import type { CameraChannel, PeerArgs, SessionResume } from './PeerActor.js';
+import type { PeerEvent } from './peer-events.js';
+import type { CameraChannel, PeerArgs } from './peer-state.js';
+import { newSession, streamClosed, streamOpened, streamOrigin, type AppSession, type SessionResume } from './session.js';
 import { KeepAlive, type NetworkEvent } from './keep-alive.js';
 import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
@@ -48,31 +52,28 @@ export interface P2pServiceOptions {
   commandDeadlineMs?: number;
   /** Refuse apps and streams beyond these (default DEFAULT_ADMISSION). */
   admission?: AdmissionLimits;
-  onPeerEvent?: (peer: string, event: { type: string; stream?: number; detail?: unknown }) => void;
   /** Probe the STUN server (p2p_keep_alive_cfg); absent: no keep-alive. */
   keepAlive?: { server: string; timeInterS: number; maxAttemptNum: number; bindAddress?: string };
-  /** Keep-alive results, as they happen (the restarts they cause follow as peer events). */
-  onNetworkEvent?: (e: NetworkEvent) => void;
 }
 
-/** A connected app's session as the service knows it (survives its peer actor). */
-interface Session {
-  rights: Right[];
-  expires: number;
-  /** Open streams: params and, for live ones, the FLV time origin. */
-  streams: Map<number, { params: string; originMs?: number }>;
-  nextStream: number;
-}
+/** What the service reports; a listener that throws is reported on `listenererror`. */
+export type P2pServiceEvents = {
+  /** An app's connection or stream changed (peer-events.ts); `stream-origin` stays inside. */
+  peer: [peer: string, event: Exclude<PeerEvent, { type: 'stream-origin' }>];
+  /** Keep-alive results, as they happen (the restarts they cause follow as `peer` events). */
+  network: [event: NetworkEvent];
+};
 
 /** A peer not heard for this long while streaming (it acks every 100..250 ms) has lost its connection. */
 const SILENT_MS = 1_500;
 
-export class P2pService {
+export class P2pService extends TypedEmitter<P2pServiceEvents> {
   private readonly signaling: SignalingServer;
   private readonly peers = new Map<string, ActorRef>();
   private readonly statsBlocks = new Map<string, Float64Array>();
   private readonly order = new Map<string, Promise<void>>();
-  private readonly sessions = new Map<string, Session>();
+  /** Each connected app's session (session.ts): it survives the app's peer actor. */
+  private readonly sessions = new Map<string, AppSession>();
   /** The requestId of each app's current connection (its offer, or the device's restart offer): named on down candidates and byes. */
   private readonly connections = new Map<string, string>();
   private keepAlive: KeepAlive | undefined;
@@ -83,6 +84,7 @@ export class P2pService {
   readonly streamBudget: StreamBudget;
 
   private constructor(private readonly opts: P2pServiceOptions) {
+    super();
     this.watermarks = opts.watermarks ?? { low: 0, warn: 0, high: 0 };
     this.admission = opts.admission ?? DEFAULT_ADMISSION;
     this.streamBudget = StreamBudget.create(this.admission.maxStreams);
@@ -91,14 +93,14 @@ export class P2pService {
       deviceId: opts.deviceId,
       secret: opts.secret,
       handler: {
-        offer: (peer, m) => this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims.rights, m.claims.expires)),
+        offer: (peer, m) => this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims)),
         candidate: (peer, candidate, mid) => this.inOrder(peer, async () => {
           this.peers.get(peer)?.notify('P2P_PEER_REMOTE_CANDIDATE', { candidate, mid });
         }),
         answer: (peer, m) => this.inOrder(peer, () => this.onAnswer(peer, m.requestId, m.sdp)),
         bye: (peer) => this.inOrder(peer, async () => {
           if (this.peers.has(peer)) {
-            this.opts.onPeerEvent?.(peer, { type: 'closed', detail: { state: 'bye' } });
+            this.emit('peer', peer, { type: 'closed', detail: { state: 'bye' } });
           }
           await this.drop(peer);
         }),
@@ -106,6 +108,7 @@ export class P2pService {
     });
   }
 
+  /** Listen on the returned service at once: events start with the next I/O (signaling, keep-alive). */
   static async start(opts: P2pServiceOptions): Promise<P2pService> {
     const service = new P2pService(opts);
     await service.signaling.whenReady();
@@ -123,7 +126,7 @@ export class P2pService {
 
   /** The event first (the user hears of it at once), then what it calls for; each restart is a peer event. */
   private async onNetwork(e: NetworkEvent): Promise<void> {
-    this.opts.onNetworkEvent?.(e);
+    this.emit('network', e);
     if (e.type === 'addr-changed') {
       // the broker connection left from the old address: renew it before the offers go out
       await this.signaling.reconnect().catch(() => undefined);
@@ -180,20 +183,20 @@ export class P2pService {
     this.peers.delete(peer);
     await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
     const streams: SessionResume['streams'] = [];
-    for (const [stream, { params, originMs }] of session.streams) {
+    for (const { stream, params, originMs } of [...session.streams]) {
       if (this.opts.customSource || isLiveStream(params)) {
         streams.push(originMs === undefined ? { stream, params } : { stream, params, originMs });
       } else {
-        session.streams.delete(stream);
-        this.opts.onPeerEvent?.(peer, { type: 'stream-close', stream, detail: { reason: 'the device restarted the connection' } });
+        streamClosed(session, stream);
+        this.emit('peer', peer, { type: 'stream-close', stream, detail: { reason: 'the device restarted the connection' } });
       }
     }
     try {
-      const ref = await this.spawnPeer(peer, { rights: session.rights, expires: session.expires, streams, nextStream: session.nextStream, reason });
+      const ref = await this.spawnPeer(peer, { rights: session.rights, expires: session.expires, streams, reason });
       await ref.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 });
-      this.opts.onPeerEvent?.(peer, { type: 'respawned', detail: { reason, ms: Math.round(performance.now() - t0), streams: streams.length } });
+      this.emit('peer', peer, { type: 'respawned', detail: { reason, ms: Math.round(performance.now() - t0), streams: streams.length } });
     } catch (err) {
-      this.opts.onPeerEvent?.(peer, { type: 'closed', detail: { state: 'restart-failed', reason: (err as Error).message } });
+      this.emit('peer', peer, { type: 'closed', detail: { state: 'restart-failed', reason: (err as Error).message } });
       await this.drop(peer);
     }
   }
@@ -236,7 +239,7 @@ export class P2pService {
     });
   }
 
-  private async onOffer(peer: string, requestId: string, sdp: string, rights: Right[], expires: number): Promise<void> {
+  private async onOffer(peer: string, requestId: string, sdp: string, grant: Grant): Promise<void> {
     if (this.closed) {
       this.signaling.refuse(peer, requestId, 'IV_ERR_CLOSED', 'the device is shutting down');
       return;
@@ -248,10 +251,10 @@ export class P2pService {
     }
     try {
       ref ??= await this.spawnPeer(peer, undefined);
-      this.sessions.set(peer, { rights, expires, streams: new Map(), nextStream: 1 });
+      this.sessions.set(peer, newSession(grant));
       const replaced = this.connections.get(peer);
       this.connections.set(peer, requestId);
-      const answer = await ref.call('P2P_PEER_OFFER', { requestId, sdp, rights, expires }, { timeoutMs: 10_000 }) as { sdp: string };
+      const answer = await ref.call('P2P_PEER_OFFER', { requestId, sdp, rights: grant.rights, expires: grant.expires }, { timeoutMs: 10_000 }) as { sdp: string };
       this.signaling.sendAnswer(peer, requestId, answer.sdp);
       if (replaced !== undefined && replaced !== requestId) {
         // the same peer id offered again: the earlier connection is gone, say so at once
@@ -292,22 +295,19 @@ export class P2pService {
       this.inVoiceOrder(peer, b as { type: 'start' | 'frame' | 'end'; params?: string; data?: Uint8Array });
     });
     ref.onNotification('P2P_PEER_EVENT', (b) => {
-      const e = b as { type: string; stream?: number; detail?: unknown };
+      const e = b as PeerEvent;
       const session = this.sessions.get(peer);
-      if (e.type === 'stream-open' && e.stream !== undefined && session) {
-        const known = session.streams.get(e.stream);
-        session.streams.set(e.stream, { ...known, params: (e.detail as { params?: string } | undefined)?.params ?? '' });
-        session.nextStream = Math.max(session.nextStream, e.stream + 1);
-      } else if (e.type === 'stream-origin' && e.stream !== undefined) {
-        const known = session?.streams.get(e.stream);
-        if (known) {
-          known.originMs = (e.detail as { originMs: number }).originMs;
+      if (e.type === 'stream-open' && session) {
+        streamOpened(session, e.stream, e.detail.params);
+      } else if (e.type === 'stream-origin') {
+        if (session) {
+          streamOrigin(session, e.stream, e.detail.originMs);
         }
         return; // bookkeeping only
-      } else if (e.type === 'stream-close' && e.stream !== undefined) {
-        session?.streams.delete(e.stream);
+      } else if (e.type === 'stream-close' && session) {
+        streamClosed(session, e.stream);
       }
-      this.opts.onPeerEvent?.(peer, e);
+      this.emit('peer', peer, e);
       if (e.type === 'closed') {
         this.inOrder(peer, () => this.drop(peer));
       }

@@ -1,8 +1,10 @@
 /**
- * stream-sender — one opened live stream of one app: reads the camera's FrameRing from
- * its latest keyframe, muxes FLV, and sends it on the stream's data channel on every
+ * stream-sender — one opened stream of one app, live or playback: reads a FrameRing (a
+ * camera's, from its latest keyframe; or the private ring a PlaybackFeeder fills from
+ * the local recording), muxes FLV, and sends it on the stream's data channel on every
  * 10 ms tick; applies the watermarks to the stream's backlog; keeps the SDK's send
- * statistics (iv_p2p_send_stats_s) from the app's ack reports.
+ * statistics (iv_p2p_send_stats_s) from the app's ack reports. After an ICE restart a
+ * live stream resumes at the latest keyframe, a playback one where it stopped.
  *
  * Backlog = bytes sent − bytes the app acknowledged (docs/PROTOCOL.md §4), and never
  * less than what the data channel itself still buffers (bufferedAmount()).

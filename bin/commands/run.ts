@@ -119,7 +119,6 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const handlers = registerBuiltinHandlers(system, deviceId, (v) => {
     process.stdout.write(`[voice ${v.peer}] ended: ${v.frames} frames, ${v.bytes} bytes (${v.params})\n`);
   });
-  const p2pRef: { service?: P2pService } = {};
   const p2p = await P2pService.start({
     system,
     worker: 'p2p',
@@ -129,26 +128,26 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(opts.record ? { recording: { spoolDir: join(opts.record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
     ice: { ...(iceBind ? { bindAddress: iceBind } : {}), iceServers: [stunUrl] },
     ...(keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? { keepAlive: { server: stunUrl, ...keepAlive } } : {}),
-    onNetworkEvent: (e) => {
-      const what = e.type === 'ready' ? `PEER_READY (mapped address ${e.mapped})`
-        : e.type === 'connect-fail' ? `PEER_CONNECT_FAIL: ${e.reason}; retry in ${e.retryInMs} ms`
-          : e.type === 'error' ? `PEER_ERROR: ${e.reason}`
-            : `PEER_ADDR_CHANGED from ${e.from} to ${e.to}`;
-      const then = e.type === 'addr-changed' ? `; ICE restart of ${p2pRef.service?.peerIds.length ?? 0} app connection(s)` : e.type === 'error' ? '; restarting the app connections that are gone' : '';
-      process.stdout.write(`[p2p] ${what}${then}\n`);
-    },
     watermarks: opts.watermarks ?? RUN_WATERMARKS,
     commandActor: 'command',
     voiceActor: 'voice',
     ...(opts.admission ? { admission: opts.admission } : {}),
-    onPeerEvent: (peer, e) => {
-      if (e.type !== 'watermark' && e.type !== 'stream-origin') {
-        const d = e.type === 'closed' ? (e.detail as { state?: string } | undefined)?.state : undefined;
-        process.stdout.write(`[peer ${peer}] ${e.type}${e.stream !== undefined ? ` stream ${e.stream}` : ''}${d ? ` (${d})` : ''}${e.detail && ['restarting', 'restarted', 'respawned'].includes(e.type) ? ` ${JSON.stringify(e.detail)}` : ''}\n`);
-      }
-    },
   });
-  p2pRef.service = p2p;
+  p2p.on('network', (e) => {
+    const what = e.type === 'ready' ? `PEER_READY (mapped address ${e.mapped})`
+      : e.type === 'connect-fail' ? `PEER_CONNECT_FAIL: ${e.reason}; retry in ${e.retryInMs} ms`
+        : e.type === 'error' ? `PEER_ERROR: ${e.reason}`
+          : `PEER_ADDR_CHANGED from ${e.from} to ${e.to}`;
+    const then = e.type === 'addr-changed' ? `; ICE restart of ${p2p.peerIds.length} app connection(s)` : e.type === 'error' ? '; restarting the app connections that are gone' : '';
+    process.stdout.write(`[p2p] ${what}${then}\n`);
+  });
+  p2p.on('peer', (peer, e) => {
+    if (e.type !== 'watermark') {
+      const d = e.type === 'closed' ? e.detail.state : undefined;
+      const stream = 'stream' in e ? ` stream ${e.stream}` : '';
+      process.stdout.write(`[peer ${peer}] ${e.type}${stream}${d ? ` (${d})` : ''}${e.type === 'restarting' || e.type === 'restarted' || e.type === 'respawned' ? ` ${JSON.stringify(e.detail)}` : ''}\n`);
+    }
+  });
   const token = mintToken(secret, { deviceId, peerId: 'app1', expires: Math.floor(Date.now() / 1000) + 24 * 3600, rights: [...RIGHTS] });
   process.stdout.write(`ivgw: STUN ${stunUrl}${stunResponder ? ' (built-in)' : ''}; keep-alive ${keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? `every ${keepAlive.timeInterS} s, ${keepAlive.maxAttemptNum} probes` : 'off'}\n`);
   process.stdout.write(`ivgw: device ${deviceId} up; signaling ${brokerUrl}; channels ${cameras.map((c) => `${c.channel}=${c.camera}`).join(', ')}\n`);

@@ -130,11 +130,12 @@ export class SimApp {
     this.r.connectMs.push(Math.round(client.connectMs * 10) / 10);
     this.ctx.onEvent({ index: this.spec.index, type: 'connected', ms: client.connectMs });
     let lost: string | undefined;
+    let offClosed: () => void = () => undefined;
     const lostOrEnded = new Promise<void>((resolve) => {
-      client.onClosed = (reason) => {
+      offClosed = client.on('closed', (reason) => {
         lost = reason;
         resolve();
-      };
+      });
       this.closedStream = (stream, reason) => {
         if (this.spec.scenario !== 'playback') {
           lost = `the device closed stream ${stream}: ${reason}`;
@@ -142,7 +143,7 @@ export class SimApp {
         }
       };
     });
-    client.onEvent = (e) => {
+    client.on('event', (e) => {
       if (e.op !== 'event') {
         return;
       }
@@ -152,7 +153,7 @@ export class SimApp {
         this.closedStream?.(e.stream, e.reason);
         this.playbackEnded?.(e.stream);
       }
-    };
+    });
     const began = performance.now();
     try {
       await client.syncClock(3);
@@ -185,7 +186,7 @@ export class SimApp {
       this.clearTimers();
       this.closedStream = undefined;
       this.playbackEnded = undefined;
-      client.onClosed = undefined;
+      offClosed();
       client.close();
       this.client = undefined;
     }

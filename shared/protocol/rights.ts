@@ -1,7 +1,8 @@
 /**
  * rights — what an access token may grant an app (docs/PROTOCOL.md §2): the one list of
  * rights and the one check of a grant. Browser-safe.
- * Owns: `RIGHTS`, `Right`, and `grants` (a right, not yet expired).
+ * Owns: `RIGHTS`, `Right`, `grants` (a right, not yet expired) and `refusal` (why not, as
+ * the typed answer an app gets).
  * Must never: read anything but its arguments and the clock.
  */
 
@@ -20,5 +21,16 @@ export interface Grant {
 
 /** Does the grant allow `right` now? (Every request after the offer is checked here.) */
 export function grants(grant: Grant, right: Right): boolean {
-  return grant.rights.includes(right) && grant.expires > Date.now() / 1000;
+  return refusal(grant, right) === undefined;
+}
+
+/** Why the grant does not allow `right` now: expired first (a renewed token helps), then the right. */
+export function refusal(grant: Grant, right: Right, nowS = Date.now() / 1000): { code: 'IV_ERR_AUTH_EXPIRED' | 'IV_ERR_AUTH_RIGHTS'; message: string } | undefined {
+  if (grant.expires <= nowS) {
+    return { code: 'IV_ERR_AUTH_EXPIRED', message: `the access token expired ${Math.floor(nowS - grant.expires)} s ago` };
+  }
+  if (!grant.rights.includes(right)) {
+    return { code: 'IV_ERR_AUTH_RIGHTS', message: `the access token does not grant ${right} (${grant.rights.length === 0 ? 'it grants no rights' : `it grants ${grant.rights.join(', ')}`})` };
+  }
+  return undefined;
 }

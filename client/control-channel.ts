@@ -1,0 +1,131 @@
+/**
+ * control-channel — the app's end of the `control` data channel (docs/PROTOCOL.md §4):
+ * the current channel (a restart brings a new one), a bounded queue for what is sent
+ * while none is open, requests and their answers (runtime/pending-table.ts), the RTT
+ * probes to echo, and everything else the device says handed to the owner.
+ * Owns: the queue and the pending requests. Must never: take messages from a replaced
+ * channel, or leave a request pending after closeAll().
+ */
+import type { DataChannel } from 'node-datachannel';
+import { systemClock } from '../runtime/clock.js';
+import { IvError, isIvError, isIvErrorCode } from '../runtime/errors.js';
+import { PendingTable } from '../runtime/pending-table.js';
+import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../shared/protocol/control.js';
+
+/** Omit that keeps a union a union. */
+export type RequestBody = Extract<AppToDevice, { id: number }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
+
+const QUEUE_LIMIT = 256;
+
+export interface ControlHooks {
+  /** The current channel opened (what was queued has gone out). */
+  opened(): void;
+  /** The current channel closed. */
+  closed(): void;
+  /** A message that answers no request (events); probes stay here. */
+  message(msg: DeviceToApp): void;
+}
+
+export class ControlChannel {
+  private dc: DataChannel | undefined;
+  private readonly queue: Uint8Array[] = [];
+  private readonly pending = new PendingTable(systemClock);
+  /** The time of the device's last RTT probe, echoed in acks. */
+  lastProbe = 0;
+
+  constructor(private readonly device: string, private readonly hooks: ControlHooks) {}
+
+  /** The current channel when it is open. */
+  get open(): DataChannel | undefined {
+    return this.dc?.isOpen() ? this.dc : undefined;
+  }
+
+  /** Take `dc` as the control channel (the app's own, or the device's after a restart). */
+  bind(dc: DataChannel): void {
+    this.dc = dc;
+    dc.onMessage((m) => {
+      if (this.dc === dc) {
+        this.onMessage(typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer));
+      }
+    });
+    dc.onClosed(() => {
+      if (this.dc === dc) {
+        this.hooks.closed();
+      }
+    });
+    const opened = (): void => {
+      if (this.dc !== dc) {
+        return;
+      }
+      for (const m of this.queue.splice(0)) {
+        dc.sendMessageBinary(m);
+      }
+      this.hooks.opened();
+    };
+    if (dc.isOpen()) {
+      opened();
+    } else {
+      dc.onOpen(opened);
+    }
+  }
+
+  /** The channel is finished (a restart replaces it): sends queue until the next one opens. */
+  drop(): void {
+    this.dc = undefined;
+  }
+
+  /** Send now, or queue (bounded) while no channel is open. */
+  send(bytes: Uint8Array): void {
+    if (this.dc?.isOpen()) {
+      this.dc.sendMessageBinary(bytes);
+    } else if (this.queue.length < QUEUE_LIMIT) {
+      this.queue.push(bytes);
+    }
+  }
+
+  /** Send a request and wait for its answer: `error` rejects with its code, no answer in time with IV_ERR_TIMEOUT. */
+  request(msg: RequestBody, timeoutMs: number): Promise<DeviceToApp> {
+    let entry: ReturnType<PendingTable['add']>;
+    try {
+      entry = this.pending.add(msg.op, this.device, timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const id = entry.id;
+    this.send(encodeControl({ ...msg, id } as AppToDevice));
+    return entry.promise.then(
+      (answer) => {
+        const a = answer as DeviceToApp;
+        if (a.op === 'error') {
+          throw new IvError(isIvErrorCode(a.code) ? a.code : 'IV_ERR_INTERNAL', a.message);
+        }
+        return a;
+      },
+      (err: unknown) => {
+        // the table's own rejections: its deadline (IV_ERR_TIMEOUT for an app) or closeAll()
+        throw isIvError(err, 'IV_ERR_REQUEST_TIMEOUT') ? new IvError('IV_ERR_TIMEOUT', `${msg.op} #${id}: no answer within ${timeoutMs} ms`) : err;
+      },
+    );
+  }
+
+  /** Reject every pending request (the client closed). */
+  closeAll(): void {
+    this.pending.closeAll('IV_ERR_CLOSED', 'the client closed');
+  }
+
+  private onMessage(bytes: Uint8Array): void {
+    const msg = decodeFromDevice(bytes);
+    if (!msg) {
+      return;
+    }
+    if (msg.op === 'probe') {
+      this.lastProbe = msg.t;
+      return;
+    }
+    if ('id' in msg && typeof msg.id === 'number' && (msg.op === 'ok' || msg.op === 'error' || msg.op === 'reply' || msg.op === 'pong')) {
+      this.pending.settle(msg.id, undefined, msg); // an `error` answer is thrown by request()
+      return;
+    }
+    this.hooks.message(msg);
+  }
+}
