@@ -60,7 +60,15 @@ export type DeviceSignal =
   | { type: 'bye'; requestId?: string; reason: string };
 
 export function encodeSignal(msg: AppSignal | DeviceSignal): string {
-  return JSON.stringify(msg);
+  return JSON.stringify(msg.type === 'candidate' ? { ...msg, candidate: candidateLine(msg.candidate) } : msg);
+}
+
+/**
+ * A candidate as §2 writes it, `candidate:…`: node-datachannel reports `a=candidate:…`
+ * (the SDP attribute line); both forms are accepted on arrival, this one is sent.
+ */
+export function candidateLine(candidate: string): string {
+  return candidate.startsWith('a=') ? candidate.slice(2) : candidate;
 }
 
 /** A message the device refuses (IV_ERR_INVALID_PARAM); `requestId` when the message had one. */
@@ -119,7 +127,7 @@ export function parseAppSignal(payload: Uint8Array, peer: string): { ok: true; m
       if (typeof msg.candidate !== 'string' || typeof msg.mid !== 'string') {
         return bad(typeof msg.candidate !== 'string' ? 'candidate' : 'mid', 'expected a string');
       }
-      return { ok: true, requestId, msg: { type: 'candidate', candidate: msg.candidate, mid: msg.mid } };
+      return { ok: true, requestId, msg: { type: 'candidate', candidate: candidateLine(msg.candidate), mid: msg.mid } };
     case 'bye':
       return { ok: true, requestId, msg: { type: 'bye' } };
     default:
@@ -142,7 +150,8 @@ export function parseDeviceSignal(payload: Uint8Array | string): DeviceSignal | 
       if (typeof msg.candidate !== 'string' || typeof msg.mid !== 'string') {
         return undefined;
       }
-      return typeof msg.requestId === 'string' ? { type: 'candidate', requestId: msg.requestId, candidate: msg.candidate, mid: msg.mid } : { type: 'candidate', candidate: msg.candidate, mid: msg.mid };
+      const candidate = candidateLine(msg.candidate);
+      return typeof msg.requestId === 'string' ? { type: 'candidate', requestId: msg.requestId, candidate, mid: msg.mid } : { type: 'candidate', candidate, mid: msg.mid };
     }
     case 'refused': {
       const refused: DeviceSignal = { type: 'refused', code: isIvErrorCode(msg.code) ? msg.code : 'IV_ERR_INTERNAL', reason: typeof msg.reason === 'string' ? msg.reason : '' };

@@ -1,7 +1,8 @@
 /**
  * Protocol conformance: a third-party app (test/fixtures/raw-app: node-datachannel, mqtt
  * and hand-written msgpack, no project client code) against `ivgw run`, checking that
- * the gateway does what docs/PROTOCOL.md says, message by message.
+ * the gateway does what docs/PROTOCOL.md says, message by message. Serial: each test runs
+ * its own gateway, and real-time behaviour must not starve.
  */
 import test from 'ava';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -57,7 +58,7 @@ async function signal(gw: Gateway, peer: string, msg: Record<string, unknown> | 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('200 open/close cycles on one connection all succeed: stream numbers never run out', async (t) => {
+test.serial('200 open/close cycles on one connection all succeed: stream numbers never run out', async (t) => {
   const { gw, apps } = await withGateway(t);
   await connectRaw(apps, gw, 'cycler', gw.token('cycler', ['live']));
   const streams = new Set<number>();
@@ -72,7 +73,7 @@ test('200 open/close cycles on one connection all succeed: stream numbers never 
   t.true([...streams].every((s) => s >= 1 && s <= 255), `stream numbers ${[...streams].join(',')}`);
 });
 
-test('the ninth stream of one app is refused with IV_ERR_BUSY and an admission: reason, and a closed stream frees its place', async (t) => {
+test.serial('the ninth stream of one app is refused with IV_ERR_BUSY and an admission: reason, and a closed stream frees its place', async (t) => {
   const { gw, apps } = await withGateway(t);
   await connectRaw(apps, gw, 'greedy', gw.token('greedy', ['live']));
   const opened: number[] = [];
@@ -88,7 +89,7 @@ test('the ninth stream of one app is refused with IV_ERR_BUSY and an admission: 
   t.is((await request(apps, 'greedy', m(['op', 'open'], ['id', 11], ['params', 'action=live&channel=0']), 11)).op, 'ok');
 });
 
-test('an open gets its ok and its s<n> channel (labelled as the ok says), and candidates on down carry the requestId of their connection', async (t) => {
+test.serial('an open gets its ok and its s<n> channel (labelled as the ok says), and candidates on down carry the requestId of their connection', async (t) => {
   const { gw, apps } = await withGateway(t);
   await connectRaw(apps, gw, 'orderly', gw.token('orderly', ['live']));
   const ok = await request(apps, 'orderly', m(['op', 'open'], ['id', 1], ['params', 'action=live&channel=0']), 1);
@@ -105,7 +106,7 @@ test('an open gets its ok and its s<n> channel (labelled as the ok says), and ca
   t.true(candidates.every((c) => String(c.msg.candidate).startsWith('candidate:')), 'candidates are sent as candidate:…, as §2 shows');
 });
 
-test('ack and ping with integers encoded as msgpack uint64 are accepted: no watermark pause, pong echoes the id', async (t) => {
+test.serial('ack and ping with integers encoded as msgpack uint64 are accepted: no watermark pause, pong echoes the id', async (t) => {
   const { gw, apps } = await withGateway(t, ['--watermarks', '30000,60000,120000']);
   await connectRaw(apps, gw, 'wide', gw.token('wide', ['live']));
   const pong = await request(apps, 'wide', m(['op', 'ping'], ['id', { u64: 7 }], ['t', { u64: 123456 }]), 7);
@@ -123,7 +124,7 @@ test('ack and ping with integers encoded as msgpack uint64 are accepted: no wate
   t.true((channels.find((c) => c.label === `s${ok.stream as number}`)?.bytes ?? 0) > 120_000);
 });
 
-test('requests with a bad id or over 64 KiB get the documented error; an oversized offer with a requestId is refused', async (t) => {
+test.serial('requests with a bad id or over 64 KiB get the documented error; an oversized offer with a requestId is refused', async (t) => {
   const { gw, apps } = await withGateway(t);
   await connectRaw(apps, gw, 'sloppy', gw.token('sloppy', ['live', 'command']));
   for (const [id, expect] of [[{ str: 'abc' }, 'abc'], [{ i64: -1 }, -1], [{ f64: 1.5 }, 1.5], [{ u64: 2 ** 32 }, 2 ** 32]] as const) {
@@ -137,7 +138,7 @@ test('requests with a bad id or over 64 KiB get the documented error; an oversiz
   t.like(refused.find((r) => r.type === 'refused'), { requestId: 'r-bigoffer-1', code: 'IV_ERR_INVALID_PARAM' });
 });
 
-test('rights and reasons: voice_stop needs voice, an expired token says expired, an empty rights list is refused by name, MAC padding bits matter', async (t) => {
+test.serial('rights and reasons: voice_stop needs voice, an expired token says expired, an empty rights list is refused by name, MAC padding bits matter', async (t) => {
   const { gw, apps } = await withGateway(t);
   await connectRaw(apps, gw, 'viewer', gw.token('viewer', ['live']));
   const stop = await request(apps, 'viewer', m(['op', 'voice_stop'], ['id', 1]), 1);
@@ -161,7 +162,7 @@ test('rights and reasons: voice_stop needs voice, an expired token says expired,
   t.like(padded.find((x) => x.type === 'refused'), { code: 'IV_ERR_AUTH_INVALID' });
 });
 
-test('twenty offers under one peer id at once: one connects, every replaced one is told at once with a bye naming its requestId', async (t) => {
+test.serial('twenty offers under one peer id at once: one connects, every replaced one is told at once with a bye naming its requestId', async (t) => {
   const { gw, apps } = await withGateway(t);
   const token = gw.token('twin', ['live']);
   const started = Date.now();
@@ -175,7 +176,7 @@ test('twenty offers under one peer id at once: one connects, every replaced one 
   t.true(elapsed < 10_000, `the replaced apps learnt it in ${elapsed} ms, not at their connect timeout`);
 });
 
-test('a stalled live viewer resumes at the camera\'s latest keyframe, not where it paused, and loses no frame silently', async (t) => {
+test.serial('a stalled live viewer resumes at the camera\'s latest keyframe, not where it paused, and loses no frame silently', async (t) => {
   const { gw, apps } = await withGateway(t, ['--watermarks', '30000,60000,120000']);
   await connectRaw(apps, gw, 'staller', gw.token('staller', ['live']), 'staller', true);
   const ok = await request(apps, 'staller', m(['op', 'open'], ['id', 1], ['params', 'action=live&channel=0']), 1);
