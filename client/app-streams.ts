@@ -38,8 +38,8 @@ export class AppStreams {
   onChannel(label: string, dc: DataChannel): void {
     const n = streamOfLabel(label);
     const entry = n === undefined ? undefined : this.receivers.get(n);
-    if (entry) {
-      this.bind(entry, dc);
+    if (entry && entry.dc === undefined) {
+      this.bind(entry, dc); // the stream's channel after a restart
       return;
     }
     const waiter = this.streamWaiters.get(label);
@@ -103,6 +103,8 @@ export class AppStreams {
       }
     } else if (msg.event === 'watermark' && msg.level === 'high') {
       receiver?.expectPause();
+    } else if (msg.event === 'stream_closed') {
+      this.remove(msg.stream); // the device ended it: its number may be given to the next stream
     }
   }
 
