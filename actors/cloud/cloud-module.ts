@@ -31,9 +31,10 @@ import type { AudioCodecName, VideoCodecName } from '../media/codecs.js';
 import type { CloudArgs } from './CloudActor.js';
 import { CLOUD_ACTOR } from './index.js';
 import { jpegProblem } from './jpeg.js';
-import { checkKey, checkStoreConfig, openStore, type StoreConfig } from './object-store.js';
+import { checkKey } from '../../recording/keys.js';
+import type { Retention } from '../../recording/recording-store.js';
+import { checkStoreConfig, openStore, type StoreConfig } from './object-store.js';
 import { fetchPlan, NO_PLAN, serviceActive, type BalanceInfo, type PlanSource } from './plan.js';
-import type { Retention } from './segment-store.js';
 
 /** iv_cm_stream_type_e */
 export const IV_CM_STREAM_TYPE = { VIDEO: 0, AUDIO: 1 } as const;

@@ -11,8 +11,10 @@
  */
 import { withDeadline } from '../../runtime/deadline.js';
 import { IvError } from '../../runtime/errors.js';
-import { planKey } from './keys.js';
 import type { ObjectStore } from './object-store.js';
+
+/** The plan's key in the object store (read, never written). */
+export const planKey = (device: string): string => `${device}/plan.json`;
 
 export interface ServiceState {
   enabled: boolean;

@@ -1,7 +1,7 @@
 /**
  * recorder — turns one channel's frames into recording sessions of GOP-aligned fMP4
  * segments with HLS playlists, and the events that point into them; every object it
- * makes goes to the segment store (durable spool) through `accept`.
+ * makes goes into the local recording (durably, and queued for upload) through `accept`.
  *
  * A session records while something wants it (full-time plan or a running event).
  * It starts at the latest keyframe of the ring (the pre-record, read faster than real
@@ -21,7 +21,7 @@ import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
 import { STREAM } from '../media/codecs.js';
 import { HlsSegmenter, hlsPlaylist } from '../media/hls-segmenter.js';
 import { paramSetsOf } from '../media/param-sets.js';
-import { eventBase, eventPlaylistFile, eventUid, segmentFile, sessionDir, sessionName } from './keys.js';
+import { eventBase, eventPlaylistFile, eventUid, segmentFile, sessionDir, sessionName } from '../../recording/keys.js';
 
 export interface RecorderOptions {
   device: string;
