@@ -1,5 +1,6 @@
 /**
- * ingest — the one path every captured frame takes: validate against the SDK rules,
+ * ingest — the one path every captured or pushed frame takes (CaptureActor's sources,
+ * CloudModule.pushStream): validate against the SDK rules,
  * then publish into the camera's FrameRing (video length-prefixed on stream 0, audio
  * on stream 1), counting what was accepted and refused.
  *

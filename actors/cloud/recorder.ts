@@ -4,8 +4,9 @@
  * makes goes into the local recording (durably, and queued for upload) through `accept`.
  *
  * A session records while something wants it (full-time plan or a running event).
- * It starts at the latest keyframe of the ring (the pre-record, read faster than real
- * time so it catches up with live), ends when nothing wants it any more, when 120 s
+ * It starts at the first keyframe fed (CloudActor reads from the ring's latest keyframe:
+ * the pre-record, read faster than real time so it catches up with live), ends when
+ * nothing wants it any more, when 120 s
  * pass without a frame (spec note 4: recording pauses; the next frame after a keyframe
  * starts a new session), or after `sessionMaxS` at a keyframe (hourly files).
  * Event playlists list the session segments overlapping the event's stream range;
