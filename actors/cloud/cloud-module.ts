@@ -33,7 +33,7 @@ import { TypedEmitter } from '../../runtime/typed-emitter.js';
 import { checkKey } from '../../recording/keys.js';
 import { Ingest } from '../capture/ingest.js';
 import type { CloudArgs } from './CloudActor.js';
-import { checkAudio, checkDeviceOptions, checkMaxGopSize, checkVideo, extTimes, IV_CM_STREAM_TYPE, type BalanceResult, type CloudDeviceOptions, type CloudInitParams, type StreamPack } from './cloud-params.js';
+import { checkAudio, checkDeviceOptions, checkMaxGopSize, checkStreamPack, checkTransTimes, checkVideo, extTimes, type BalanceResult, type CloudDeviceOptions, type CloudInitParams, type StreamPack } from './cloud-params.js';
 import { RunningEvents } from './cloud-events.js';
 import { CLOUD_ACTOR } from './index.js';
 import { checkStoreConfig, openStore } from './object-store.js';
@@ -189,16 +189,7 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
     if (!ingest) {
       throw new IvError('IV_ERR_NOT_INITIALIZED', 'cloud storage is not initialised');
     }
-    const kind = type === 'video' || type === IV_CM_STREAM_TYPE.VIDEO ? 'video' : type === 'audio' || type === IV_CM_STREAM_TYPE.AUDIO ? 'audio' : undefined;
-    if (!kind) {
-      throw invalidParam('type', `expected video/audio (0/1), got ${JSON.stringify(type)}`);
-    }
-    if (typeof pack !== 'object' || pack === null || !(pack.data instanceof Uint8Array)) {
-      throw invalidParam('pack.data', 'expected the frame bytes');
-    }
-    if (typeof pack.pts !== 'number' || !Number.isFinite(pack.pts) || pack.pts < 0) {
-      throw invalidParam('pack.pts', `expected a timestamp in ms, got ${String(pack.pts)}`);
-    }
+    const kind = checkStreamPack(type, pack);
     if (!this.plan.anyService()) {
       throw new IvError('IV_ERR_CS_APPLY_NO_SERVICE', 'no full-time or event cloud plan is active');
     }
@@ -242,11 +233,7 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
 
   /** iv_cs_set_trans_time */
   async setTransTime(uploadTimeoutMs: number, replyTimeoutMs: number): Promise<void> {
-    for (const [field, v] of [['uploadTimeoutMs', uploadTimeoutMs], ['replyTimeoutMs', replyTimeoutMs]] as const) {
-      if (!Number.isInteger(v) || v <= 0 || v > 3_600_000) {
-        throw invalidParam(field, `expected 1..3600000 ms (0 is not allowed), got ${v}`);
-      }
-    }
+    checkTransTimes(uploadTimeoutMs, replyTimeoutMs);
     this.uploadMs = uploadTimeoutMs;
     this.replyMs = replyTimeoutMs;
     await this.actor?.call('CLOUD_SET_TRANS_TIME', { uploadMs: uploadTimeoutMs, replyMs: replyTimeoutMs }, { timeoutMs: 60_000 });

@@ -1,7 +1,8 @@
 /**
  * cloud-params — the parameters of the SDK's cloud API (iv_cs.h) and their checks: the
- * device options, `iv_cs_init`'s parameters and callbacks, a pushed frame, the
- * `avFormat`, event ids and the `_ext` times. Pure: no I/O, no state.
+ * device options, `iv_cs_init`'s parameters and callbacks (`maxGopSize`, `avFormat`),
+ * a pushed frame's type and pack, the trans times, event ids and the `_ext` times.
+ * Pure: no I/O, no state.
  *
  * Owns: these types and the rules for them. Must never: accept a value the spec
  * refuses (each refusal is IV_ERR_INVALID_PARAM naming the field).
@@ -70,6 +71,30 @@ export function checkDeviceOptions(device: CloudDeviceOptions): void {
   const refresh = device.planRefreshS ?? 3_600;
   if (!Number.isInteger(refresh) || refresh < 1 || refresh > 3_600) {
     throw invalidParam('planRefreshS', `expected 1..3600 s (the cache is refreshed at least hourly), got ${refresh}`);
+  }
+}
+
+/** iv_cs_push_stream's type and pack (the frame itself is Ingest's to check); the stream kind. */
+export function checkStreamPack(type: 'video' | 'audio' | number, pack: StreamPack): 'video' | 'audio' {
+  const kind = type === 'video' || type === IV_CM_STREAM_TYPE.VIDEO ? 'video' : type === 'audio' || type === IV_CM_STREAM_TYPE.AUDIO ? 'audio' : undefined;
+  if (!kind) {
+    throw invalidParam('type', `expected video/audio (0/1), got ${JSON.stringify(type)}`);
+  }
+  if (typeof pack !== 'object' || pack === null || !(pack.data instanceof Uint8Array)) {
+    throw invalidParam('pack.data', 'expected the frame bytes');
+  }
+  if (typeof pack.pts !== 'number' || !Number.isFinite(pack.pts) || pack.pts < 0) {
+    throw invalidParam('pack.pts', `expected a timestamp in ms, got ${String(pack.pts)}`);
+  }
+  return kind;
+}
+
+/** iv_cs_set_trans_time's two timeouts, ms. */
+export function checkTransTimes(uploadTimeoutMs: number, replyTimeoutMs: number): void {
+  for (const [field, v] of [['uploadTimeoutMs', uploadTimeoutMs], ['replyTimeoutMs', replyTimeoutMs]] as const) {
+    if (!Number.isInteger(v) || v <= 0 || v > 3_600_000) {
+      throw invalidParam(field, `expected 1..3600000 ms (0 is not allowed), got ${v}`);
+    }
   }
 }
 
