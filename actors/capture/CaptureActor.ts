@@ -11,7 +11,7 @@
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { invalidParam, IvError } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
-import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
+import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
 import { Ingest } from './ingest.js';
 import { startFfmpegSource, startFileSource, type Source, type SourceConfig, type SourceHost } from './sources.js';
 

@@ -9,9 +9,9 @@
  */
 import { IvError, type IvErrorCode } from '../../runtime/errors.js';
 import type { FrameRing, FrameWriter } from '../../runtime/frame-ring.js';
-import { AudioValidator } from '../media/audio-validator.js';
-import { AUDIO_CODEC_ID, STREAM, VIDEO_CODEC_ID, type AudioFormat, type VideoCodecName, type VideoFormat } from '../media/codecs.js';
-import { VideoValidator } from '../media/video-validator.js';
+import { AudioValidator } from '../../media/audio-validator.js';
+import { AUDIO_CODEC_ID, STREAM, VIDEO_CODEC_ID, type AudioFormat, type VideoCodecName, type VideoFormat } from '../../media/codecs.js';
+import { VideoValidator } from '../../media/video-validator.js';
 import { StreamStats, type StreamStatsSnapshot } from './stream-stats.js';
 
 export interface IngestOptions {

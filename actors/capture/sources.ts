@@ -14,8 +14,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { rawAudioFrameBytes, SAMPLES_PER_FRAME, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
-import { AccessUnitSplitter, AdtsSplitter, RawAudioSplitter } from '../media/es-splitter.js';
+import { rawAudioFrameBytes, SAMPLES_PER_FRAME, type AudioFormat, type VideoCodecName } from '../../media/codecs.js';
+import { AccessUnitSplitter, AdtsSplitter, RawAudioSplitter } from '../../media/es-splitter.js';
 import { nowUs, type Ingest, type IngestResult } from './ingest.js';
 
 export type SourceConfig =

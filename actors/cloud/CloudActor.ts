@@ -15,7 +15,7 @@
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { invalidParam } from '../../runtime/errors.js';
 import { FrameRing, type FrameReader } from '../../runtime/frame-ring.js';
-import { STREAM, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
+import { STREAM, type AudioFormat, type VideoCodecName } from '../../media/codecs.js';
 import { checkStoreConfig, openStore, type StoreConfig } from './object-store.js';
 import { Recorder } from './recorder.js';
 import { closeOrphanSession, markOpenSession } from '../../recording/open-session.js';

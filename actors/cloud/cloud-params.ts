@@ -9,7 +9,7 @@
  */
 import { invalidParam, type IvErrorCode } from '../../runtime/errors.js';
 import type { Retention } from '../../recording/recording-store.js';
-import type { AudioCodecName, VideoCodecName } from '../media/codecs.js';
+import type { AudioCodecName, VideoCodecName } from '../../media/codecs.js';
 import type { CloudArgs } from './CloudActor.js';
 import type { StoreConfig } from './object-store.js';
 import type { BalanceInfo } from './plan.js';

@@ -18,10 +18,10 @@
  */
 import type { Frame } from '../../runtime/frame-ring.js';
 import { IvError } from '../../runtime/errors.js';
-import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
-import { STREAM } from '../media/codecs.js';
-import { HlsSegmenter, hlsPlaylist } from '../media/hls-segmenter.js';
-import { paramSetsOf } from '../media/param-sets.js';
+import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
+import { STREAM } from '../../media/codecs.js';
+import { HlsSegmenter, hlsPlaylist } from '../../media/hls-segmenter.js';
+import { paramSetsOf } from '../../media/param-sets.js';
 import { eventBase, eventPlaylistFile, eventUid, segmentFile, sessionDir, sessionName } from '../../recording/keys.js';
 
 export interface RecorderOptions {

@@ -34,7 +34,7 @@ import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { IvError, invalidParam } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
 import { onWorkerShutdown } from '../../runtime/worker-hooks.js';
-import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
+import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
 import type { Right } from './access-token.js';
 import { PlaybackFeeder } from '../../recording/playback-feeder.js';
 import { recordedSegments } from '../../recording/recording-index.js';

@@ -14,7 +14,7 @@
  * Owns: its client, receivers and timers. Must never: throw out of run().
  */
 import { mintToken, RIGHTS } from '../../actors/p2p/access-token.js';
-import { pcmToG711 } from '../../actors/media/g711.js';
+import { pcmToG711 } from '../../media/g711.js';
 import { IvError } from '../../runtime/errors.js';
 import { AppClient } from '../app-client.js';
 import type { StreamReceiver } from '../stream-receiver.js';
