@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { CloudModule } from '../actors/cloud/cloud-module.js';
 import { SampleFeed } from '../actors/capture/sample-feed.js';
-import { AccessUnitSplitter, AdtsSplitter } from '../actors/media/es-splitter.js';
+import { AccessUnitSplitter, AdtsSplitter } from '../media/es-splitter.js';
 
 const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; storeDir: string; spoolDir: string };
 const say = (o: unknown): void => {

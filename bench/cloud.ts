@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SAMPLE } from '../actors/capture/index.js';
 import { S3Store } from '../actors/cloud/s3-store.js';
-import { SegmentStore } from '../actors/cloud/segment-store.js';
+import { RecordingStore } from '../recording/recording-store.js';
 import { Uploader } from '../actors/cloud/uploader.js';
 import { startS3 } from '../test/helpers/s3.js';
 import type { BenchOptions } from './run.js';
@@ -87,7 +87,7 @@ async function upload(objects: number, size: number): Promise<Record<string, unk
     const rawBefore = await raw('raw1', objects);
     let t0 = 0;
     // the module's path: durable accept into the spool, uploader (concurrency 2), confirm
-    const spool = await SegmentStore.open(spoolDir);
+    const spool = await RecordingStore.open(spoolDir);
     const uploader = new Uploader(spool, store, { concurrency: 2, uploadTimeoutMs: 30_000 });
     uploader.start();
     t0 = performance.now();

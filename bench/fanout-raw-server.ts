@@ -14,10 +14,10 @@ import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { decodeFromApp, encodeControl, type DeviceToApp } from '../shared/protocol/control.js';
 import { startEmbeddedBroker } from '../actors/p2p/embedded-broker.js';
 import { SignalingServer } from '../actors/p2p/signaling.js';
-import { AccessUnitSplitter } from '../actors/media/es-splitter.js';
-import { FlvMuxer } from '../actors/media/flv-muxer.js';
-import { paramSetsOf } from '../actors/media/param-sets.js';
-import { splitAnnexB, toLengthPrefixed } from '../actors/media/nal.js';
+import { AccessUnitSplitter } from '../media/es-splitter.js';
+import { FlvMuxer } from '../media/flv-muxer.js';
+import { paramSetsOf } from '../media/param-sets.js';
+import { splitAnnexB, toLengthPrefixed } from '../media/nal.js';
 
 const [file, device, secret] = process.argv.slice(2) as [string, string, string];
 const FPS = 25;

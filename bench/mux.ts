@@ -9,10 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { SAMPLE } from '../actors/capture/index.js';
-import { AccessUnitSplitter, AdtsSplitter } from '../actors/media/es-splitter.js';
-import { FlvMuxer } from '../actors/media/flv-muxer.js';
-import { HlsSegmenter } from '../actors/media/hls-segmenter.js';
-import { VideoValidator, type AcceptedVideoFrame } from '../actors/media/video-validator.js';
+import { AccessUnitSplitter, AdtsSplitter } from '../media/es-splitter.js';
+import { FlvMuxer } from '../media/flv-muxer.js';
+import { HlsSegmenter } from '../media/hls-segmenter.js';
+import { VideoValidator, type AcceptedVideoFrame } from '../media/video-validator.js';
 import type { BenchOptions } from './run.js';
 import { round } from './stats.js';
 

@@ -6,7 +6,7 @@
  * browser-safe: the owner feeds it bytes and sends the acks it produces.
  * Owns: the stream's counters and, when recording, the received bytes.
  */
-import { FlvDemuxer, type FlvTag } from '../actors/media/flv-demuxer.js';
+import { FlvDemuxer, type FlvTag } from '../media/flv-demuxer.js';
 
 export interface ReceiverStats {
   stream: number;

@@ -1,7 +1,10 @@
 /**
- * clock — injectable time for everything that has a timer (supervisor backoff and
- * restart windows, request deadlines, heartbeats, later the spec's 10 ms tick,
- * keep-alive, 120 s pause and 1 h plan cache).
+ * clock — injectable time for timers: today the supervisor's backoff and restart
+ * windows, request deadlines (actor-ref, pending-table), worker start timeouts and
+ * heartbeats, and the cloud plan's refresh and expiry timers (actors/cloud/plan-lifecycle.ts).
+ * Not (yet) on it: actor ticks (`ctx.setInterval`, e.g. the 10 ms cloud tick), the P2P
+ * keep-alive and the uploader's backoff use raw timers; the recorder's 120 s pause takes
+ * an injected `now()` instead.
  *
  * Owns: the `Clock` interface, the real `systemClock`, and `ManualClock` for tests.
  * Must never: read wall-clock time behind a caller's back (take a Clock instead).

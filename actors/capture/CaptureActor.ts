@@ -12,7 +12,7 @@ import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { CAPTURE_METHODS, type CaptureMethods } from './capture-methods.js';
 import { invalidParam, IvError } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
-import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
+import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
 import { Ingest } from './ingest.js';
 import { startFfmpegSource, startFileSource, type Source, type SourceConfig, type SourceHost } from './sources.js';
 

@@ -1,5 +1,6 @@
 /**
- * ingest — the one path every captured frame takes: validate against the SDK rules,
+ * ingest — the one path every captured or pushed frame takes (CaptureActor's sources,
+ * CloudModule.pushStream): validate against the SDK rules,
  * then publish into the camera's FrameRing (video length-prefixed on stream 0, audio
  * on stream 1), counting what was accepted and refused.
  *
@@ -8,9 +9,9 @@
  */
 import { IvError, type IvErrorCode } from '../../runtime/errors.js';
 import type { FrameRing, FrameWriter } from '../../runtime/frame-ring.js';
-import { AudioValidator } from '../media/audio-validator.js';
-import { AUDIO_CODEC_ID, STREAM, VIDEO_CODEC_ID, type AudioFormat, type VideoCodecName, type VideoFormat } from '../media/codecs.js';
-import { VideoValidator } from '../media/video-validator.js';
+import { AudioValidator } from '../../media/audio-validator.js';
+import { AUDIO_CODEC_ID, STREAM, VIDEO_CODEC_ID, type AudioFormat, type VideoCodecName, type VideoFormat } from '../../media/codecs.js';
+import { VideoValidator } from '../../media/video-validator.js';
 import { StreamStats, type StreamStatsSnapshot } from './stream-stats.js';
 
 export interface IngestOptions {

@@ -6,7 +6,7 @@
  * Owns: one 10 ms timer. Must never: push a frame before its time, or stop on a
  * refused frame (refusals are counted and handed to onError).
  */
-import { SAMPLES_PER_FRAME } from '../media/codecs.js';
+import { SAMPLES_PER_FRAME } from '../../media/codecs.js';
 
 export interface SampleFeedOptions {
   video?: { frames: Uint8Array[]; fps: number };

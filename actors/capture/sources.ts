@@ -5,15 +5,17 @@
  *  - ffmpeg: a child ffmpeg (any input it reads: lavfi, a device, an RTSP URL) writing
  *            Annex-B on pipe:1 and audio on pipe:3; restarted with stepped backoff
  *            when it exits;
- *  - push:   frames arrive through CAPTURE_PUSH (the SDK's push API); no source runs.
+ *  - push:   frames arrive through CAPTURE_PUSH from the actor's owner; no source runs
+ *            (the SDK's iv_cs_push_stream does not come here: CloudModule runs its
+ *            own Ingest on the calling thread).
  * Every frame goes through Ingest. Owns: the source's timers and child process.
  * Must never: outlive its actor incarnation (stop() ends timers and the child).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { rawAudioFrameBytes, SAMPLES_PER_FRAME, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
-import { AccessUnitSplitter, AdtsSplitter, RawAudioSplitter } from '../media/es-splitter.js';
+import { rawAudioFrameBytes, SAMPLES_PER_FRAME, type AudioFormat, type VideoCodecName } from '../../media/codecs.js';
+import { AccessUnitSplitter, AdtsSplitter, RawAudioSplitter } from '../../media/es-splitter.js';
 import { nowUs, type Ingest, type IngestResult } from './ingest.js';
 
 export type SourceConfig =

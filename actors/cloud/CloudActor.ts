@@ -1,26 +1,26 @@
 /**
  * CloudActor — one channel's cloud recording on the cloud worker: reads the channel's
  * FrameRing on the spec's 10 ms tick while something wants recording, feeds the
- * Recorder, and runs the Uploader from the segment store (spool) to the object store.
+ * Recorder into the channel's local recording (recording/), and runs the Uploader from
+ * the recording's not-yet-uploaded part (the spool) to the object store.
  *
  * Receives CLOUD_FULL_TIME, CLOUD_EVENT_START/STOP, CLOUD_SET_TRANS_TIME, CLOUD_STATS,
  * CLOUD_CLOSE; sends CLOUD_NOTICE (snapshot upload results, sessions, upload failures,
  * ring overruns). Handlers and the tick share one lock, so frames, events and closes
  * happen in one order.
  * A session a crash cut short gets its playlist ended (ENDLIST) at the next start.
- * Must never: acknowledge a request before what it accepted is in the spool, or read
+ * Must never: acknowledge a request before what it accepted is in the local recording, or read
  * the ring while nothing wants recording (the ring itself is the pre-record buffer).
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { CLOUD_METHODS, type CloudMethods } from './cloud-methods.js';
 import { invalidParam } from '../../runtime/errors.js';
 import { FrameRing, type FrameReader } from '../../runtime/frame-ring.js';
-import { STREAM, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
+import { STREAM, type AudioFormat, type VideoCodecName } from '../../media/codecs.js';
 import { checkStoreConfig, openStore, type StoreConfig } from './object-store.js';
 import { Recorder } from './recorder.js';
-import { SegmentStore, type Retention } from './segment-store.js';
+import { closeOrphanSession, markOpenSession } from '../../recording/open-session.js';
+import { RecordingStore, type Retention } from '../../recording/recording-store.js';
 import { Uploader } from './uploader.js';
 
 export interface CloudArgs {
@@ -30,6 +30,7 @@ export interface CloudArgs {
   video?: { codec: VideoCodecName; fps: number };
   audio?: AudioFormat;
   store: StoreConfig;
+  /** The local recording's directory (recording/README.md). */
   spoolDir: string;
   retention: Retention;
   segmentS: number;
@@ -50,7 +51,7 @@ interface CloudState {
   ring: FrameRing;
   reader: FrameReader | undefined;
   recorder: Recorder;
-  spool: SegmentStore;
+  recording: RecordingStore;
   uploader: Uploader;
   /** Snapshot keys whose upload result the owner still waits for. */
   pictures: Set<string>;
@@ -76,30 +77,6 @@ function checkArgs(raw: unknown): CloudArgs {
   }
   checkStoreConfig(a.store, 'args.store');
   return a as CloudArgs;
-}
-
-const OPEN_SESSION_FILE = 'open-session';
-
-/** Remember which session is being written (undefined: none), so a crash can be tidied up. */
-async function markOpenSession(spoolDir: string, dir: string | undefined): Promise<void> {
-  const file = join(spoolDir, OPEN_SESSION_FILE);
-  await (dir === undefined ? rm(file, { force: true }) : writeFile(file, dir)).catch(() => undefined);
-}
-
-/**
- * A session cut short by a crash (actor, worker or process) still has a playlist without
- * ENDLIST, which players treat as live forever: end it, and queue it for upload again.
- */
-async function closeOrphanSession(spool: SegmentStore, spoolDir: string): Promise<void> {
-  const dir = await readFile(join(spoolDir, OPEN_SESSION_FILE), 'utf8').catch(() => undefined);
-  if (dir) {
-    const key = `${dir}/index.m3u8`;
-    const text = await spool.read(key).then((b) => new TextDecoder().decode(b), () => undefined);
-    if (text !== undefined && !text.includes('#EXT-X-ENDLIST')) {
-      await spool.accept(key, new TextEncoder().encode(`${text.trimEnd()}\n#EXT-X-ENDLIST\n`));
-    }
-  }
-  await markOpenSession(spoolDir, undefined);
 }
 
 /** Run `fn` after everything queued before it (handlers and ticks never interleave). */
@@ -164,7 +141,7 @@ async function tick(state: CloudState, ctx: ActorContext<CloudMethods>): Promise
     const now = Date.now();
     if (now - state.lastPrune > 60_000) {
       state.lastPrune = now;
-      await state.spool.prune(now);
+      await state.recording.prune(now);
     }
   } finally {
     state.ticking = false;
@@ -177,12 +154,12 @@ export default defineActor({
   async init(ctx, raw) {
     const args = checkArgs(raw);
     const ring = FrameRing.attach(args.ring);
-    const spool = await SegmentStore.open(args.spoolDir, args.retention);
+    const recording = await RecordingStore.open(args.spoolDir, args.retention);
     const store = openStore(args.store);
     const pictures = new Set<string>();
     let marks: Promise<void> = Promise.resolve();
     const progress = args.progress instanceof SharedArrayBuffer ? new Float64Array(args.progress) : undefined;
-    const uploader = new Uploader(spool, store, {
+    const uploader = new Uploader(recording, store, {
       concurrency: args.concurrency,
       uploadTimeoutMs: args.uploadTimeoutMs,
       onConfirmed: (key) => {
@@ -209,7 +186,7 @@ export default defineActor({
       noDataPauseMs: args.noDataPauseMs,
       now: Date.now,
       accept: async (key, bytes) => {
-        await spool.accept(key, bytes);
+        await recording.accept(key, bytes);
         uploader.kick();
       },
       onSession: (what, dir) => {
@@ -223,8 +200,8 @@ export default defineActor({
         }
       },
     });
-    await closeOrphanSession(spool, args.spoolDir);
-    const state: CloudState = { args, ring, reader: undefined, recorder, spool, uploader, pictures, lock: Promise.resolve(), ticking: false, lapsReported: 0, lastPrune: 0, closed: false, progress, resumed: false };
+    await closeOrphanSession(recording);
+    const state: CloudState = { args, ring, reader: undefined, recorder, recording, uploader, pictures, lock: Promise.resolve(), ticking: false, lapsReported: 0, lastPrune: 0, closed: false, progress, resumed: false };
     uploader.start(); // pending objects of an earlier run go first
     ctx.setInterval(() => tick(state, ctx), 10);
     return state;
@@ -273,7 +250,7 @@ export default defineActor({
         state.closed = true;
         state.uploader.kick();
         const drained = await state.uploader.drain(body.drainMs);
-        return { drained, pending: state.spool.pendingCount };
+        return { drained, pending: state.recording.pendingCount };
       }),
   },
   async terminate(state) {

@@ -2,6 +2,7 @@
  * jpeg — the snapshot check: the spec accepts JPEG only. A JPEG starts with SOI
  * (FF D8) followed by a marker (FF xx) and ends with EOI (FF D9), trailing zero
  * padding allowed.
+ * Must never: accept bytes without both markers.
  */
 export function jpegProblem(pic: Uint8Array): string | undefined {
   if (pic.length < 4) {

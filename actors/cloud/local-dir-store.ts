@@ -7,9 +7,10 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IvError } from '../../runtime/errors.js';
-import { checkKey, type ObjectStore } from './object-store.js';
-import { writeFileDurable } from './fs-durable.js';
-import { filesUnder } from './fs-tree.js';
+import { writeFileDurable } from '../../recording/fs-durable.js';
+import { filesUnder } from '../../recording/fs-tree.js';
+import { checkKey } from '../../recording/keys.js';
+import type { ObjectStore } from './object-store.js';
 
 export class LocalDirStore implements ObjectStore {
   readonly description: string;

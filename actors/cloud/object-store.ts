@@ -4,9 +4,9 @@
  *
  * Backends: `local` (a directory; the embedded default) and `s3` (any S3-compatible
  * store: AWS S3, Tencent COS, MinIO; s3rver in tests). Keys are `/`-separated and
- * never start with `/` (layout in actors/cloud/README.md).
- * Owns: key validation and the config check. Must never: report a put as done before
- * the store has confirmed it (a resolved put() is what lets the spool forget a file).
+ * never start with `/` (the alphabet and the layout: recording/keys.ts).
+ * Owns: the config check. Must never: report a put as done before
+ * the store has confirmed it (a resolved put() is what marks a local recording object uploaded).
  */
 import { invalidParam } from '../../runtime/errors.js';
 import { LocalDirStore } from './local-dir-store.js';
@@ -26,15 +26,6 @@ export interface ObjectStore {
 export type StoreConfig =
   | { kind: 'local'; dir: string }
   | { kind: 's3'; endpoint: string; bucket: string; region?: string; accessKeyId: string; secretAccessKey: string };
-
-const KEY_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
-
-/** Throws IV_ERR_INVALID_PARAM for keys that are not plain relative paths. */
-export function checkKey(key: string, field = 'key'): void {
-  if (key.length === 0 || key.length > 1024 || !KEY_RE.test(key) || key.split('/').some((p) => p === '.' || p === '..')) {
-    throw invalidParam(field, `expected a relative key of [A-Za-z0-9_.-] parts separated by '/', got ${JSON.stringify(key)}`);
-  }
-}
 
 export function checkStoreConfig(raw: unknown, field = 'store'): StoreConfig {
   const c = raw as Partial<Record<string, unknown>> | null;

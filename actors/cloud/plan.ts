@@ -1,18 +1,21 @@
 /**
  * plan — the cloud plan ("balance", iv_cs_get_balance_info): where it comes from
  * (`<device>/plan.json` in the object store, or a control endpoint URL answering the
- * same JSON), its validation, and the cache.
+ * same JSON), its validation and one fetch. The cache, refresh and expiry are
+ * plan-lifecycle.ts's.
  *
  * Plan JSON: { "fullTime": { "enabled": bool, "expiresAt": ISO | ms | null },
  *              "event":    { "enabled": bool, "expiresAt": ISO | ms | null },
  *              "storageDays": int }
- * Owns: the cached plan and when it was fetched. Must never: invent a plan; with no
- * answer ever received, the cache says "no service".
+ * Owns: the plan's JSON form and its key. Must never: invent a plan; a missing plan is
+ * "no service", an unreadable one an error.
  */
 import { withDeadline } from '../../runtime/deadline.js';
 import { IvError } from '../../runtime/errors.js';
-import { planKey } from './keys.js';
 import type { ObjectStore } from './object-store.js';
+
+/** The plan's key in the object store (read, never written). */
+export const planKey = (device: string): string => `${device}/plan.json`;
 
 export interface ServiceState {
   enabled: boolean;

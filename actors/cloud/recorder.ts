@@ -1,11 +1,12 @@
 /**
  * recorder — turns one channel's frames into recording sessions of GOP-aligned fMP4
  * segments with HLS playlists, and the events that point into them; every object it
- * makes goes to the segment store (durable spool) through `accept`.
+ * makes goes into the local recording (durably, and queued for upload) through `accept`.
  *
  * A session records while something wants it (full-time plan or a running event).
- * It starts at the latest keyframe of the ring (the pre-record, read faster than real
- * time so it catches up with live), ends when nothing wants it any more, when 120 s
+ * It starts at the first keyframe fed (CloudActor reads from the ring's latest keyframe:
+ * the pre-record, read faster than real time so it catches up with live), ends when
+ * nothing wants it any more, when 120 s
  * pass without a frame (spec note 4: recording pauses; the next frame after a keyframe
  * starts a new session), or after `sessionMaxS` at a keyframe (hourly files).
  * Event playlists list the session segments overlapping the event's stream range;
@@ -17,11 +18,11 @@
  */
 import type { Frame } from '../../runtime/frame-ring.js';
 import { IvError } from '../../runtime/errors.js';
-import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
-import { STREAM } from '../media/codecs.js';
-import { HlsSegmenter, hlsPlaylist } from '../media/hls-segmenter.js';
-import { paramSetsOf } from '../media/param-sets.js';
-import { eventBase, eventPlaylistFile, eventUid, segmentFile, sessionDir, sessionName } from './keys.js';
+import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
+import { STREAM } from '../../media/codecs.js';
+import { HlsSegmenter, hlsPlaylist } from '../../media/hls-segmenter.js';
+import { paramSetsOf } from '../../media/param-sets.js';
+import { eventBase, eventPlaylistFile, eventUid, segmentFile, sessionDir, sessionName } from '../../recording/keys.js';
 
 export interface RecorderOptions {
   device: string;

@@ -8,7 +8,8 @@
 import aws4 from 'aws4';
 import { createHash } from 'node:crypto';
 import { IvError } from '../../runtime/errors.js';
-import { checkKey, type ObjectStore, type StoreConfig } from './object-store.js';
+import { checkKey } from '../../recording/keys.js';
+import type { ObjectStore, StoreConfig } from './object-store.js';
 
 type S3Config = Extract<StoreConfig, { kind: 's3' }>;
 

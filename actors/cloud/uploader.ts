@@ -1,5 +1,5 @@
 /**
- * uploader — moves the segment store's pending objects to the cloud store, oldest
+ * uploader — moves the local recording's pending objects (the spool) to the cloud store, oldest
  * first, a few at a time, each PUT bounded by the upload timeout; a failure backs off
  * (250 ms doubling to 10 s) and retries forever: accepted data is never dropped.
  * A pending object is forgotten only after the store confirmed that exact version.
@@ -9,7 +9,7 @@
  * of one key at once.
  */
 import type { ObjectStore } from './object-store.js';
-import type { PendingEntry, SegmentStore } from './segment-store.js';
+import type { PendingEntry, RecordingStore } from '../../recording/recording-store.js';
 
 export interface UploaderOptions {
   concurrency: number;
@@ -50,7 +50,7 @@ export class Uploader {
   private readonly idleWaiters: (() => void)[] = [];
   readonly stats: Omit<UploadStats, 'inFlight' | 'pending' | 'pendingBytes'> = { uploadedObjects: 0, uploadedBytes: 0, failures: 0, lastError: undefined };
 
-  constructor(private readonly spool: SegmentStore, private readonly store: ObjectStore, private opts: UploaderOptions) {}
+  constructor(private readonly recording: RecordingStore, private readonly store: ObjectStore, private opts: UploaderOptions) {}
 
   start(): void {
     this.running = true;
@@ -74,7 +74,7 @@ export class Uploader {
       }, wait);
       return;
     }
-    for (const entry of this.spool.pendingEntries()) {
+    for (const entry of this.recording.pendingEntries()) {
       if (this.inFlight.size >= this.opts.concurrency) {
         break;
       }
@@ -92,13 +92,13 @@ export class Uploader {
 
   private async upload(entry: PendingEntry): Promise<void> {
     try {
-      const bytes = await this.spool.read(entry.key);
+      const bytes = await this.recording.read(entry.key);
       await this.store.put(entry.key, bytes, contentTypeOf(entry.key), this.opts.uploadTimeoutMs);
       this.failuresInARow = 0;
       this.attempts.delete(entry.key);
       this.stats.uploadedObjects++;
       this.stats.uploadedBytes += bytes.byteLength;
-      if (await this.spool.confirm(entry.key, entry.generation)) {
+      if (await this.recording.confirm(entry.key, entry.generation)) {
         this.opts.onConfirmed?.(entry.key);
       }
     } catch (err) {
@@ -114,12 +114,12 @@ export class Uploader {
   }
 
   snapshot(): UploadStats {
-    return { ...this.stats, inFlight: this.inFlight.size, pending: this.spool.pendingCount, pendingBytes: this.spool.pendingBytes };
+    return { ...this.stats, inFlight: this.inFlight.size, pending: this.recording.pendingCount, pendingBytes: this.recording.pendingBytes };
   }
 
   /** Resolves when nothing is pending (true) or after `timeoutMs` (false). */
   drain(timeoutMs: number): Promise<boolean> {
-    if (this.spool.pendingCount === 0 && this.inFlight.size === 0) {
+    if (this.recording.pendingCount === 0 && this.inFlight.size === 0) {
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
@@ -132,7 +132,7 @@ export class Uploader {
   }
 
   private notifyIdle(): void {
-    if (this.spool.pendingCount === 0 && this.inFlight.size === 0) {
+    if (this.recording.pendingCount === 0 && this.inFlight.size === 0) {
       for (const w of this.idleWaiters.splice(0)) {
         w();
       }

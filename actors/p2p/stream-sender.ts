@@ -12,9 +12,9 @@
  * mid-GOP after a HIGH pause, or hold more than one tick's frames in memory.
  */
 import type { FrameReader, FrameRing } from '../../runtime/frame-ring.js';
-import { STREAM, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
-import { FlvMuxer } from '../media/flv-muxer.js';
-import { paramSetsOf } from '../media/param-sets.js';
+import { STREAM, type AudioFormat, type VideoCodecName } from '../../media/codecs.js';
+import { FlvMuxer } from '../../media/flv-muxer.js';
+import { paramSetsOf } from '../../media/param-sets.js';
 import { SendAccounting, type ByteChannel, type SendStats } from './send-accounting.js';
 import type { WatermarkEvent, WatermarkState } from './watermark.js';
 

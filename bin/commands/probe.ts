@@ -3,7 +3,7 @@
  * rules; prints one line per file; exits 1 on the first file with a violation.
  */
 import { parseArgs } from 'node:util';
-import { formatReport, probeFile, type ProbeKind, type ProbeOptions } from '../../actors/media/probe.js';
+import { formatReport, probeFile, type ProbeKind, type ProbeOptions } from '../../media/probe.js';
 
 const KINDS = ['h264', 'h265', 'aac', 'g711a', 'g711u', 'pcm'];
 

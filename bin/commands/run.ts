@@ -193,7 +193,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   handlers.unregister();
   for (const c of opts.record ? cameras : []) {
     const r = (await system.ref(`cloud:${c.camera}`).call('CLOUD_CLOSE', { drainMs: 3_000 }, { timeoutMs: 60_000 }).catch(() => undefined)) as { pending: number } | undefined;
-    process.stdout.write(`[cloud ${c.camera}] closed; ${r ? `${r.pending} objects left in the spool for the next run` : 'close failed'}\n`);
+    process.stdout.write(`[cloud ${c.camera}] closed; ${r ? `${r.pending} objects of the local recording not yet uploaded (the next run uploads them)` : 'close failed'}\n`);
   }
   await system.stop();
   await broker?.close();

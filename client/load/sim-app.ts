@@ -15,7 +15,7 @@
  */
 import { mintToken } from '../../shared/protocol/access-token.js';
 import { RIGHTS } from '../../shared/protocol/rights.js';
-import { pcmToG711 } from '../../actors/media/g711.js';
+import { pcmToG711 } from '../../media/g711.js';
 import { IvError } from '../../runtime/errors.js';
 import { AppClient } from '../app-client.js';
 import type { StreamReceiver } from '../stream-receiver.js';

@@ -9,8 +9,8 @@ import { FrameRing, type Frame } from '../../runtime/frame-ring.js';
 import type { CaptureArgs } from '../../actors/capture/CaptureActor.js';
 import { CAPTURE_ACTOR, demoCameras } from '../../actors/capture/index.js';
 import type { IngestStats } from '../../actors/capture/ingest.js';
-import { CODEC, STREAM } from '../../actors/media/codecs.js';
-import { splitLengthPrefixed } from '../../actors/media/nal.js';
+import { CODEC, STREAM } from '../../media/codecs.js';
+import { splitLengthPrefixed } from '../../media/nal.js';
 import { probeActor, probeWorker, startSystem, waitFor } from '../helpers/probe-system.js';
 import { SAMPLE, accessUnits, audioFrames } from '../helpers/media.js';
 

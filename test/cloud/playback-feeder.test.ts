@@ -7,14 +7,14 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ingest } from '../../actors/capture/ingest.js';
-import { PlaybackFeeder } from '../../actors/cloud/playback-feeder.js';
-import { recordedSegments, sessionStartMs } from '../../actors/cloud/recording-index.js';
+import { PlaybackFeeder } from '../../recording/playback-feeder.js';
+import { recordedSegments, sessionStartMs } from '../../recording/recording-index.js';
 import { Recorder } from '../../actors/cloud/recorder.js';
-import { SegmentStore } from '../../actors/cloud/segment-store.js';
-import { pcmToG711, g711ToPcm } from '../../actors/media/g711.js';
-import { FlvMuxer } from '../../actors/media/flv-muxer.js';
-import { paramSetsOf } from '../../actors/media/param-sets.js';
-import { STREAM } from '../../actors/media/codecs.js';
+import { RecordingStore } from '../../recording/recording-store.js';
+import { pcmToG711, g711ToPcm } from '../../media/g711.js';
+import { FlvMuxer } from '../../media/flv-muxer.js';
+import { paramSetsOf } from '../../media/param-sets.js';
+import { STREAM } from '../../media/codecs.js';
 import { FrameRing, type Frame } from '../../runtime/frame-ring.js';
 import { sampleFrames, sleep } from '../helpers/cloud.js';
 import { decodeErrors, ffprobe, tempDir } from '../helpers/media.js';
@@ -34,7 +34,7 @@ test('session names map back to their start', (t) => {
 });
 
 async function record(spoolDir: string, seconds: number, startMs: number): Promise<void> {
-  const spool = await SegmentStore.open(spoolDir);
+  const spool = await RecordingStore.open(spoolDir);
   const ring = FrameRing.create({ dataBytes: 8 << 20, slots: 4096 });
   const ingest = new Ingest(ring, { video: { codec: 'h264' }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } });
   const s = sampleFrames();

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { Ingest } from '../../actors/capture/ingest.js';
 import { Recorder } from '../../actors/cloud/recorder.js';
-import { SegmentStore } from '../../actors/cloud/segment-store.js';
+import { RecordingStore } from '../../recording/recording-store.js';
 import { FrameRing, type Frame } from '../../runtime/frame-ring.js';
 import { isIvError } from '../../runtime/errors.js';
 import { sampleFrames } from '../helpers/cloud.js';
@@ -31,7 +31,7 @@ function ringFrames(seconds: number, fromMs = 0): Frame[] {
 }
 
 async function setup(t: Parameters<typeof tempDir>[0]) {
-  const spool = await SegmentStore.open(tempDir(t));
+  const spool = await RecordingStore.open(tempDir(t));
   let now = Date.parse('2026-11-21T10:00:00Z');
   const sessions: string[] = [];
   const rec = new Recorder({
@@ -58,7 +58,7 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   return { spool, rec, sessions, play, advance: (ms: number) => (now += ms), now: () => now };
 }
 
-const text = async (spool: SegmentStore, key: string): Promise<string> => new TextDecoder().decode(await spool.read(key));
+const text = async (spool: RecordingStore, key: string): Promise<string> => new TextDecoder().decode(await spool.read(key));
 
 test('note 4: 120 s without frames pauses recording; the next keyframe starts a new session', async (t) => {
   const { spool, rec, sessions, play, advance } = await setup(t);

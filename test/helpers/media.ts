@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SAMPLE } from '../../actors/capture/index.js';
-import { AccessUnitSplitter, AdtsSplitter, RawAudioSplitter } from '../../actors/media/es-splitter.js';
+import { AccessUnitSplitter, AdtsSplitter, RawAudioSplitter } from '../../media/es-splitter.js';
 
 export { SAMPLE };
 

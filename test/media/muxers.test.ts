@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { isIvError } from '../../runtime/errors.js';
 import { FrameRing, type Frame } from '../../runtime/frame-ring.js';
 import { Ingest } from '../../actors/capture/ingest.js';
-import { STREAM, type AudioFormat } from '../../actors/media/codecs.js';
-import { FlvDemuxer, configNalUnits } from '../../actors/media/flv-demuxer.js';
-import { FlvMuxer } from '../../actors/media/flv-muxer.js';
-import { HlsSegmenter, hlsPlaylist } from '../../actors/media/hls-segmenter.js';
-import { splitAnnexB, splitLengthPrefixed } from '../../actors/media/nal.js';
-import { paramSetsOf } from '../../actors/media/param-sets.js';
+import { STREAM, type AudioFormat } from '../../media/codecs.js';
+import { FlvDemuxer, configNalUnits } from '../../media/flv-demuxer.js';
+import { FlvMuxer } from '../../media/flv-muxer.js';
+import { HlsSegmenter, hlsPlaylist } from '../../media/hls-segmenter.js';
+import { splitAnnexB, splitLengthPrefixed } from '../../media/nal.js';
+import { paramSetsOf } from '../../media/param-sets.js';
 import { SAMPLE, accessUnits, audioFrames, decodeErrors, ffprobe, monotonic, packetTimes, tempDir } from '../helpers/media.js';
 
 type Cam = { codec: 'h264' | 'h265'; audio: AudioFormat };

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { audioSpecificConfig, isAdtsProblem, parseAdts } from '../../actors/media/adts.js';
-import { BitReader, toRbsp } from '../../actors/media/bits.js';
-import { AccessUnitSplitter, AdtsSplitter } from '../../actors/media/es-splitter.js';
-import { g711ToPcm } from '../../actors/media/g711.js';
-import { h264NalType, parseH264Sps } from '../../actors/media/h264.js';
-import { h265NalType, parseH265Sps } from '../../actors/media/h265.js';
-import { lengthPrefixedToAnnexB, splitAnnexB, splitLengthPrefixed, toLengthPrefixed } from '../../actors/media/nal.js';
+import { audioSpecificConfig, isAdtsProblem, parseAdts } from '../../media/adts.js';
+import { BitReader, toRbsp } from '../../media/bits.js';
+import { AccessUnitSplitter, AdtsSplitter } from '../../media/es-splitter.js';
+import { g711ToPcm } from '../../media/g711.js';
+import { h264NalType, parseH264Sps } from '../../media/h264.js';
+import { h265NalType, parseH265Sps } from '../../media/h265.js';
+import { lengthPrefixedToAnnexB, splitAnnexB, splitLengthPrefixed, toLengthPrefixed } from '../../media/nal.js';
 import { SAMPLE, accessUnits } from '../helpers/media.js';
 
 test('NAL units are split on 3- and 4-byte start codes, trailing zeros dropped', (t) => {

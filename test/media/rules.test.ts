@@ -5,10 +5,10 @@
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AudioValidator } from '../../actors/media/audio-validator.js';
-import { h264NalType } from '../../actors/media/h264.js';
-import { splitAnnexB } from '../../actors/media/nal.js';
-import { VideoValidator } from '../../actors/media/video-validator.js';
+import { AudioValidator } from '../../media/audio-validator.js';
+import { h264NalType } from '../../media/h264.js';
+import { splitAnnexB } from '../../media/nal.js';
+import { VideoValidator } from '../../media/video-validator.js';
 import { SAMPLE, accessUnits, audioFrames, encodeClip, tempDir } from '../helpers/media.js';
 
 const SC = new Uint8Array([0, 0, 0, 1]);

@@ -8,7 +8,7 @@ import test from 'ava';
 import { createHmac, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'mqtt';
-import { FlvDemuxer, type FlvTag } from '../../actors/media/flv-demuxer.js';
+import { FlvDemuxer, type FlvTag } from '../../media/flv-demuxer.js';
 import { startGateway, type Gateway } from '../helpers/gateway.js';
 import { RemoteApps } from '../helpers/remote-apps.js';
 

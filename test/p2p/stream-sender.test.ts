@@ -8,10 +8,10 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { FrameRing } from '../../runtime/frame-ring.js';
-import { AccessUnitSplitter } from '../../actors/media/es-splitter.js';
-import { FlvDemuxer } from '../../actors/media/flv-demuxer.js';
-import { splitAnnexB, toLengthPrefixed } from '../../actors/media/nal.js';
-import { STREAM, VIDEO_CODEC_ID } from '../../actors/media/codecs.js';
+import { AccessUnitSplitter } from '../../media/es-splitter.js';
+import { FlvDemuxer } from '../../media/flv-demuxer.js';
+import { splitAnnexB, toLengthPrefixed } from '../../media/nal.js';
+import { STREAM, VIDEO_CODEC_ID } from '../../media/codecs.js';
 import { StreamSender } from '../../actors/p2p/stream-sender.js';
 import { WatermarkState } from '../../actors/p2p/watermark.js';
 import { SAMPLE } from '../helpers/media.js';

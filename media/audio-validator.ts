@@ -7,7 +7,7 @@
  * changes within a stream.
  * Owns: the declared/established audio format. Must never: throw on bad input.
  */
-import { IvError } from '../../runtime/errors.js';
+import { IvError } from '../runtime/errors.js';
 import { isAdtsProblem, parseAdts, type AdtsHeader } from './adts.js';
 import { rawAudioFrameBytes, type AudioFormat } from './codecs.js';
 

@@ -1,8 +1,9 @@
 /**
- * segment-store — the gateway's local recording, and its spool: every object the
- * cloud module accepts (segments, playlists, event records, snapshots) is written
- * here durably before accept() returns, stays marked "pending" until the cloud store
- * confirms it, and is kept afterwards under a retention policy (playback reads it).
+ * recording-store — the gateway's local recording: every object the recorder makes
+ * (segments, playlists, event records, snapshots) is written here durably before
+ * accept() returns, stays marked "pending" until the cloud store confirms it (the
+ * pending objects are the spool: the recording's not-yet-uploaded part), and is kept
+ * afterwards under a retention policy (playback reads it).
  *
  *   <root>/objects/<key>           the object itself (latest version of the key)
  *   <root>/pending/<key, / → ~>     empty marker: not yet confirmed by the cloud store
@@ -21,7 +22,7 @@ import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promis
 import { join } from 'node:path';
 import { fsyncDir, writeFileDurable } from './fs-durable.js';
 import { filesUnder } from './fs-tree.js';
-import { checkKey } from './object-store.js';
+import { checkKey } from './keys.js';
 
 export interface Retention {
   /** Uploaded objects older than this are removed (0 = keep forever). */
@@ -39,7 +40,7 @@ export interface PendingEntry {
 const markerName = (key: string): string => key.replaceAll('/', '~');
 const keyOfMarker = (name: string): string => name.replaceAll('~', '/');
 
-export class SegmentStore {
+export class RecordingStore {
   private readonly pending = new Map<string, PendingEntry>();
   private nextGeneration = 1;
   private readonly objectsDir: string;
@@ -51,8 +52,8 @@ export class SegmentStore {
   }
 
   /** Open (or create) a store; pending objects of an earlier run are queued again, oldest first. */
-  static async open(root: string, retention: Retention = { maxAgeS: 0, maxBytes: 0 }): Promise<SegmentStore> {
-    const s = new SegmentStore(root, retention);
+  static async open(root: string, retention: Retention = { maxAgeS: 0, maxBytes: 0 }): Promise<RecordingStore> {
+    const s = new RecordingStore(root, retention);
     await mkdir(s.objectsDir, { recursive: true });
     await mkdir(s.pendingDir, { recursive: true });
     const found: { key: string; mtimeMs: number; bytes: number }[] = [];
@@ -130,7 +131,7 @@ export class SegmentStore {
     return true;
   }
 
-  /** Every object key under `prefix` (local recording), sorted. */
+  /** Every object key under `prefix`, sorted. */
   async list(prefix = ''): Promise<string[]> {
     return (await filesUnder(this.objectsDir)).map((f) => f.key).filter((k) => k.startsWith(prefix)).sort();
   }

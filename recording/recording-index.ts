@@ -1,7 +1,7 @@
 /**
  * recording-index — what the local recording holds for one channel: its sessions and
- * their segments with wall-clock times, read from the session playlists in the
- * segment store (`<spoolDir>/objects/<device>/<channel>/<date>/<session>/index.m3u8`).
+ * their segments with wall-clock times, read from the session playlists it holds
+ * (`<dir>/objects/<device>/<channel>/<date>/<session>/index.m3u8`).
  * Owns: nothing but reads. Must never: list a segment whose file is missing.
  */
 import { existsSync } from 'node:fs';

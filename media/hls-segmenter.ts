@@ -13,7 +13,7 @@
  * on a keyframe, or emit a segment before the init segment.
  */
 import { EncodedAudioPacketSource, EncodedPacket, EncodedVideoPacketSource, Mp4OutputFormat, NullTarget, Output } from 'mediabunny';
-import { IvError } from '../../runtime/errors.js';
+import { IvError } from '../runtime/errors.js';
 import { audioSpecificConfig, isAdtsProblem, parseAdts } from './adts.js';
 import { SAMPLES_PER_FRAME, type AudioFormat, type VideoCodecName } from './codecs.js';
 import { avcCodecString, buildAvcC, buildHvcC, hevcCodecString } from './decoder-config.js';

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { IvErrorCode } from '../../runtime/errors.js';
+import type { IvErrorCode } from '../runtime/errors.js';
 import { isAdtsProblem, parseAdts } from './adts.js';
 import { AudioValidator } from './audio-validator.js';
 import { SAMPLES_PER_FRAME, type AudioCodecName, type VideoCodecName } from './codecs.js';

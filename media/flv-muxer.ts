@@ -12,7 +12,7 @@
  * Must never: emit a coded frame before its sequence header, or a video frame before
  * the first keyframe.
  */
-import { IvError } from '../../runtime/errors.js';
+import { IvError } from '../runtime/errors.js';
 import { audioSpecificConfig, isAdtsProblem, parseAdts } from './adts.js';
 import type { AudioFormat, VideoCodecName } from './codecs.js';
 import { ByteSlab } from './byte-slab.js';

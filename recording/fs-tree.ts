@@ -1,7 +1,8 @@
 /**
  * fs-tree — the files under a directory as `/`-separated keys with size and mtime
  * (temporary `.tmp` files of unfinished writes left out; a missing root is empty).
- * Used by the local-directory store and the segment store.
+ * Used by the local recording's store and cloud's local-directory object store.
+ * Must never: list a file a write has not finished.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';

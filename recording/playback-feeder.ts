@@ -11,7 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ALL_FORMATS, BufferSource, EncodedPacketSink, Input } from 'mediabunny';
-import type { FrameRing, FrameWriter } from '../../runtime/frame-ring.js';
+import type { FrameRing, FrameWriter } from '../runtime/frame-ring.js';
 import { adtsHeaderFor } from '../media/adts.js';
 import { AUDIO_CODEC_ID, STREAM, VIDEO_CODEC_ID, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
 import { pcmToG711 } from '../media/g711.js';

@@ -11,7 +11,7 @@
  * Must never: let a refused frame change the state of an accepted stream (other than
  * entering the wait-for-keyframe state).
  */
-import { IvError } from '../../runtime/errors.js';
+import { IvError } from '../runtime/errors.js';
 import { BitReader, BitsOverrun, toRbsp } from './bits.js';
 import type { VideoCodecName, VideoFormat } from './codecs.js';
 import { H264_NAL, H264_SLICE, h264IsVcl, h264NalType, h264ProfileName, h264SliceType, parseH264Sps } from './h264.js';

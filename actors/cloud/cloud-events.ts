@@ -1,0 +1,148 @@
+/**
+ * cloud-events — the SDK's running events (iv_cs_event_start/_stop and their _ext
+ * forms) on the main thread: ids 1-16, distinct ones in parallel, the same one never
+ * twice, an _ext event stopped with _ext (spec note 8); the snapshot asked from
+ * `onCapturePicture` within the reply timeout and checked to be a JPEG; the pictures
+ * whose upload result the owner still has to report.
+ *
+ * Owns: the running-event table and the pictures awaiting their result.
+ * Must never: stop an event before its start settled, or keep a picture for an event
+ * without one (then no onPictureResult comes).
+ */
+import type { ActorRef } from '../../runtime/actor-ref.js';
+import { withDeadline } from '../../runtime/deadline.js';
+import { IvError, type IvErrorCode } from '../../runtime/errors.js';
+import { checkEventId, type CloudInitParams } from './cloud-params.js';
+import { jpegProblem } from './jpeg.js';
+
+/** What the running events need from their owner (the CloudModule). */
+export interface RunningEventsHost {
+  /** The cloud actor; throws IV_ERR_NOT_INITIALIZED without one. */
+  actor(): ActorRef;
+  anyService(): boolean;
+  replyMs(): number;
+  capturePicture(): CloudInitParams['onCapturePicture'];
+  pictureResult(pic: Uint8Array, code: IvErrorCode): void;
+  problem(text: string): void;
+  /** An event started or stopped. */
+  changed(): void;
+}
+
+export interface RunningEvent {
+  ext: boolean;
+  eventStartMs: number;
+  streamStartMs: number;
+  picture: Uint8Array | undefined;
+  pictureKey: string | undefined;
+  ready: Promise<void>;
+}
+
+export class RunningEvents {
+  private readonly running = new Map<number, RunningEvent>();
+  private readonly pictures = new Map<string, Uint8Array>();
+
+  constructor(private readonly host: RunningEventsHost) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  entries(): IterableIterator<[number, RunningEvent]> {
+    return this.running.entries();
+  }
+
+  /** Every start in progress has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.running.values()].map((e) => e.ready));
+  }
+
+  /** The picture uploaded under `key`, now that its result came (undefined: none waits). */
+  takePicture(key: string): Uint8Array | undefined {
+    const pic = this.pictures.get(key);
+    this.pictures.delete(key);
+    return pic;
+  }
+
+  /** Every picture still waiting for its result, forgotten. */
+  takePictures(): Uint8Array[] {
+    const pics = [...this.pictures.values()];
+    this.pictures.clear();
+    return pics;
+  }
+
+  clear(): void {
+    this.running.clear();
+  }
+
+  /** Start `eventId` (with its picture, if the capture callback gives one). */
+  async start(eventId: number, ext: boolean, eventStartMs: number, streamStartMs: number): Promise<void> {
+    const actor = this.host.actor();
+    checkEventId(eventId);
+    if (this.running.has(eventId)) {
+      throw new IvError('IV_ERR_CS_EVENT_RUNNING', `event ${eventId} is already running; the same event cannot run twice (spec note 8)`, { field: 'eventId' });
+    }
+    if (!this.host.anyService()) {
+      throw new IvError('IV_ERR_CS_APPLY_NO_SERVICE', 'no event or full-time cloud plan is active');
+    }
+    let settle: () => void = () => undefined;
+    const entry: RunningEvent = { ext, eventStartMs, streamStartMs, picture: undefined, pictureKey: undefined, ready: new Promise<void>((r) => (settle = r)) };
+    this.running.set(eventId, entry);
+    try {
+      const pic = await this.capturePicture(eventId);
+      entry.picture = pic;
+      const r = (await actor.call('CLOUD_EVENT_START', { eventId, eventStartMs, streamStartMs, ...(pic ? { picture: pic } : {}) }, { timeoutMs: 60_000 })) as { uid: string; pictureKey?: string };
+      if (pic && r.pictureKey) {
+        entry.pictureKey = r.pictureKey;
+        this.pictures.set(r.pictureKey, pic);
+      }
+    } catch (err) {
+      this.running.delete(eventId);
+      throw err;
+    } finally {
+      settle();
+    }
+    this.host.changed();
+  }
+
+  /** Stop `eventId`, once its start has settled. */
+  async stop(eventId: number, ext: boolean, eventStopMs: number, streamStopMs: number): Promise<void> {
+    const actor = this.host.actor();
+    checkEventId(eventId);
+    const entry = this.running.get(eventId);
+    if (!entry) {
+      throw new IvError('IV_ERR_CS_EVENT_NOT_RUNNING', `event ${eventId} is not running`, { field: 'eventId' });
+    }
+    if (entry.ext !== ext) {
+      throw new IvError('IV_ERR_INVALID_PARAM', `event ${eventId} was started with ${entry.ext ? 'eventStartExt' : 'eventStart'}; stop it with ${entry.ext ? 'eventStopExt' : 'eventStop'}`, { field: 'eventId' });
+    }
+    await entry.ready;
+    await actor.call('CLOUD_EVENT_STOP', { eventId, eventStopMs, streamStopMs }, { timeoutMs: 60_000 });
+    this.running.delete(eventId);
+    this.host.changed();
+  }
+
+  private async capturePicture(eventId: number): Promise<Uint8Array | undefined> {
+    const fn = this.host.capturePicture();
+    if (!fn) {
+      return undefined;
+    }
+    let pic: Uint8Array | null | undefined;
+    try {
+      pic = await withDeadline(Promise.resolve(fn(eventId)), this.host.replyMs(), 'onCapturePicture');
+    } catch (err) {
+      this.host.problem(`onCapturePicture(${eventId}): ${(err as Error).message}`);
+      return undefined;
+    }
+    if (pic === null || pic === undefined) {
+      return undefined;
+    }
+    const problem = pic instanceof Uint8Array ? jpegProblem(pic) : 'not bytes';
+    if (problem) {
+      this.host.problem(`onCapturePicture(${eventId}): not a JPEG (${problem}); the event goes on without a picture`);
+      const bad = pic;
+      queueMicrotask(() => this.host.pictureResult(bad, 'IV_ERR_INVALID_PARAM'));
+      return undefined;
+    }
+    return pic;
+  }
+}
