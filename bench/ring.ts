@@ -12,7 +12,7 @@
 import { ActorSystem } from '../runtime/actor-system.js';
 import { FrameRing } from '../runtime/frame-ring.js';
 import { RING_PROBE_ACTOR } from '../actors/probe/index.js';
-import type { ConsumeResult } from '../actors/probe/RingProbeActor.js';
+import type { ConsumeResult } from '../actors/probe/probe-methods.js';
 import type { BenchOptions } from './run.js';
 import { mean, memcpyBandwidth, round } from './stats.js';
 

@@ -10,6 +10,7 @@
  * without one (then no onPictureResult comes).
  */
 import type { ActorRef } from '../../runtime/actor-ref.js';
+import type { CloudMethods } from './cloud-methods.js';
 import { withDeadline } from '../../runtime/deadline.js';
 import { IvError, type IvErrorCode } from '../../runtime/errors.js';
 import { checkEventId, type CloudInitParams } from './cloud-params.js';
@@ -18,7 +19,7 @@ import { jpegProblem } from './jpeg.js';
 /** What the running events need from their owner (the CloudModule). */
 export interface RunningEventsHost {
   /** The cloud actor; throws IV_ERR_NOT_INITIALIZED without one. */
-  actor(): ActorRef;
+  actor(): ActorRef<CloudMethods>;
   anyService(): boolean;
   replyMs(): number;
   capturePicture(): CloudInitParams['onCapturePicture'];
@@ -90,7 +91,7 @@ export class RunningEvents {
     try {
       const pic = await this.capturePicture(eventId);
       entry.picture = pic;
-      const r = (await actor.call('CLOUD_EVENT_START', { eventId, eventStartMs, streamStartMs, ...(pic ? { picture: pic } : {}) }, { timeoutMs: 60_000 })) as { uid: string; pictureKey?: string };
+      const r = (await actor.call('CLOUD_EVENT_START', { eventId, eventStartMs, streamStartMs, ...(pic ? { picture: pic } : {}) }, { timeoutMs: 60_000 }));
       if (pic && r.pictureKey) {
         entry.pictureKey = r.pictureKey;
         this.pictures.set(r.pictureKey, pic);

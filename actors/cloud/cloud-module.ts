@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem } from '../../runtime/actor-system.js';
 import type { ActorRef } from '../../runtime/actor-ref.js';
+import type { CloudMethods } from './cloud-methods.js';
 import { invalidParam, IvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
 import { TypedEmitter } from '../../runtime/typed-emitter.js';
@@ -36,7 +37,8 @@ import type { CloudArgs } from './CloudActor.js';
 import { checkAudio, checkDeviceOptions, checkMaxGopSize, checkStreamPack, checkTransTimes, checkVideo, extTimes, type BalanceResult, type CloudDeviceOptions, type CloudInitParams, type StreamPack } from './cloud-params.js';
 import { RunningEvents } from './cloud-events.js';
 import { CLOUD_ACTOR } from './index.js';
-import { checkStoreConfig, openStore } from './object-store.js';
+import { checkStoreConfig } from './object-store.js';
+import { openStore } from './open-store.js';
 import { PlanLifecycle } from './plan-lifecycle.js';
 
 export { extTimes, IV_CM_STREAM_TYPE } from './cloud-params.js';
@@ -56,7 +58,7 @@ const SESSION_MAX_S = 3_600;
 
 export class CloudModule extends TypedEmitter<CloudModuleEvents> {
   private system: ActorSystem | undefined;
-  private actor: ActorRef | undefined;
+  private actor: ActorRef<CloudMethods> | undefined;
   private ingest: Ingest | undefined;
   private cb: CloudInitParams | undefined;
   /** Removes the init callbacks from the events. */
@@ -138,7 +140,7 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
     this.cb = params;
     this.listen(params);
     this.system = system;
-    this.actor = system.ref('cloud');
+    this.actor = system.ref('cloud', CLOUD_ACTOR);
     this.plan.attach();
     this.unsubscribe = this.actor.onNotification('CLOUD_NOTICE', (b) => this.onNotice(b as Notice));
     system.on('event', (e) => {
@@ -267,7 +269,7 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
     }
   }
 
-  private requireActor(): ActorRef {
+  private requireActor(): ActorRef<CloudMethods> {
     if (!this.actor) {
       throw new IvError('IV_ERR_NOT_INITIALIZED', 'cloud storage is not initialised');
     }

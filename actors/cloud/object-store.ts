@@ -9,8 +9,6 @@
  * the store has confirmed it (a resolved put() is what marks a local recording object uploaded).
  */
 import { invalidParam } from '../../runtime/errors.js';
-import { LocalDirStore } from './local-dir-store.js';
-import { S3Store } from './s3-store.js';
 
 export interface ObjectStore {
   readonly description: string;
@@ -55,8 +53,4 @@ export function checkStoreConfig(raw: unknown, field = 'store'): StoreConfig {
     return { kind: 's3', endpoint: c.endpoint as string, bucket: c.bucket as string, region: (c.region as string | undefined) ?? 'us-east-1', accessKeyId: c.accessKeyId as string, secretAccessKey: c.secretAccessKey as string };
   }
   throw invalidParam(`${field}.kind`, `expected "local" or "s3", got ${JSON.stringify(c.kind)}`);
-}
-
-export function openStore(config: StoreConfig): ObjectStore {
-  return config.kind === 'local' ? new LocalDirStore(config.dir) : new S3Store(config);
 }

@@ -19,11 +19,12 @@
  * Must never: let one app's failure reach another app's actor.
  */
 import type { ActorRef } from '../../runtime/actor-ref.js';
+import type { PeerMethods } from './peer-methods.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
 import { TypedEmitter } from '../../runtime/typed-emitter.js';
 import type { Grant } from '../../shared/protocol/rights.js';
-import { PEER_ACTOR } from './index.js';
+import { COMMAND_ACTOR, PEER_ACTOR, VOICE_ACTOR } from './index.js';
 import type { PeerEvent } from './peer-events.js';
 import type { CameraChannel, PeerArgs } from './peer-state.js';
 import { newSession, streamClosed, streamOpened, streamOrigin, type AppSession, type SessionResume } from './session.js';
@@ -69,7 +70,7 @@ const SILENT_MS = 1_500;
 
 export class P2pService extends TypedEmitter<P2pServiceEvents> {
   private readonly signaling: SignalingServer;
-  private readonly peers = new Map<string, ActorRef>();
+  private readonly peers = new Map<string, ActorRef<PeerMethods>>();
   private readonly statsBlocks = new Map<string, Float64Array>();
   private readonly order = new Map<string, Promise<void>>();
   /** Each connected app's session (session.ts): it survives the app's peer actor. */
@@ -161,7 +162,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     await Promise.all(this.peerIds.map(async (peer) => {
       let healthy = false;
       try {
-        const h = await this.peers.get(peer)?.call('P2P_PEER_HEALTH', {}, { timeoutMs: 1_000 }) as { established: boolean; connected: boolean; silentMs: number; streams: number } | undefined;
+        const h = await this.peers.get(peer)?.call('P2P_PEER_HEALTH', {}, { timeoutMs: 1_000 });
         // a connection still being set up has its own connect timeout and retry (the app's)
         healthy = h !== undefined && (!h.established || (h.connected && (h.streams === 0 || h.silentMs < SILENT_MS)));
       } catch {
@@ -225,7 +226,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     return [...this.peers.keys()];
   }
 
-  peer(id: string): ActorRef | undefined {
+  peer(id: string): ActorRef<PeerMethods> | undefined {
     return this.peers.get(id);
   }
 
@@ -254,7 +255,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
       this.sessions.set(peer, newSession(grant));
       const replaced = this.connections.get(peer);
       this.connections.set(peer, requestId);
-      const answer = await ref.call('P2P_PEER_OFFER', { requestId, sdp, rights: grant.rights, expires: grant.expires }, { timeoutMs: 10_000 }) as { sdp: string };
+      const answer = await ref.call('P2P_PEER_OFFER', { requestId, sdp, rights: grant.rights, expires: grant.expires }, { timeoutMs: 10_000 });
       this.signaling.sendAnswer(peer, requestId, answer.sdp);
       if (replaced !== undefined && replaced !== requestId) {
         // the same peer id offered again: the earlier connection is gone, say so at once
@@ -268,7 +269,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   }
 
   /** Spawn an app's peer actor (fresh, or taking over `resume`) and wire its notifications. */
-  private async spawnPeer(peer: string, resume: SessionResume | undefined): Promise<ActorRef> {
+  private async spawnPeer(peer: string, resume: SessionResume | undefined): Promise<ActorRef<PeerMethods>> {
     let stats = this.statsBlocks.get(peer)?.buffer as SharedArrayBuffer | undefined;
     if (!stats) {
       stats = createStatsBlock();
@@ -288,14 +289,13 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
       this.signaling.sendOffer(peer, b.requestId, b.sdp, true);
     });
     ref.onNotification('P2P_PEER_COMMAND', (b) => {
-      const c = b as { id: number; data: Uint8Array };
-      void this.runCommand(peer, ref, c.id, c.data);
+      void this.runCommand(peer, ref, b.id, b.data);
     });
     ref.onNotification('P2P_PEER_VOICE', (b) => {
-      this.inVoiceOrder(peer, b as { type: 'start' | 'frame' | 'end'; params?: string; data?: Uint8Array });
+      this.inVoiceOrder(peer, b);
     });
     ref.onNotification('P2P_PEER_EVENT', (b) => {
-      const e = b as PeerEvent;
+      const e = b;
       const session = this.sessions.get(peer);
       if (e.type === 'stream-open' && session) {
         streamOpened(session, e.stream, e.detail.params);
@@ -315,14 +315,14 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     return ref;
   }
 
-  private async runCommand(peer: string, ref: ActorRef, id: number, data: Uint8Array): Promise<void> {
+  private async runCommand(peer: string, ref: ActorRef<PeerMethods>, id: number, data: Uint8Array): Promise<void> {
     if (!this.opts.commandActor) {
       ref.notify('P2P_PEER_REPLY', { id, code: 'IV_ERR_NOT_SUPPORTED', message: 'this device takes no commands (no onCommand)' });
       return;
     }
     const deadlineMs = this.opts.commandDeadlineMs ?? 2_000;
     try {
-      const r = await this.opts.system.ref(this.opts.commandActor).call('COMMAND_RUN', { callback: `onCommand:${this.opts.deviceId}`, peer, data, deadlineMs }, { timeoutMs: deadlineMs + 500 }) as { data: Uint8Array };
+      const r = await this.opts.system.ref(this.opts.commandActor, COMMAND_ACTOR).call('COMMAND_RUN', { callback: `onCommand:${this.opts.deviceId}`, peer, data, deadlineMs }, { timeoutMs: deadlineMs + 500 });
       ref.notify('P2P_PEER_REPLY', { id, data: r.data });
     } catch (err) {
       const code = isIvError(err) ? (err.code === 'IV_ERR_REQUEST_TIMEOUT' ? 'IV_ERR_TIMEOUT' : err.code) : 'IV_ERR_INTERNAL';
@@ -338,7 +338,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     if (!actor) {
       return;
     }
-    const ref = this.opts.system.ref(actor);
+    const ref = this.opts.system.ref(actor, VOICE_ACTOR);
     const next = (this.voiceOrder.get(peer) ?? Promise.resolve()).then(async () => {
       const callback = this.opts.deviceId;
       if (ev.type === 'start') {

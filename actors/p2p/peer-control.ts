@@ -9,19 +9,20 @@
  */
 import type { DataChannel } from 'node-datachannel';
 import type { ActorContext } from '../../runtime/actor.js';
+import type { PeerMethods } from './peer-methods.js';
 import { decodeFromApp } from '../../shared/protocol/control.js';
 import { emitPeerEvent } from './peer-events.js';
 import { allowed, refuse, send, type PeerState } from './peer-state.js';
 import { openStream, removeStream } from './peer-streams.js';
 
-export function endVoice(state: PeerState, ctx: ActorContext): void {
+export function endVoice(state: PeerState, ctx: ActorContext<PeerMethods>): void {
   if (state.voiceOn) {
     state.voiceOn = false;
     ctx.emit('P2P_PEER_VOICE', { type: 'end' });
   }
 }
 
-function onControl(state: PeerState, ctx: ActorContext, raw: Buffer | string | ArrayBuffer): void {
+function onControl(state: PeerState, ctx: ActorContext<PeerMethods>, raw: Buffer | string | ArrayBuffer): void {
   state.lastHeard = performance.now();
   const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw instanceof ArrayBuffer ? new Uint8Array(raw) : raw;
   const decoded = decodeFromApp(bytes);
@@ -91,7 +92,7 @@ function onControl(state: PeerState, ctx: ActorContext, raw: Buffer | string | A
 }
 
 /** Take `dc` as the app's control channel; what waited in the outbox goes out once it is open. */
-export function bindControl(state: PeerState, ctx: ActorContext, dc: DataChannel): void {
+export function bindControl(state: PeerState, ctx: ActorContext<PeerMethods>, dc: DataChannel): void {
   state.control = dc;
   dc.onMessage((m) => {
     if (state.control === dc) {
@@ -113,7 +114,7 @@ export function bindControl(state: PeerState, ctx: ActorContext, dc: DataChannel
 }
 
 /** Take `dc` as the app's voice channel: frames in order, an empty message ends the session. */
-export function bindVoice(state: PeerState, ctx: ActorContext, dc: DataChannel): void {
+export function bindVoice(state: PeerState, ctx: ActorContext<PeerMethods>, dc: DataChannel): void {
   state.voice = dc;
   dc.onMessage((m) => {
     if (state.voice !== dc || !state.voiceOn || !allowed(state, 'voice')) {

@@ -3,11 +3,29 @@
  * io actors (the user's onCommand and intercom callbacks), with bodies and results.
  * Must never: import actor code or node-datachannel (the main thread imports this).
  */
-import { any, arr, bytes, empty, int, num, obj, oneOf, opt, str } from '../../runtime/checks.js';
+import { any, arr, bytes, empty, int, num, obj, oneOf, opt, str, type Check } from '../../runtime/checks.js';
 import { notice, request, returns, tell } from '../../runtime/schema.js';
+import { RIGHTS } from '../../shared/protocol/rights.js';
 import type { SendStats } from './send-accounting.js';
+import type { WatermarkEvent } from './watermark.js';
 
-const right = oneOf('live', 'playback', 'voice', 'command');
+/** What happens to an app's connection and streams (the P2P_PEER_EVENT body; `respawned` is the p2p service's own). */
+export type PeerEvent =
+  | { type: 'connected' }
+  /** `state`: the connection's state, or why it ended (bye, connect-timeout, restart-failed, closed-by-command-reply). */
+  | { type: 'closed'; detail: { state: string; reason?: string; attempts?: number; timeoutMs?: number } }
+  | { type: 'stream-open'; stream: number; detail: { params: string; resumed?: true } }
+  | { type: 'stream-close'; stream: number; detail: { reason: string } }
+  | { type: 'watermark'; stream: number; detail: { level: WatermarkEvent } }
+  /** A live stream's FLV time origin (device-clock unix ms), kept for a restarted actor. */
+  | { type: 'stream-origin'; stream: number; detail: { originMs: number } }
+  | { type: 'restarting'; detail: { reason: string } }
+  | { type: 'restarted'; detail: { reason: string; ms: number; attempts: number } }
+  /** The service replaced the app's peer actor by one that took over its session. */
+  | { type: 'respawned'; detail: { reason: string; ms: number; streams: number } };
+
+
+const right = oneOf(...RIGHTS);
 
 export const PEER_METHODS = {
   /** A verified offer from signaling; answers with the device's SDP answer. */
@@ -21,7 +39,7 @@ export const PEER_METHODS = {
     type: oneOf('connected', 'closed', 'stream-open', 'stream-close', 'watermark', 'restarting', 'restarted', 'stream-origin'),
     stream: opt(int(0)),
     detail: opt(any),
-  })),
+  }) as Check<unknown> as Check<Exclude<PeerEvent, { type: 'respawned' }>>),
   /** Renegotiate the app's connection (ICE restart: a new transport, the app's session and streams kept). */
   P2P_PEER_RESTART: request(obj({ reason: str }), returns<{ restarted: boolean }>()),
   /** The device's offer of a restart, for signaling to send to the app (`offer` with iceRestart). */

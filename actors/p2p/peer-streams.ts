@@ -10,6 +10,7 @@
  */
 import type { DataChannel } from 'node-datachannel';
 import type { ActorContext } from '../../runtime/actor.js';
+import type { PeerMethods } from './peer-methods.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
 import { streamLabel } from '../../shared/protocol/transport-rules.js';
 import { parseStreamParams, type StreamParams } from '../../shared/protocol/stream-params.js';
@@ -36,7 +37,7 @@ export function removeStream(state: PeerState, stream: number): void {
 }
 
 /** The app's `open`: checked here, then served as a live or a playback stream. */
-export function openStream(state: PeerState, ctx: ActorContext, id: number, params: string): void {
+export function openStream(state: PeerState, ctx: ActorContext<PeerMethods>, id: number, params: string): void {
   const p = parseStreamParams(params);
   if ('field' in p) {
     send(state, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM', message: `${p.field}: ${p.message}` });
@@ -63,7 +64,7 @@ export function openStream(state: PeerState, ctx: ActorContext, id: number, para
 }
 
 /** Serve a data channel for an open stream: a channel that closes by itself ends the stream. */
-export function watchStreamChannel(state: PeerState, ctx: ActorContext, stream: number, dc: DataChannel): void {
+export function watchStreamChannel(state: PeerState, ctx: ActorContext<PeerMethods>, stream: number, dc: DataChannel): void {
   state.channels.add(dc);
   dc.onClosed(() => {
     if (state.streams.get(stream)?.dc === dc) {
@@ -92,7 +93,7 @@ function freeStreamNumber(state: PeerState): number {
 }
 
 /** `action=playback&channel=N&start=S[&end=E]` (unix seconds): the recording, paced in real time. */
-async function openPlayback(state: PeerState, ctx: ActorContext, id: number, params: string, p: StreamParams, cam: CameraChannel | undefined): Promise<void> {
+async function openPlayback(state: PeerState, ctx: ActorContext<PeerMethods>, id: number, params: string, p: StreamParams, cam: CameraChannel | undefined): Promise<void> {
   if (state.args.customSource || !cam?.recording) {
     send(state, { op: 'error', id, code: 'IV_ERR_NOT_SUPPORTED', message: `channel ${p.channel} has no local recording to play back` });
     return;
@@ -140,7 +141,7 @@ async function openPlayback(state: PeerState, ctx: ActorContext, id: number, par
  * Start serving a stream on a new `s<n>` channel. `id` is the app's open request (answered
  * `ok`); a resumed stream (restarted actor) has none and keeps its number `resumeAs`.
  */
-function attachStream(state: PeerState, ctx: ActorContext, id: number | undefined, params: string, ring: FrameRing, cam: CameraChannel | undefined, playback: PlaybackFeeder | undefined, resumeAs?: number, originMs?: number): void {
+function attachStream(state: PeerState, ctx: ActorContext<PeerMethods>, id: number | undefined, params: string, ring: FrameRing, cam: CameraChannel | undefined, playback: PlaybackFeeder | undefined, resumeAs?: number, originMs?: number): void {
   if (!state.pc) {
     return;
   }
@@ -190,7 +191,7 @@ function attachStream(state: PeerState, ctx: ActorContext, id: number | undefine
 }
 
 /** The 10 ms tick: feed playback rings, send, publish statistics, end finished playbacks. */
-export function tickStreams(state: PeerState, ctx: ActorContext): void {
+export function tickStreams(state: PeerState, ctx: ActorContext<PeerMethods>): void {
   for (const s of state.streams.values()) {
     s.playback?.tick();
     s.sender.tick();
@@ -202,7 +203,7 @@ export function tickStreams(state: PeerState, ctx: ActorContext): void {
 }
 
 /** The recording was sent: tell the app, then close the stream once it has acknowledged everything (at most 5 s). */
-function endPlayback(state: PeerState, ctx: ActorContext, stream: number): void {
+function endPlayback(state: PeerState, ctx: ActorContext<PeerMethods>, stream: number): void {
   const s = state.streams.get(stream);
   if (!s) {
     return;
@@ -226,7 +227,7 @@ function endPlayback(state: PeerState, ctx: ActorContext, stream: number): void 
 }
 
 /** A restarted actor's session: live streams come back under their numbers, playback ones end. */
-export function resumeStreams(state: PeerState, ctx: ActorContext, resume: SessionResume): void {
+export function resumeStreams(state: PeerState, ctx: ActorContext<PeerMethods>, resume: SessionResume): void {
   for (const { stream, params, originMs } of resume.streams) {
     const p = parseStreamParams(params);
     const cam = 'field' in p ? undefined : state.args.cameras.find((c) => c.channel === p.channel);

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import type { ActorContext } from '../../runtime/actor.js';
+import type { PeerMethods } from './peer-methods.js';
 import { IvError, invalidParam } from '../../runtime/errors.js';
 import { onWorkerShutdown } from '../../runtime/worker-hooks.js';
 import { CandidateGate } from '../../shared/protocol/candidate-gate.js';
@@ -93,7 +94,7 @@ function dropTransport(state: PeerState): void {
 const gates = new WeakMap<PeerConnection, CandidateGate>();
 
 /** A PeerConnection for this app with what every one needs: candidates out, state, the app's channels. */
-function newPeerConnection(state: PeerState, ctx: ActorContext): PeerConnection {
+function newPeerConnection(state: PeerState, ctx: ActorContext<PeerMethods>): PeerConnection {
   const ice = state.args.ice;
   const pc = new (transport().PeerConnection)(`peer:${state.args.peer}`, rtcConfig(ice));
   openPeers.add(pc);
@@ -152,7 +153,7 @@ function newPeerConnection(state: PeerState, ctx: ActorContext): PeerConnection 
 }
 
 /** The app's (verified) offer: a fresh connection for it; resolves with the device's answer. */
-export function answerOffer(state: PeerState, ctx: ActorContext, sdp: string): Promise<{ sdp: string }> {
+export function answerOffer(state: PeerState, ctx: ActorContext<PeerMethods>, sdp: string): Promise<{ sdp: string }> {
   const pc = newPeerConnection(state, ctx);
   state.pc = pc;
   const answer = new Promise<{ sdp: string }>((resolve) => {
@@ -204,7 +205,7 @@ export function addRemoteCandidate(state: PeerState, c: { candidate: string; mid
 }
 
 /** Begin (or, when one is running, retry at once) an ICE restart of this app's session. */
-export function startRestart(state: PeerState, ctx: ActorContext, reason: string): void {
+export function startRestart(state: PeerState, ctx: ActorContext<PeerMethods>, reason: string): void {
   if (!state.restart) {
     state.restart = { requestId: '', reason, startedAt: performance.now(), attempts: 0 };
     emitPeerEvent(ctx, { type: 'restarting', detail: { reason } });
@@ -217,7 +218,7 @@ export function startRestart(state: PeerState, ctx: ActorContext, reason: string
  * channel and every open stream moved to a new `s<n>` channel; then the old transport
  * is closed. Retried every RESTART_ATTEMPT_MS until connected or past the grace time.
  */
-function renegotiate(state: PeerState, ctx: ActorContext): void {
+function renegotiate(state: PeerState, ctx: ActorContext<PeerMethods>): void {
   const r = state.restart;
   if (!r) {
     return;

@@ -8,7 +8,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { defineActor } from '../../runtime/actor.js';
-import { RING_PROBE_METHODS } from './probe-methods.js';
+import { RING_PROBE_METHODS, type ConsumeResult } from './probe-methods.js';
 import { FrameRing, type Frame, type StartAt } from '../../runtime/frame-ring.js';
 import { matchesPattern, patternFor, ptsFor } from './pattern.js';
 
@@ -34,22 +34,6 @@ interface ConsumeBody {
   pollMs?: number;
 }
 
-export interface ConsumeResult {
-  frames: number;
-  bytes: number;
-  laps: number;
-  lostFrames: number;
-  errors: string[];
-  seqs: number[];
-  /** Seq of each frame that followed a lap. */
-  resyncs: { seq: number; keyframe: boolean }[];
-  firstSeq: number;
-  lastSeq: number;
-  ms: number;
-  /** From the first frame received to the last one. */
-  activeMs: number;
-  timedOut: boolean;
-}
 
 const SLICE_MS = 20;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,23 @@
  */
 import { any, arr, bool, empty, int, num, obj, oneOf, opt, sharedBuffer, str } from '../../runtime/checks.js';
 import { notice, request, returns } from '../../runtime/schema.js';
-import type { ConsumeResult } from './RingProbeActor.js';
+
+export interface ConsumeResult {
+  frames: number;
+  bytes: number;
+  laps: number;
+  lostFrames: number;
+  errors: string[];
+  seqs: number[];
+  /** Seq of each frame that followed a lap. */
+  resyncs: { seq: number; keyframe: boolean }[];
+  firstSeq: number;
+  lastSeq: number;
+  ms: number;
+  /** From the first frame received to the last one. */
+  activeMs: number;
+  timedOut: boolean;
+}
 
 export const PROBE_METHODS = {
   PROBE_ECHO: request(obj({ payload: any }), returns<unknown>()),

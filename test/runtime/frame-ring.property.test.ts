@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { ActorSystem } from '../../runtime/actor-system.js';
 import { FrameRing, type StartAt } from '../../runtime/frame-ring.js';
 import { RING_PROBE_ACTOR } from '../../actors/probe/index.js';
-import type { ConsumeResult } from '../../actors/probe/RingProbeActor.js';
+import type { ConsumeResult } from '../../actors/probe/probe-methods.js';
 
 const CONSUMERS = 3;
 
