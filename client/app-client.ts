@@ -1,10 +1,10 @@
 /**
  * app-client — an app talking to a gateway (docs/PROTOCOL.md) from Node: `AppClient`
  * puts together the MQTT signaling (signaling-client.ts), the peer connection and its
- * ICE restarts (app-connection.ts), the control channel (control-channel.ts) and the
- * open streams (app-streams.ts), and offers the app's API on them: connect (with
- * retries), requests, streams, pings and the clock offset, commands, voice. Used by
- * `ivgw view`, `ivgw load` and the end-to-end tests.
+ * ICE restarts (app-connection.ts), the control channel (control-channel.ts), the open
+ * streams (app-streams.ts) and the intercom (app-voice.ts), and offers the app's API on
+ * them: connect (with retries), requests, streams, pings and the clock offset,
+ * commands, voice. Used by `ivgw view`, `ivgw load` and the end-to-end tests.
  *
  * node-datachannel may be loaded by one thread per process only: use one process per
  * simulated app thread group (the load tester spreads apps over processes).
@@ -12,7 +12,7 @@
  * `s<n>` channels, re-opens `voice`, and sends what it queued meanwhile.
  * Events: `event` (every device event and unsolicited message), `closed` (the connection
  * ended without close()), `restart` (a device restart finished), `listenererror`.
- * Owns: those parts and the voice channel.
+ * Owns: those parts and the order they are set up and closed in.
  * Must never: leave a request pending after close (every pending request is rejected).
  */
 import { randomBytes } from 'node:crypto';
@@ -21,10 +21,11 @@ import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { IvError } from '../runtime/errors.js';
 import type { DeviceToApp } from '../shared/protocol/control.js';
 import type { DeviceSignal } from '../shared/protocol/signaling-messages.js';
-import { CONTROL_LABEL, VOICE_LABEL } from '../shared/protocol/transport-rules.js';
+import { CONTROL_LABEL } from '../shared/protocol/transport-rules.js';
 import { TypedEmitter } from '../runtime/typed-emitter.js';
 import { AppConnection } from './app-connection.js';
 import { AppStreams } from './app-streams.js';
+import { AppVoice } from './app-voice.js';
 import { ControlChannel, type RequestBody } from './control-channel.js';
 import { SignalingClient } from './signaling-client.js';
 import type { StreamReceiver } from './stream-receiver.js';
@@ -66,8 +67,6 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   private readonly streams: AppStreams;
   private readonly control: ControlChannel;
   private onControlOpen: (() => void) | undefined;
-  /** Voice frames dropped because a restart was under way. */
-  voiceDropped = 0;
   private closed = false;
   /** ms from connect() to the control channel opening (over every attempt). */
   connectMs = 0;
@@ -76,7 +75,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   private failConnect: ((reason: string) => void) | undefined;
   /** Device clock − local clock, ms (syncClock() measures it; 0 until then). */
   clockOffsetMs = 0;
-  private voiceDc: DataChannel | undefined;
+  private readonly voice: AppVoice;
 
   private constructor(private readonly opts: AppClientOptions) {
     super();
@@ -104,6 +103,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
       lastProbe: () => this.control.lastProbe,
       clockOffsetMs: () => this.clockOffsetMs,
     });
+    this.voice = new AppVoice(this.connection, (msg) => this.request(msg));
   }
 
   static async connect(opts: AppClientOptions): Promise<AppClient> {
@@ -133,6 +133,11 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   /** Restart offers received from the device (each answered; a retry replaces the previous one). */
   get restartOffers(): number {
     return this.connection.restartOffers;
+  }
+
+  /** Voice frames dropped because a restart was under way. */
+  get voiceDropped(): number {
+    return this.voice.dropped;
   }
 
   /** The current peer connection (tests drop it to play a failed path). */
@@ -217,9 +222,8 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
     if (this.closed || this.failConnect) {
       return; // while connecting the app is the offerer
     }
-    const wantVoice = this.voiceDc !== undefined;
+    const wantVoice = this.voice.channelReplaced();
     this.streams.channelsReplaced();
-    this.voiceDc = undefined;
     this.control.drop();
     this.connection.restartFromOffer(requestId, sdp, wantVoice);
   }
@@ -240,7 +244,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
     this.onControlOpen = undefined;
     if (restarted) {
       if (restarted.wantVoice) {
-        void this.openVoiceChannel().catch(() => undefined);
+        void this.voice.openChannel().catch(() => undefined);
       }
       this.emit('restart', { ms: restarted.ms });
     }
@@ -300,43 +304,18 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   }
 
   /** Start intercom: the device calls onRecvInit(params, peer). */
-  async startVoice(params = 'action=voice'): Promise<void> {
-    if (!this.voiceDc) {
-      await this.openVoiceChannel();
-    }
-    await this.request({ op: 'voice_start', params });
-  }
-
-  private async openVoiceChannel(): Promise<void> {
-    const pc = this.connection.pc;
-    const dc = this.connection.createChannel(VOICE_LABEL);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', 'voice channel did not open')), 5_000);
-      dc.onOpen(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    if (pc === this.connection.pc) {
-      this.voiceDc = dc;
-    }
+  startVoice(params = 'action=voice'): Promise<void> {
+    return this.voice.start(params);
   }
 
   /** One audio frame; the device hands it to onRecvVoice in order. Dropped (counted) while a restart is under way. */
   sendVoice(frame: Uint8Array): void {
-    if (this.voiceDc && frame.byteLength > 0) {
-      this.voiceDc.sendMessageBinary(frame);
-    } else if (this.connection.restarting?.wantVoice && frame.byteLength > 0) {
-      this.voiceDropped++;
-    } else {
-      throw new IvError('IV_ERR_INVALID_PARAM', this.voiceDc ? 'a voice frame cannot be empty (empty marks the end)' : 'call startVoice() first', { field: 'frame' });
-    }
+    this.voice.send(frame);
   }
 
   /** End intercom: an empty message on `voice` marks the end after the last frame. */
-  async stopVoice(): Promise<void> {
-    this.voiceDc?.sendMessageBinary(new Uint8Array(0));
-    await this.request({ op: 'voice_stop' });
+  stopVoice(): Promise<void> {
+    return this.voice.stop();
   }
 
   /** Round trip on the control channel; `offsetMs` ≈ device clock − local clock. */
