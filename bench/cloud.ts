@@ -68,7 +68,7 @@ async function upload(objects: number, size: number): Promise<Record<string, unk
     const store = new S3Store(s3.config);
     const payloads = Array.from({ length: objects }, (_, i) => {
       const b = new Uint8Array(size);
-      for (let j = 0; j < size; j += 4096) b[j] = (i * 7 + j) & 0xff;
+      for (let j = 0; j < size; j += 4096) {b[j] = (i * 7 + j) & 0xff;}
       return b;
     });
     // raw PUTs, two at a time; measured before and after the module's run (mean), after a warm-up

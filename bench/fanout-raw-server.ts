@@ -117,7 +117,7 @@ const signaling = new SignalingServer({
           }
         });
       });
-      pc.setRemoteDescription(msg.sdp, 'offer' as never);
+      pc.setRemoteDescription(msg.sdp, 'offer');
     },
     candidate(id, candidate, mid) {
       const p = peers.get(id);

@@ -143,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       });
       await new Promise((r) => setTimeout(r, 200));
-      process.exit(code);
+      return process.exit(code);
     }
     case 'load':
       return (await import('./commands/load.js')).loadCommand(rest);

@@ -139,7 +139,7 @@ export class AppConnection {
   }
 
   private setRemote(sdp: string, type: 'offer' | 'answer'): void {
-    this.pc.setRemoteDescription(sdp, type as never);
+    this.pc.setRemoteDescription(sdp, type);
     this.gates.get(this.pc)?.remoteDescribed();
   }
 

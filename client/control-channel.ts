@@ -92,7 +92,7 @@ export class ControlChannel {
       return Promise.reject(err);
     }
     const id = entry.id;
-    this.send(encodeControl({ ...msg, id } as AppToDevice));
+    this.send(encodeControl({ ...msg, id }));
     return entry.promise.then(
       (answer) => {
         const a = answer as DeviceToApp;

@@ -62,7 +62,7 @@ export class HlsSegmenter {
   private current: HlsSegment | undefined;
   private count = 0;
   private chain: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private failure: Error | undefined;
 
   constructor(private readonly opts: HlsSegmenterOptions) {
     if (!opts.video && !opts.audio) {
@@ -113,7 +113,7 @@ export class HlsSegmenter {
 
   private enqueue(fn: () => void | Promise<void>): void {
     this.chain = this.chain.then(fn).catch((err: unknown) => {
-      this.failure ??= err;
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
     });
   }
 

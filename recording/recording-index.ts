@@ -23,7 +23,7 @@ export function sessionStartMs(name: string): number | undefined {
   if (!m) {
     return undefined;
   }
-  const [, y, mo, d, h, mi, s, ms] = m.map(Number) as number[];
+  const [, y, mo, d, h, mi, s, ms] = m.map(Number);
   return Date.UTC(y as number, (mo as number) - 1, d, h, mi, s, ms);
 }
 

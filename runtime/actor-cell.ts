@@ -47,12 +47,12 @@ export class ActorCell {
 
   constructor(private readonly opts: CellOptions) {
     this.mailbox = new Mailbox(opts.mailboxCapacity);
-    const cell = this;
+    const dead = (): boolean => this.dead;
     this.ctx = {
       actorId: opts.actorId,
       generation: opts.generation,
       get alive() {
-        return !cell.dead;
+        return !dead();
       },
       emit: (method, body) => this.emit(method, body),
       setTimeout: (fn, ms) => this.addTimer(fn, ms, false),

@@ -181,7 +181,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
       throw new IvError('IV_ERR_INVALID_PARAM', `actor ${actor.id} already exists`, { field: 'actor.id' });
     }
     const ref = new ActorRef<M>(actor.id, this.clock, actor.module.methods);
-    this.refs.set(actor.id, ref as unknown as ActorRef);
+    this.refs.set(actor.id, ref);
     this.modules.set(actor.id, actor.module.url);
     this.dynamicActors.set(actor.id, workerName);
     try {
@@ -290,7 +290,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
         }
         const generation = this.generations.get(a.id) ?? 0;
         this.generations.set(a.id, generation + 1);
-        return ActorChild.start(w, a as ActorConfig, generation, this.ref(a.id));
+        return ActorChild.start(w, a, generation, this.ref(a.id));
       },
     };
   }

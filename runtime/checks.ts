@@ -117,4 +117,4 @@ export function obj<S extends Shape>(shape: S): Check<ShapeType<S>> {
 }
 
 /** An empty object body. */
-export const empty: Check<Record<string, never>> = obj({}) as Check<Record<string, never>>;
+export const empty: Check<Record<string, never>> = obj({});

@@ -34,7 +34,7 @@ export class TypedEmitter<E extends EventMap> {
     const off = this.on(event, ((...args: All<E>[K] & unknown[]) => {
       off();
       listener(...args);
-    }) as Listener<All<E>[K] & unknown[]>);
+    }));
     return off;
   }
 

@@ -46,7 +46,7 @@ const port = parentPort;
 if (!isStartData(workerData)) {
   process.exit(WORKER_EXIT.BAD_START);
 }
-const start = workerData as WorkerStartData;
+const start = workerData;
 if (start.protocolVersion !== PROTOCOL_VERSION) {
   process.exit(WORKER_EXIT.VERSION_MISMATCH);
 }

@@ -61,7 +61,7 @@ function checkArgs(raw: unknown): CaptureArgs {
       throw invalidParam('args.audio.channels', `expected 1 or 2, got ${String(a.audio.channels)}`);
     }
   }
-  const src = a.source as SourceConfig | undefined;
+  const src = a.source;
   if (!src || !['file', 'ffmpeg', 'push'].includes(src.kind)) {
     throw invalidParam('args.source.kind', 'expected file, ffmpeg or push');
   }

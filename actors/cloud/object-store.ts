@@ -50,7 +50,7 @@ export function checkStoreConfig(raw: unknown, field = 'store'): StoreConfig {
     if (c.region !== undefined && typeof c.region !== 'string') {
       throw invalidParam(`${field}.region`, 'expected a string');
     }
-    return { kind: 's3', endpoint: c.endpoint as string, bucket: c.bucket as string, region: (c.region as string | undefined) ?? 'us-east-1', accessKeyId: c.accessKeyId as string, secretAccessKey: c.secretAccessKey as string };
+    return { kind: 's3', endpoint: c.endpoint as string, bucket: c.bucket as string, region: (c.region) ?? 'us-east-1', accessKeyId: c.accessKeyId as string, secretAccessKey: c.secretAccessKey as string };
   }
   throw invalidParam(`${field}.kind`, `expected "local" or "s3", got ${JSON.stringify(c.kind)}`);
 }

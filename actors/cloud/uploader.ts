@@ -32,11 +32,11 @@ export interface UploadStats {
 const DEFAULT_BACKOFF = [250, 500, 1_000, 2_000, 5_000, 10_000] as const;
 
 export function contentTypeOf(key: string): string {
-  if (key.endsWith('.m4s')) return 'video/iso.segment';
-  if (key.endsWith('.mp4')) return 'video/mp4';
-  if (key.endsWith('.m3u8')) return 'application/vnd.apple.mpegurl';
-  if (key.endsWith('.json')) return 'application/json';
-  if (key.endsWith('.jpg')) return 'image/jpeg';
+  if (key.endsWith('.m4s')) {return 'video/iso.segment';}
+  if (key.endsWith('.mp4')) {return 'video/mp4';}
+  if (key.endsWith('.m3u8')) {return 'application/vnd.apple.mpegurl';}
+  if (key.endsWith('.json')) {return 'application/json';}
+  if (key.endsWith('.jpg')) {return 'image/jpeg';}
   return 'application/octet-stream';
 }
 

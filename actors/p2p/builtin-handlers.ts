@@ -40,12 +40,12 @@ export function registerBuiltinHandlers(system: ActorSystem, deviceId: string, o
       }
       const echo = len <= 256 && !text.includes('\uFFFD') ? text : undefined;
       return JSON.stringify({ ok: true, device: deviceId, bytes: len, deviceTime: Date.now(), ...(echo !== undefined ? { echo } : {}) });
-    }) as never),
+    })),
     system.callbacks.register(`onRecvInit:${deviceId}`, ((params: string, peer: string) => {
       const id = nextSession++;
       sessions.set(id, { peer, params, frames: 0, bytes: 0 });
       return id;
-    }) as never),
+    })),
     system.callbacks.register(`onRecvVoice:${deviceId}`, ((id: number, data: Uint8Array | null, len: number) => {
       const s = sessions.get(id);
       if (!s) {
@@ -59,7 +59,7 @@ export function registerBuiltinHandlers(system: ActorSystem, deviceId: string, o
       }
       s.frames++;
       s.bytes += len;
-    }) as never),
+    })),
   ];
   return {
     get commands() {

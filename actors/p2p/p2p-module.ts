@@ -233,20 +233,20 @@ export class P2pModule extends TypedEmitter<P2pModuleEvents> {
     const undo: (() => void)[] = [];
     if (this.cb.onCommand) {
       const onCommand = this.cb.onCommand;
-      undo.push(system.callbacks.register(`onCommand:${dev}`, ((data: Uint8Array, len: number, peer: string) => onCommand(data, len, peer)) as never));
+      undo.push(system.callbacks.register(`onCommand:${dev}`, ((data: Uint8Array, len: number, peer: string) => onCommand(data, len, peer))));
     }
     undo.push(system.callbacks.register(`onRecvInit:${dev}`, ((params: string, peer: string) => {
       const id = nextVoice++;
       voiceHandles.set(id, this.cb.onRecvInit ? this.cb.onRecvInit(params, peer) : id);
       return id;
-    }) as never));
+    })));
     undo.push(system.callbacks.register(`onRecvVoice:${dev}`, ((id: number, data: Uint8Array | null, len: number) => {
       const handle = voiceHandles.get(id);
       if (data === null) {
         voiceHandles.delete(id);
       }
       this.cb.onRecvVoice?.(handle, data, len);
-    }) as never));
+    })));
     return () => undo.forEach((fn) => fn());
   }
 

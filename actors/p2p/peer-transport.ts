@@ -172,7 +172,7 @@ export function answerOffer(state: PeerState, ctx: ActorContext<PeerMethods>, sd
     }
   }, timeout);
   try {
-    pc.setRemoteDescription(sdp, 'offer' as never);
+    pc.setRemoteDescription(sdp, 'offer');
   } catch (err) {
     closePeer(state);
     throw new IvError('IV_ERR_INVALID_PARAM', `sdp: the offer was refused: ${(err as Error).message}`, { field: 'sdp' });
@@ -186,7 +186,7 @@ export function takeAnswer(state: PeerState, requestId: string, sdp: string): vo
     throw invalidParam('requestId', 'no device offer with this requestId is waiting for an answer');
   }
   try {
-    state.pc.setRemoteDescription(sdp, 'answer' as never);
+    state.pc.setRemoteDescription(sdp, 'answer');
   } catch (err) {
     throw new IvError('IV_ERR_INVALID_PARAM', `sdp: the answer was refused: ${(err as Error).message}`, { field: 'sdp' });
   }

@@ -130,7 +130,7 @@ test('bad capture arguments fail the start with a typed error naming the field',
   const r = ring();
   const err = await t.throwsAsync(captureSystem({ ...pushArgs(r), audio: { codec: 'opus' as 'aac', sampleRate: 48000, channels: 2 } }));
   t.true(isIvError(err, 'IV_ERR_ACTOR_START_FAILED'));
-  t.regex((err as Error).message, /args\.audio\.codec/);
+  t.regex((err).message, /args\.audio\.codec/);
 });
 
 test('an ffmpeg camera streams, and when ffmpeg dies it is restarted with backoff', async (t) => {

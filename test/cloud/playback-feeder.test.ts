@@ -39,12 +39,12 @@ async function record(spoolDir: string, seconds: number, startMs: number): Promi
   const ingest = new Ingest(ring, { video: { codec: 'h264' }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } });
   const s = sampleFrames();
   const frames: { pts: number; video: boolean; i: number }[] = [];
-  for (let i = 0; i < seconds * 25; i++) frames.push({ pts: i * 40, video: true, i });
-  for (let i = 0; i < (seconds * 16000) / 1024; i++) frames.push({ pts: (i * 1024 * 1000) / 16000, video: false, i });
+  for (let i = 0; i < seconds * 25; i++) {frames.push({ pts: i * 40, video: true, i });}
+  for (let i = 0; i < (seconds * 16000) / 1024; i++) {frames.push({ pts: (i * 1024 * 1000) / 16000, video: false, i });}
   frames.sort((a, b) => a.pts - b.pts);
   for (const f of frames) {
     const r = f.video ? ingest.pushVideo(s.video[f.i % s.video.length] as Uint8Array, f.pts * 1000) : ingest.pushAudio(s.audio[f.i % s.audio.length] as Uint8Array, f.pts * 1000);
-    if (!r.ok) throw r.error;
+    if (!r.ok) {throw r.error;}
   }
   let now = startMs;
   const rec = new Recorder({ device: 'dev1', channel: 0, video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 }, segmentS: 2, sessionMaxS: 3600, noDataPauseMs: 120_000, now: () => now, accept: (k, b) => spool.accept(k, b) });

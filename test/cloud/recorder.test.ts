@@ -17,16 +17,16 @@ function ringFrames(seconds: number, fromMs = 0): Frame[] {
   const ingest = new Ingest(ring, { video: { codec: 'h264' }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } });
   const s = sampleFrames();
   const frames: { pts: number; video: boolean; i: number }[] = [];
-  for (let i = 0; i < seconds * 25; i++) frames.push({ pts: fromMs + i * 40, video: true, i });
-  for (let i = 0; i < (seconds * 16000) / 1024; i++) frames.push({ pts: fromMs + (i * 1024 * 1000) / 16000, video: false, i });
+  for (let i = 0; i < seconds * 25; i++) {frames.push({ pts: fromMs + i * 40, video: true, i });}
+  for (let i = 0; i < (seconds * 16000) / 1024; i++) {frames.push({ pts: fromMs + (i * 1024 * 1000) / 16000, video: false, i });}
   frames.sort((a, b) => a.pts - b.pts);
   for (const f of frames) {
     const r = f.video ? ingest.pushVideo(s.video[f.i % s.video.length] as Uint8Array, f.pts * 1000) : ingest.pushAudio(s.audio[f.i % s.audio.length] as Uint8Array, f.pts * 1000);
-    if (!r.ok) throw r.error;
+    if (!r.ok) {throw r.error;}
   }
   const reader = ring.reader('oldest');
   const out: Frame[] = [];
-  for (let f = reader.read(); f; f = reader.read()) out.push(f);
+  for (let f = reader.read(); f; f = reader.read()) {out.push(f);}
   return out;
 }
 

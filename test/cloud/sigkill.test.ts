@@ -32,7 +32,7 @@ function startDevice(args: unknown): Device {
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => {
     const msg = JSON.parse(l) as { ready?: boolean };
     lines.push(msg);
-    if (msg.ready) onReady();
+    if (msg.ready) {onReady();}
   });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, lines, ready, exited };

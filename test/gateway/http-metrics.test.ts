@@ -79,5 +79,5 @@ test('log records carry fields and never a token or secret, in JSON or readable 
   t.like(rec, { level: 30, component: 'signaling', peer: 'app1', msg: 'offer refused', token: '[redacted]', detail: { secret: '[redacted]', code: 'IV_ERR_AUTH_EXPIRED' } });
   t.false(lines.join('\n').includes('s3cr3t') || lines.join('\n').includes('secret-token'));
   const pretty = prettyLine(lines[0] as string);
-  t.regex(pretty, /^\d\d:\d\d:\d\d\.\d{3} INFO  \[signaling\] offer refused peer=app1 token=\[redacted\]/);
+  t.regex(pretty, /^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[signaling\] offer refused peer=app1 token=\[redacted\]/);
 });

@@ -101,7 +101,7 @@ test('FLV with H.265 is enhanced FLV (hvc1) that a strict demuxer reads and whos
   const video = tags.filter((x) => x.kind === 'video');
   t.true(video[0]?.config && video[0].codec === 'h265', 'sequence start (hvcC) first');
   t.is(video.filter((x) => !x.config).length, 250);
-  t.is((flv[13 + 11 + (flv.readUIntBE(14, 3) as number) + 4 + 11] as number) & 0x80, 0x80, 'first video tag has the ExVideoTagHeader bit');
+  t.is((flv[13 + 11 + (flv.readUIntBE(14, 3)) + 4 + 11] as number) & 0x80, 0x80, 'first video tag has the ExVideoTagHeader bit');
   const sc = Buffer.from([0, 0, 0, 1]);
   const parts: Buffer[] = [];
   let ps: Uint8Array[] = [];

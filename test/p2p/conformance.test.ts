@@ -66,7 +66,7 @@ test.serial('200 open/close cycles on one connection all succeed: stream numbers
     const ok = await request(apps, 'cycler', m(['op', 'open'], ['id', i * 2], ['params', 'action=live&channel=0']), i * 2);
     t.is(ok.op, 'ok', `open #${i}: ${JSON.stringify(ok)}`);
     streams.add(ok.stream as number);
-    const closed = await request(apps, 'cycler', m(['op', 'close'], ['id', i * 2 + 1], ['stream', ok.stream as number]), i * 2 + 1);
+    const closed = await request(apps, 'cycler', m(['op', 'close'], ['id', i * 2 + 1], ['stream', ok.stream]), i * 2 + 1);
     t.is(closed.op, 'ok', `close #${i}: ${JSON.stringify(closed)}`);
   }
   t.true(streams.size >= 1);

@@ -141,9 +141,9 @@ test.serial('bad control messages are refused with reasons, nothing crashes, oth
   await app('bad-actor', gw.token('bad-actor', ['command']));
   const expectError = async (p: Promise<unknown>, code: string, message?: RegExp) => {
     const err = await t.throwsAsync(p);
-    t.true(isIvError(err, code as 'IV_ERR_INVALID_PARAM'), `${code}: got ${(err as { code?: string }).code} ${(err as Error).message}`);
+    t.true(isIvError(err, code as 'IV_ERR_INVALID_PARAM'), `${code}: got ${(err as { code?: string }).code} ${(err).message}`);
     if (message) {
-      t.regex((err as Error).message, message);
+      t.regex((err).message, message);
     }
   };
   await expectError(apps.open('bad-actor', 'action=live&channel=0'), 'IV_ERR_AUTH_RIGHTS');

@@ -37,7 +37,7 @@ async function closedEvent(peer: string, stream: number, ms: number): Promise<De
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const e = (await apps.events(peer)).find((x) => x.op === 'event' && x.event === 'stream_closed' && x.stream === stream);
-    if (e) return e;
+    if (e) {return e;}
     await sleep(100);
   }
   return undefined;

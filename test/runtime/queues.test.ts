@@ -26,7 +26,7 @@ test('pending requests time out on the injected clock with the method and id in 
   clock.advance(1);
   const err = await t.throwsAsync(promise);
   t.true(isIvError(err, 'IV_ERR_REQUEST_TIMEOUT'));
-  t.regex((err as Error).message, new RegExp(`PROBE_SLEEP #${id} to p1`));
+  t.regex((err).message, new RegExp(`PROBE_SLEEP #${id} to p1`));
   t.false(table.settle(id, undefined, 'late'), 'a late response is ignored');
 });
 
@@ -38,8 +38,8 @@ test('closing the table rejects every pending request, naming each method and id
   const ea = await t.throwsAsync(a.promise);
   const eb = await t.throwsAsync(b.promise);
   t.true(isIvError(ea, 'IV_ERR_WORKER_DIED'));
-  t.regex((ea as Error).message, new RegExp(`PROBE_ECHO #${a.id} to x: worker gone`));
-  t.regex((eb as Error).message, new RegExp(`PROBE_INCR #${b.id} to y`));
+  t.regex((ea).message, new RegExp(`PROBE_ECHO #${a.id} to x: worker gone`));
+  t.regex((eb).message, new RegExp(`PROBE_INCR #${b.id} to y`));
   t.is(table.size, 0);
 });
 
