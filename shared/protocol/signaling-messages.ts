@@ -93,8 +93,11 @@ function parseObject(payload: Uint8Array | string): Raw | 'not JSON' | 'not a JS
 
 /** Device side: parse and shape-check one message from app `peer` (the topic's peer id). */
 export function parseAppSignal(payload: Uint8Array, peer: string): { ok: true; msg: AppSignalIn; requestId: string | undefined } | SignalProblem {
-  if (payload.byteLength > MAX_PARSED_BYTES) {
-    return { ok: false, requestId: undefined, reason: `message of ${payload.byteLength} bytes exceeds ${MAX_SIGNAL_BYTES}` };
+  if (payload.byteLength > MAX_SIGNAL_BYTES) {
+    // refused, but still answered when it says which request it was (read up to 1 MiB)
+    const big = payload.byteLength <= MAX_PARSED_BYTES ? parseObject(payload) : undefined;
+    const requestId = typeof big === 'object' && typeof big.requestId === 'string' ? big.requestId : undefined;
+    return { ok: false, requestId, reason: `message of ${payload.byteLength} bytes exceeds ${MAX_SIGNAL_BYTES}` };
   }
   const msg = parseObject(payload);
   if (typeof msg === 'string') {
@@ -102,10 +105,6 @@ export function parseAppSignal(payload: Uint8Array, peer: string): { ok: true; m
   }
   const requestId = typeof msg.requestId === 'string' ? msg.requestId : undefined;
   const bad = (field: string, why: string): SignalProblem => ({ ok: false, requestId, reason: `${field}: ${why}` });
-  if (payload.byteLength > MAX_SIGNAL_BYTES) {
-    // still answered: the message said which request it was
-    return bad('message', `${payload.byteLength} bytes exceeds ${MAX_SIGNAL_BYTES}`);
-  }
   if (msg.peer !== peer) {
     return bad('peer', 'does not match the topic');
   }
