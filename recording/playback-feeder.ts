@@ -5,6 +5,10 @@
  * AAC with its ADTS header restored, G.711 re-encoded from the stored PCM. The live
  * stream sender then serves playback exactly like live.
  *
+ * With `follow` (a window that is still being recorded), segments recorded after the
+ * stream opened are asked for as the feeder reaches them, until the window's end, or
+ * until no new segment came for `idleMs` (the recording stopped).
+ *
  * One segment at a time is demuxed (mediabunny), so memory stays at one segment.
  * Owns: the ring writer and the demux of the current segment. Must never: write a
  * frame ahead of its time by more than the lead, or block the thread on file reads.
@@ -32,7 +36,12 @@ export interface PlaybackFeederOptions {
   audio?: AudioFormat;
   leadMs?: number;
   now?: () => number;
+  /** Keep asking for segments recorded after the last one until `untilMs` (wall clock). */
+  follow?: { untilMs: number; more(fromMs: number): Promise<RecordedSegment[]>; idleMs?: number; wallNow?: () => number };
 }
+
+/** How often a following feeder looks for new segments. */
+const FOLLOW_POLL_MS = 500;
 
 export class PlaybackFeeder {
   private readonly writer: FrameWriter;
@@ -46,15 +55,53 @@ export class PlaybackFeeder {
   private lastT: number | undefined;
   private lastInit: string | undefined;
   framesWritten = 0;
+  private readonly segments: RecordedSegment[];
+  private following: boolean;
+  private polling: Promise<void> | undefined;
+  private lastPoll = -Infinity;
+  private lastNewAt: number;
 
   constructor(private readonly opts: PlaybackFeederOptions) {
     this.writer = opts.ring.writer();
     this.now = opts.now ?? (() => performance.now());
+    this.segments = [...opts.segments];
+    this.following = opts.follow !== undefined;
+    this.lastNewAt = this.now();
   }
 
-  /** True once every frame was written. */
+  /** True once every frame was written (and, following, the window's recording is over). */
   get done(): boolean {
-    return this.failed !== undefined || (this.next >= this.opts.segments.length && this.queue.length === 0 && !this.loading);
+    return this.failed !== undefined || (this.next >= this.segments.length && this.queue.length === 0 && !this.loading && !this.following);
+  }
+
+  /** A following feeder that reached the last segment known: ask for newer ones, at most every FOLLOW_POLL_MS. */
+  private follow(): void {
+    const f = this.opts.follow;
+    const last = this.segments.at(-1);
+    if (!f || !this.following || this.polling || this.next < this.segments.length || this.now() - this.lastPoll < FOLLOW_POLL_MS) {
+      return;
+    }
+    const lastEnd = last ? last.startMs + last.durationS * 1000 : 0;
+    if (lastEnd >= f.untilMs || (f.wallNow ?? Date.now)() >= f.untilMs + 5_000 || this.now() - this.lastNewAt > (f.idleMs ?? 10_000)) {
+      this.following = false;
+      return;
+    }
+    this.lastPoll = this.now();
+    const known = new Set(this.segments.map((s) => s.file));
+    this.polling = f.more(lastEnd - 1)
+      .then((segs) => {
+        const fresh = segs.filter((s) => !known.has(s.file) && s.startMs >= lastEnd - 1).sort((a, b) => a.startMs - b.startMs);
+        if (fresh.length > 0) {
+          this.segments.push(...fresh);
+          this.lastNewAt = this.now();
+        }
+      })
+      .catch(() => {
+        this.following = false; // the recording cannot be read: end with what was sent
+      })
+      .finally(() => {
+        this.polling = undefined;
+      });
   }
 
   get error(): Error | undefined {
@@ -76,8 +123,11 @@ export class PlaybackFeeder {
       }
     }
     const buffered = this.queue.length > 0 ? (this.queue.at(-1) as QueuedFrame).t - (this.queue[0] as QueuedFrame).t : 0;
-    if (!this.loading && !this.failed && this.next < this.opts.segments.length && buffered < 1) {
-      const seg = this.opts.segments[this.next++] as RecordedSegment;
+    if (!this.loading && !this.failed && buffered < 1) {
+      this.follow();
+    }
+    if (!this.loading && !this.failed && this.next < this.segments.length && buffered < 1) {
+      const seg = this.segments[this.next++] as RecordedSegment;
       this.loading = this.load(seg)
         .catch((err: unknown) => {
           this.failed = err instanceof Error ? err : new Error(String(err));

@@ -128,6 +128,11 @@ async function openPlayback(state: PeerState, ctx: ActorContext<PeerMethods>, id
   }
   const ring = FrameRing.create({ dataBytes: 4 << 20, slots: 2048 });
   const feederOpts: ConstructorParameters<typeof PlaybackFeeder>[0] = { segments, ring };
+  const rec = cam.recording;
+  if (endMs > Date.now()) {
+    // the window is still being recorded: follow the recording until its end
+    feederOpts.follow = { untilMs: endMs, more: (fromMs) => recordedSegments(rec.spoolDir, rec.device, p.channel, fromMs, endMs) };
+  }
   if (cam.video) {
     feederOpts.video = cam.video;
   }

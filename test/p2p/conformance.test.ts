@@ -6,6 +6,9 @@
  */
 import test from 'ava';
 import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'mqtt';
 import { FlvDemuxer, type FlvTag } from '../../media/flv-demuxer.js';
@@ -215,4 +218,30 @@ test.serial('a stalled live viewer resumes at the camera\'s latest keyframe, not
   const afterLow = Date.now() - (low?.at ?? 0);
   const lastTs = (video.at(-1) as FlvTag).timestamp;
   t.true(lastTs - resumed.timestamp > afterLow - 1_500, 'frames kept flowing after the resume');
+});
+
+test.serial('playback of a window still being recorded follows the recording until the window ends', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ivgw-follow-'));
+  const { gw, apps } = await withGateway(t, ['--record', dir]);
+  await sleep(5_000); // a few 2 s segments exist
+  await connectRaw(apps, gw, 'rewinder', gw.token('rewinder', ['playback']), 'rewinder', true);
+  const nowS = Math.floor(Date.now() / 1000);
+  const ok = await request(apps, 'rewinder', m(['op', 'open'], ['id', 1], ['params', `action=playback&channel=0&start=${nowS - 4}&end=${nowS + 8}`]), 1);
+  t.is(ok.op, 'ok', JSON.stringify(ok));
+  const closedEvent = async (): Promise<{ at: number; msg: { event?: string; reason?: string } } | undefined> =>
+    (await apps.call<{ at: number; msg: { op: string; event?: string; reason?: string; stream?: number } }[]>('control', { name: 'rewinder' }))
+      .find((c) => c.msg.op === 'event' && c.msg.event === 'stream_closed' && c.msg.stream === ok.stream);
+  const until = Date.now() + 40_000;
+  while (!(await closedEvent()) && Date.now() < until) {
+    await sleep(500);
+  }
+  const closed = await closedEvent();
+  t.is(closed?.msg.reason, 'end of recording');
+  t.true((closed?.at ?? 0) >= (nowS + 8) * 1000, 'the stream ended after the window did, not when the recording known at open ran out');
+  const flv = Buffer.from(await apps.call<string>('recorded', { name: 'rewinder', label: `s${ok.stream as number}` }), 'base64');
+  const demux = new FlvDemuxer();
+  const video = demux.push(new Uint8Array(flv)).filter((tag: FlvTag) => tag.kind === 'video' && !tag.config);
+  t.deepEqual(demux.violations, []);
+  const spanMs = (video.at(-1)?.timestamp ?? 0) - (video[0]?.timestamp ?? 0);
+  t.true(spanMs >= 9_000, `played ${spanMs} ms of a 12 s window of which ~4 s were recorded when it opened`);
 });
