@@ -49,12 +49,20 @@ export async function runFirmware(opts: FirmwareRunOptions): Promise<number> {
     process.once('SIGTERM', stop);
     void host.exited.then((code) => {
       clearTimeout(timer);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       process.stdout.write(`ivgw: iv_firmware_main returned ${code}\n`);
       resolve(code);
     });
   });
+  const force = (): never => process.exit(1); // a second signal does not wait for the close
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
   await host.close();
   const c = host.addon.counters();
   process.stdout.write(`ivgw: firmware stopped; send_get calls ${c.sendGetCalls}, buffers freed ${c.freed}\n`);
-  return rc & 0xff;
+  // the process-wide P2P host (pinned p2p worker, io worker) and a firmware thread that
+  // may still run keep the process alive: leave once the output is out
+  await new Promise<void>((r) => process.stdout.write('', () => r()));
+  process.exit(rc & 0xff);
 }
