@@ -62,7 +62,7 @@ static iv_cm_memory_s stall_get(void *handle)
 {
     iv_cm_memory_s m = {NULL, 0, NULL};
     long n = __atomic_add_fetch(&g_gets, 1, __ATOMIC_SEQ_CST);
-    if (n == 60) {
+    if (n == 10) {
         size_t buf = iv_avt_p2p_get_send_buf(handle);
         iv_p2p_send_stats_s st = iv_avt_p2p_get_send_status(handle);
         say("stats buf=%zu inst=%u ave=%u acked=%llu", buf, st.inst_net_rate, st.ave_sent_rate, (unsigned long long)st.sum_sent_acked);
@@ -101,7 +101,8 @@ static int run_stall(void)
     int wm = iv_avt_p2p_set_buf_watermark(100000, 200000, 400000);
     say("ready init=%d watermark=%d", ret, wm);
     for (;;) {
-        sleep_ms(1000);
+        sleep_ms(250);
+        say("tick gets=%ld", __atomic_load_n(&g_gets, __ATOMIC_SEQ_CST));
     }
     return 0;
 }
