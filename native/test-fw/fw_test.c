@@ -5,7 +5,7 @@
  *                               from inside send_get, buffers returned and freed
  *   bad H264 BFRAMES OTHERSIZE  bad input to every function; prints "check NAME=CODE"
  *   snapshot H264               cloud event with a JPEG snapshot, one without
- *   overflow                    a heap overflow in a callback (ASan must report it)
+ *   use-after-free              a write to freed memory (ASan must report it)
  *
  * Lines start with "fw: " and are flushed at once. */
 #include <stdarg.h>
@@ -477,12 +477,14 @@ static iv_cm_memory_s overflow_get(void *h)
     return m;
 }
 
-static int run_overflow(void)
+static int run_use_after_free(void)
 {
-    volatile char *p = malloc(16);
-    say("overflowing");
-    p[16] = 1; /* one past the end: ASan reports a heap-buffer-overflow */
-    free((void *)p);
+    static char *volatile dangling;
+    char *p = malloc(16);
+    dangling = p;
+    say("writing to freed memory");
+    free(p);
+    dangling[3] = 1; /* ASan reports a heap-use-after-free (UBSan cannot see this one) */
     (void)overflow_get;
     return 0;
 }
@@ -499,8 +501,8 @@ int iv_firmware_main(int argc, char **argv)
     if (strcmp(mode, "snapshot") == 0 && argc > 2) {
         return run_snapshot(argv);
     }
-    if (strcmp(mode, "overflow") == 0) {
-        return run_overflow();
+    if (strcmp(mode, "use-after-free") == 0) {
+        return run_use_after_free();
     }
     say("unknown mode %s", mode);
     return 2;
