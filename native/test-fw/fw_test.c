@@ -6,6 +6,7 @@
  *   bad H264 BFRAMES OTHERSIZE  bad input to every function; prints "check NAME=CODE"
  *   snapshot H264               cloud event with a JPEG snapshot, one without
  *   use-after-free              a write to freed memory (ASan must report it)
+ *   push-bench H264 N           N iv_cs_push_stream calls of the file's access units, back to back
  *
  * Lines start with "fw: " and are flushed at once. */
 #include <stdarg.h>
@@ -470,6 +471,45 @@ static int run_snapshot(char **argv)
     return 0;
 }
 
+static int run_push_bench(char **argv)
+{
+    media_s good;
+    long n = atol(argv[3]);
+    if (load(&good, argv[2]) || n <= 0) {
+        say("usage: push-bench H264 N");
+        return 2;
+    }
+    iv_cs_init_parm_s p;
+    fill_fmt(&p);
+    p.u32MaxGopSize = 1024 * 1024;
+    p.iv_cs_event_capture_picture_cb = NULL;
+    p.iv_cs_event_picture_result_cb = NULL;
+    int ret = iv_cs_init(&p);
+    for (int i = 0; i < 300 && !g_started; i++) {
+        sleep_ms(10);
+    }
+    const uint8_t *au;
+    int idr;
+    size_t slice;
+    long refused = 0;
+    unsigned long long bytes = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < n; i++) {
+        size_t len = next_au(&good, &au, &idr, &slice);
+        if (push_video(au, len, idr, (uint64_t)i * 40) != IV_ERR_NONE) {
+            refused++;
+        }
+        bytes += len;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+    say("bench push init=%d calls=%ld bytes=%llu ns=%lld refused=%ld", ret, n, bytes, ns, refused);
+    iv_cs_exit();
+    free(good.data);
+    return 0;
+}
+
 static iv_cm_memory_s overflow_get(void *h)
 {
     (void)h;
@@ -500,6 +540,9 @@ int iv_firmware_main(int argc, char **argv)
     }
     if (strcmp(mode, "snapshot") == 0 && argc > 2) {
         return run_snapshot(argv);
+    }
+    if (strcmp(mode, "push-bench") == 0 && argc > 3) {
+        return run_push_bench(argv);
     }
     if (strcmp(mode, "use-after-free") == 0) {
         return run_use_after_free();
