@@ -6,6 +6,8 @@
  *   bad H264 BFRAMES OTHERSIZE  bad input to every function; prints "check NAME=CODE"
  *   snapshot H264               cloud event with a JPEG snapshot, one without
  *   use-after-free              a write to freed memory (ASan must report it)
+ *   noplan H264                 no cloud plan: no push_start, pushes and events refused; the
+ *                               calls come from a thread the firmware starts itself
  *   push-bench H264 N           N iv_cs_push_stream calls of the file's access units, back to back
  *
  * Lines start with "fw: " and are flushed at once. */
@@ -510,6 +512,44 @@ static int run_push_bench(char **argv)
     return 0;
 }
 
+static void *noplan_thread(void *arg)
+{
+    media_s *good = arg;
+    iv_cs_init_parm_s p;
+    fill_fmt(&p);
+    CHECK("noplan_init", iv_cs_init(&p));
+    iv_cs_balance_info_s bal;
+    memset(&bal, 0x7f, sizeof(bal));
+    CHECK("noplan_balance", iv_cs_get_balance_info(&bal, 2));
+    CHECK("noplan_balance_switch", bal.cs_switch);
+    CHECK("noplan_balance_type", (int)bal.cs_type);
+    sleep_ms(1000);
+    CHECK("noplan_started", g_started);
+    const uint8_t *au;
+    int idr;
+    size_t slice;
+    size_t n = next_au(good, &au, &idr, &slice);
+    CHECK("noplan_push", push_video(au, n, idr, 0));
+    CHECK("noplan_event", iv_cs_event_start(1));
+    CHECK("noplan_exit", iv_cs_exit());
+    return NULL;
+}
+
+static int run_noplan(char **argv)
+{
+    media_s good;
+    if (load(&good, argv[2])) {
+        say("usage: noplan H264");
+        return 2;
+    }
+    pthread_t th;
+    pthread_create(&th, NULL, noplan_thread, &good);
+    pthread_join(th, NULL);
+    say("noplan done");
+    free(good.data);
+    return 0;
+}
+
 static iv_cm_memory_s overflow_get(void *h)
 {
     (void)h;
@@ -540,6 +580,9 @@ int iv_firmware_main(int argc, char **argv)
     }
     if (strcmp(mode, "snapshot") == 0 && argc > 2) {
         return run_snapshot(argv);
+    }
+    if (strcmp(mode, "noplan") == 0 && argc > 2) {
+        return run_noplan(argv);
     }
     if (strcmp(mode, "push-bench") == 0 && argc > 3) {
         return run_push_bench(argv);

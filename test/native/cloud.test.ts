@@ -5,7 +5,7 @@
  * numbers. Firmware built with ASan + UBSan, run by `ivgw run --firmware`.
  */
 import test from 'ava';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMPLE, decodeErrors, ffmpeg, ffprobe, tempDir } from '../helpers/media.js';
 import { buildFirmware, runFirmware, sanitizerReports, SAMPLES, TEST_FW } from './firmware.js';
@@ -177,6 +177,29 @@ test.serial('bad input from C (NULL pointers, zero and huge lengths, unknown typ
   }
   t.deepEqual(got, EXPECTED);
   t.true(gw.fw().includes('bad done pic_results=1'), 'the one snapshot (event 2) got its result');
+  t.deepEqual(sanitizerReports(gw.stderr()), []);
+});
+
+test.serial('without a cloud plan (called from a thread the firmware started): init works, no push_start, pushes and events get IV_ERR_CS_APPLY_NO_SERVICE, the balance says none', async (t) => {
+  const dir = tempDir(t);
+  const fw = buildFirmware(join(TEST_FW, 'fw_test.c'), dir, 'fw_test');
+  const rec = join(dir, 'rec');
+  const deviceId = 'fw-noplan';
+  mkdirSync(join(rec, 'cloud', deviceId), { recursive: true });
+  writeFileSync(join(rec, 'cloud', deviceId, 'plan.json'), JSON.stringify({ fullTime: { enabled: false }, event: { enabled: false } }));
+  const gw = runFirmware(fw, ['noplan', SAMPLE.h264], { record: rec, deviceId });
+  t.teardown(() => gw.stop());
+  t.is(await gw.exited, 0, gw.lines.join('\n'));
+  const got: Record<string, number> = {};
+  for (const l of gw.fw()) {
+    const m = /^check (\w+)=(-?\d+)$/.exec(l);
+    if (m) {
+      got[m[1] as string] = Number(m[2]);
+    }
+  }
+  t.deepEqual(got, { noplan_init: 0, noplan_balance: 0, noplan_balance_switch: 0, noplan_balance_type: 0, noplan_started: 0, noplan_push: -607, noplan_event: -607, noplan_exit: 0 });
+  t.false(gw.fw().includes('push_start'));
+  t.true(gw.fw().includes('noplan done'));
   t.deepEqual(sanitizerReports(gw.stderr()), []);
 });
 
