@@ -59,6 +59,7 @@ struct Task {
   std::string s1, s2;
   std::vector<uint8_t> bytes;
   bool hasBytes = false;
+  std::function<void()> barrier;
 };
 
 struct Stream {
@@ -127,6 +128,34 @@ class Addon : public Napi::Addon<Addon> {
   iv_p2p_parm_s p2p{};
   bool csActive = false;
   iv_cs_init_parm_s cs{};
+
+  // Wait until the callbacks posted so far have run (so e.g. push_stop comes before
+  // iv_cs_exit returns). Not from the callback thread itself (it would wait for itself).
+  void Drain() {
+    if (std::this_thread::get_id() == cbThreadId_) {
+      return;
+    }
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    {
+      std::lock_guard<std::mutex> lk(taskMutex_);
+      if (quit_ || !started_) {
+        return;
+      }
+      Task t;
+      t.kind = "barrier";
+      t.barrier = [&] {
+        std::lock_guard<std::mutex> l2(m);
+        done = true;
+        cv.notify_all();
+      };
+      tasks_.push_back(std::move(t));
+    }
+    taskCv_.notify_one();
+    std::unique_lock<std::mutex> lk(m);
+    cv.wait_for(lk, std::chrono::seconds(10), [&] { return done; });
+  }
 
   // JS stream id of a firmware handle (0: none)
   uint32_t StreamOf(void *handle) {
@@ -239,6 +268,7 @@ class Addon : public Napi::Addon<Addon> {
     exits_ = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "iv_exit", 0, 1);
     started_ = true;
     cbThread_ = std::thread([this] { CallbackLoop(); });
+    cbThreadId_ = cbThread_.get_id();
     fwThread_ = std::thread([this, entry] {
       std::vector<char *> cargv;
       for (auto &a : args_) {
@@ -346,6 +376,12 @@ class Addon : public Napi::Addon<Addon> {
     {
       std::lock_guard<std::mutex> lk(taskMutex_);
       quit_ = true;
+      for (auto &t : tasks_) {
+        if (t.barrier) {
+          t.barrier();
+        }
+      }
+      tasks_.clear();
     }
     taskCv_.notify_one();
     if (cbThread_.joinable()) {
@@ -388,7 +424,9 @@ class Addon : public Napi::Addon<Addon> {
       p = p2p;
       c = cs;
     }
-    if (t.kind == "send_init") {
+    if (t.kind == "barrier") {
+      t.barrier();
+    } else if (t.kind == "send_init") {
       void *h = p.p2p_handle_send_init_cb ? p.p2p_handle_send_init_cb(t.s1.c_str(), t.s2.c_str()) : nullptr;
       std::lock_guard<std::mutex> lk(streamMutex_);
       auto it = streams_.find(t.id);
@@ -562,6 +600,7 @@ class Addon : public Napi::Addon<Addon> {
   std::map<uint32_t, Request *> pending_;
   uint32_t nextReq_ = 1;
   std::thread cbThread_, fwThread_;
+  std::thread::id cbThreadId_;
   std::mutex taskMutex_;
   std::condition_variable taskCv_;
   std::deque<Task> tasks_;
@@ -641,6 +680,7 @@ IV_EXPORT int iv_avt_p2p_exit(void) {
     }
   }
   int code = Forward("p2p_exit", {}, IV_ERR_AVT_FAILED);
+  a->Drain();  // the stop callbacks of open streams ran before this returns
   std::lock_guard<std::mutex> lk(a->stateMutex);
   a->p2pActive = false;
   return code;
@@ -720,6 +760,7 @@ IV_EXPORT iv_err_code_e iv_cs_exit(void) {
     }
   }
   int code = Forward("cs_exit", {}, IV_ERR_SYS_COMMUNICATE_FAIL);
+  a->Drain();  // push_stop and the outstanding picture results ran before this returns
   std::lock_guard<std::mutex> lk(a->stateMutex);
   a->csActive = false;
   return static_cast<iv_err_code_e>(code);
@@ -761,20 +802,25 @@ IV_EXPORT iv_err_code_e iv_cs_push_stream(iv_cm_stream_type_e eCsStreamType, voi
   return IV_ERR_CS_PRM_NOT_AVAILABLE;  // unknown stream type
 }
 
-IV_EXPORT int iv_cs_event_start(int32_t event_id) {
-  return Forward("cs_event", {1, 0, static_cast<double>(event_id), 0, 0}, IV_ERR_SYS_COMMUNICATE_FAIL);
+// events: push_start / push_stop that an event causes have run when these return
+static int Event(double start, double ext, int32_t id, double t1, double t2) {
+  int code = Forward("cs_event", {start, ext, static_cast<double>(id), t1, t2}, IV_ERR_SYS_COMMUNICATE_FAIL);
+  if (Addon *a = Bound()) {
+    a->Drain();
+  }
+  return code;
 }
 
-IV_EXPORT int iv_cs_event_stop(int32_t event_id) {
-  return Forward("cs_event", {0, 0, static_cast<double>(event_id), 0, 0}, IV_ERR_SYS_COMMUNICATE_FAIL);
-}
+IV_EXPORT int iv_cs_event_start(int32_t event_id) { return Event(1, 0, event_id, 0, 0); }
+
+IV_EXPORT int iv_cs_event_stop(int32_t event_id) { return Event(0, 0, event_id, 0, 0); }
 
 IV_EXPORT int iv_cs_event_start_ext(int32_t event_id, uint32_t event_start_time_s, uint32_t stream_start_time_s) {
-  return Forward("cs_event", {1, 1, static_cast<double>(event_id), static_cast<double>(event_start_time_s), static_cast<double>(stream_start_time_s)}, IV_ERR_SYS_COMMUNICATE_FAIL);
+  return Event(1, 1, event_id, event_start_time_s, stream_start_time_s);
 }
 
 IV_EXPORT int iv_cs_event_stop_ext(int32_t event_id, uint32_t event_stop_time_s, uint32_t stream_stop_time_s) {
-  return Forward("cs_event", {0, 1, static_cast<double>(event_id), static_cast<double>(event_stop_time_s), static_cast<double>(stream_stop_time_s)}, IV_ERR_SYS_COMMUNICATE_FAIL);
+  return Event(0, 1, event_id, event_stop_time_s, stream_stop_time_s);
 }
 
 IV_EXPORT int iv_cs_get_balance_info(iv_cs_balance_info_s *pstBalanceInfo, uint32_t timeout_s) {
