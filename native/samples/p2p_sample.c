@@ -130,7 +130,8 @@ static void test_recv_data(void *handle, uint8_t *recv_buf, size_t recv_len)
 static iv_cm_memory_s test_command_handle(const char *command, size_t cmd_len, const char *peer)
 {
     iv_cm_memory_s mem = {NULL, 0, NULL};
-    say("command len=%zu peer=%s text=%.*s", cmd_len, peer, (int)cmd_len, command);
+    say("command len=%zu peer=%s text=%.*s returned=%ld freed=%ld", cmd_len, peer, (int)cmd_len, command,
+        __atomic_load_n(&g_returned, __ATOMIC_SEQ_CST), __atomic_load_n(&g_freed, __ATOMIC_SEQ_CST));
     if (cmd_len == 5 && memcmp(command, "close", 5) == 0) {
         return mem; /* an empty reply closes the channel */
     }

@@ -85,7 +85,7 @@ test.serial('commands reach the C command callback and its reply comes back; an 
   await gw.waitFor(/^fw: ready/);
   const apps = await withApp(t, gw);
   t.is(await apps.command('app1', 'ptz left'), 'ok: ptz left');
-  t.truthy(await gw.waitFor(/^fw: command len=8 peer=app1 text=ptz left$/));
+  t.truthy(await gw.waitFor(/^fw: command len=8 peer=app1 text=ptz left returned=0 freed=0$/));
   t.is(await apps.command('app1', '{"cmd":"zoom","v":2}'), 'ok: {"cmd":"zoom","v":2}');
   await apps.call('voice', { client: 'app1', frames: 20 }, 10_000);
   const init = await gw.waitFor(/^fw: recv_init params=action=voice&codec=g711a peer=app1 handle=(\S+)$/);
@@ -94,7 +94,7 @@ test.serial('commands reach the C command callback and its reply comes back; an 
   t.is(Number(end[2]), 20);
   t.is(Number(end[3]), 20 * 160);
   t.is(await apps.command('app1', 'close'), '', 'an empty reply is delivered');
-  t.truthy(await gw.waitFor(/^fw: command len=5 peer=app1 text=close$/));
+  t.truthy(await gw.waitFor(/^fw: command len=5 peer=app1 text=close returned=2 freed=2$/), 'both replies were freed once by then');
   let closed = false;
   for (const until = Date.now() + 5_000; !closed && Date.now() < until; await sleep(100)) {
     closed = (await apps.connection('app1')).closed || (await apps.call('ping', { client: 'app1' }, 2_000).then(() => false, () => true));
