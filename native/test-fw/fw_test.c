@@ -8,6 +8,8 @@
  *   use-after-free              a write to freed memory (ASan must report it)
  *   noplan H264                 no cloud plan: no push_start, pushes and events refused; the
  *                               calls come from a thread the firmware starts itself
+ *   balance                     iv_cs_get_balance_info(…, 1) against a store that never answers
+ *                               while another thread calls the API (only the caller blocks)
  *   push-bench H264 N           N iv_cs_push_stream calls of the file's access units, back to back
  *
  * Lines start with "fw: " and are flushed at once. */
@@ -535,6 +537,43 @@ static void *noplan_thread(void *arg)
     return NULL;
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static volatile long long g_other_done_at;
+
+static void *other_caller(void *arg)
+{
+    (void)arg;
+    sleep_ms(100);
+    long long t0 = now_ms();
+    int ret = iv_avt_p2p_set_buf_watermark(0, 0, 0);
+    g_other_done_at = now_ms();
+    say("other ret=%d ms=%lld", ret, g_other_done_at - t0);
+    return NULL;
+}
+
+static int run_balance(void)
+{
+    iv_cs_balance_info_s bal;
+    memset(&bal, 0, sizeof(bal));
+    long long t0 = now_ms();
+    int ret = iv_cs_get_balance_info(&bal, 0);
+    say("balance0 ret=%d ms=%lld", ret, now_ms() - t0);
+    pthread_t th;
+    pthread_create(&th, NULL, other_caller, NULL);
+    t0 = now_ms();
+    ret = iv_cs_get_balance_info(&bal, 1);
+    long long end = now_ms();
+    pthread_join(th, NULL);
+    say("balance1 ret=%d ms=%lld other_before=%d switch=%d", ret, end - t0, g_other_done_at != 0 && g_other_done_at < end, bal.cs_switch);
+    return 0;
+}
+
 static int run_noplan(char **argv)
 {
     media_s good;
@@ -580,6 +619,9 @@ int iv_firmware_main(int argc, char **argv)
     }
     if (strcmp(mode, "snapshot") == 0 && argc > 2) {
         return run_snapshot(argv);
+    }
+    if (strcmp(mode, "balance") == 0) {
+        return run_balance();
     }
     if (strcmp(mode, "noplan") == 0 && argc > 2) {
         return run_noplan(argv);

@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { SAMPLE, decodeErrors, ffmpeg, ffprobe, tempDir } from '../helpers/media.js';
 import { buildFirmware, runFirmware, sanitizerReports, SAMPLES, TEST_FW } from './firmware.js';
@@ -200,6 +201,34 @@ test.serial('without a cloud plan (called from a thread the firmware started): i
   t.deepEqual(got, { noplan_init: 0, noplan_balance: 0, noplan_balance_switch: 0, noplan_balance_type: 0, noplan_started: 0, noplan_push: -607, noplan_event: -607, noplan_exit: 0 });
   t.false(gw.fw().includes('push_start'));
   t.true(gw.fw().includes('noplan done'));
+  t.deepEqual(sanitizerReports(gw.stderr()), []);
+});
+
+test.serial('iv_cs_get_balance_info(…, 1) blocks only its caller for about 1 s when the store does not answer, then returns IV_ERR_CS_QUERY_SERVICE_TIMEOUT; timeout 0 answers from the cache at once', async (t) => {
+  const dir = tempDir(t);
+  const fw = buildFirmware(join(TEST_FW, 'fw_test.c'), dir, 'fw_test');
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => sockets.push(s)); // accepts, never answers
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    sockets.forEach((s) => s.destroy());
+    silent.close();
+  });
+  const port = (silent.address() as AddressInfo).port;
+  const gw = runFirmware(fw, ['balance'], { record: join(dir, 'rec'), extra: ['--s3-endpoint', `http://127.0.0.1:${port}`, '--s3-bucket', 'b'], env: { AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' } });
+  t.teardown(() => gw.stop());
+  const zero = await gw.waitFor(/^fw: balance0 ret=(-?\d+) ms=(\d+)$/);
+  t.is(zero[1], '0');
+  t.true(Number(zero[2]) < 500, `timeout 0: ${zero[2]} ms`);
+  const other = await gw.waitFor(/^fw: other ret=(-?\d+) ms=(\d+)$/);
+  t.is(other[1], '0');
+  t.true(Number(other[2]) < 500, `another thread's call took ${other[2]} ms while the balance query blocked`);
+  const one = await gw.waitFor(/^fw: balance1 ret=(-?\d+) ms=(\d+) other_before=(\d) switch=(\d+)$/, 10_000);
+  t.is(one[1], '-608', 'IV_ERR_CS_QUERY_SERVICE_TIMEOUT');
+  t.true(Number(one[2]) >= 900 && Number(one[2]) < 3_000, `blocked ${one[2]} ms for timeout_s = 1`);
+  t.is(one[3], '1', 'the other thread finished while the query was blocked');
+  t.is(one[4], '0', 'the cached plan (none) comes with the timeout');
+  await gw.exited;
   t.deepEqual(sanitizerReports(gw.stderr()), []);
 });
 

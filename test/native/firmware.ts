@@ -50,11 +50,11 @@ export interface FirmwareGateway {
   exited: Promise<number | null>;
 }
 
-export function runFirmware(fw: string, fwArgs: string[], opts: { record?: string; asan?: boolean; deviceId?: string } = {}): FirmwareGateway {
+export function runFirmware(fw: string, fwArgs: string[], opts: { record?: string; asan?: boolean; deviceId?: string; extra?: string[]; env?: Record<string, string> } = {}): FirmwareGateway {
   const deviceId = opts.deviceId ?? `fw-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   const secret = `secret-${Math.random()}`;
-  const args = [IVGW, 'run', '--mqtt-port', '0', '--device', deviceId, '--secret', secret, '--seconds', '300', ...(opts.record ? ['--record', opts.record] : ['--no-record']), '--firmware', fw, '--', ...fwArgs];
-  const env = { ...process.env, ...(opts.asan === false ? {} : { LD_PRELOAD: LIBASAN, ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0:halt_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' }) };
+  const args = [IVGW, 'run', '--mqtt-port', '0', '--device', deviceId, '--secret', secret, '--seconds', '300', ...(opts.record ? ['--record', opts.record] : ['--no-record']), ...(opts.extra ?? []), '--firmware', fw, '--', ...fwArgs];
+  const env = { ...process.env, ...(opts.env ?? {}), ...(opts.asan === false ? {} : { LD_PRELOAD: LIBASAN, ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0:halt_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' }) };
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   let err = '';
