@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { FirmwareHost } from './firmware-host.js';
-import { mintToken, RIGHTS, type StoreConfig } from './sdk.js';
+import { mintToken, RIGHTS, startStunResponder, type StoreConfig } from './sdk.js';
 
 export interface FirmwareRunOptions {
   firmware: { path: string; args: string[] };
@@ -25,6 +25,9 @@ export async function runFirmware(opts: FirmwareRunOptions): Promise<number> {
   const deviceId = opts.deviceId ?? process.env.IVGW_DEVICE_ID ?? 'ivgw-demo';
   const secret = opts.secret ?? process.env.IVGW_DEVICE_SECRET ?? randomBytes(32).toString('base64url');
   const iceBind = opts.iceBind === 'any' ? undefined : opts.iceBind ?? '127.0.0.1';
+  // as `ivgw run`: a built-in STUN responder for ICE and the keep-alive unless --stun names one
+  const stunResponder = opts.stun ? undefined : await startStunResponder({ host: iceBind ?? '0.0.0.0' });
+  const stun = opts.stun ?? `stun:${iceBind ?? '127.0.0.1'}:${stunResponder?.port ?? 3478}`;
   const host = new FirmwareHost({
     path: opts.firmware.path,
     args: opts.firmware.args,
@@ -32,7 +35,7 @@ export async function runFirmware(opts: FirmwareRunOptions): Promise<number> {
     secret,
     ...(opts.broker ? { broker: opts.broker } : { mqttPort: opts.mqttPort ?? 1883 }),
     ...(iceBind ? { iceBind } : {}),
-    ...(opts.stun ? { stun: opts.stun } : {}),
+    stun,
     ...(opts.record ? { record: opts.record } : {}),
   });
   const token = mintToken(secret, { deviceId, peerId: 'app1', expires: Math.floor(Date.now() / 1000) + 24 * 3600, rights: [...RIGHTS] });
@@ -59,6 +62,7 @@ export async function runFirmware(opts: FirmwareRunOptions): Promise<number> {
   process.once('SIGINT', force);
   process.once('SIGTERM', force);
   await host.close();
+  await stunResponder?.close();
   const c = host.addon.counters();
   process.stdout.write(`ivgw: firmware stopped; send_get calls ${c.sendGetCalls}, buffers freed ${c.freed}\n`);
   // the process-wide P2P host (pinned p2p worker, io worker) and a firmware thread that

@@ -7,3 +7,4 @@ export { P2pModule, type P2pInitParams } from '../actors/p2p/p2p-module.js';
 export { CloudModule, type CloudInitParams, type AvFormat } from '../actors/cloud/cloud-module.js';
 export type { StoreConfig } from '../actors/cloud/object-store.js';
 export { mintToken, RIGHTS } from '../actors/p2p/access-token.js';
+export { startStunResponder } from '../actors/p2p/stun-server.js';

@@ -306,6 +306,10 @@ static int run_bad(char **argv)
     CHECK("p2p_send_status_null", (int)(st.inst_net_rate + st.ave_sent_rate + st.sum_sent_acked));
     CHECK("p2p_exit", iv_avt_p2p_exit());
     CHECK("p2p_exit_twice", iv_avt_p2p_exit());
+    cb.p2p_keep_alive.time_inter_s = 1;
+    cb.p2p_keep_alive.max_attempt_num = 2;
+    CHECK("p2p_init_keepalive", iv_avt_p2p_init(&cb));
+    CHECK("p2p_exit_keepalive", iv_avt_p2p_exit());
 
     /* ---- cloud before init ---- */
     v.pu8Addr = &byte;

@@ -103,6 +103,8 @@ const EXPECTED: Record<string, number> = {
   p2p_send_status_null: 0,
   p2p_exit: 0,
   p2p_exit_twice: -312,
+  p2p_init_keepalive: 0, // keep-alive 1 s × 2 probes against the built-in STUN responder
+  p2p_exit_keepalive: 0,
   cs_push_before_init: -605, // IV_ERR_CS_PRM_NOT_AVAILABLE
   cs_exit_before_init: -605,
   cs_event_before_init: -605,
