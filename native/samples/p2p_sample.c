@@ -143,6 +143,10 @@ static iv_cm_memory_s test_command_handle(const char *command, size_t cmd_len, c
     if (cmd_len == 5 && memcmp(command, "close", 5) == 0) {
         return mem; /* an empty reply closes the channel */
     }
+    if (cmd_len == 4 && memcmp(command, "slow", 4) == 0) {
+        struct timespec ts = {3, 0}; /* longer than the runtime's command deadline (2 s) */
+        nanosleep(&ts, NULL);
+    }
     size_t n = cmd_len + 4;
     uint8_t *buf = malloc(n); /* writable, as the SDK requires */
     if (!buf) {

@@ -77,7 +77,7 @@ test.serial('an app receives the FLV file the C sample serves from p2p_handle_se
   t.deepEqual(sanitizerReports(gw.stderr()), []);
 });
 
-test.serial('commands reach the C command callback and its reply comes back; an empty reply closes the channel; voice reaches the C voice callback and ends with (handle, NULL, 0)', async (t) => {
+test.serial('commands reach the C command callback and its reply comes back; the deadline holds against a slow callback; an empty reply closes the channel; voice reaches the C voice callback and ends with (handle, NULL, 0)', async (t) => {
   const dir = tempDir(t);
   const fw = buildFirmware(join(SAMPLES, 'p2p_sample.c'), dir, 'p2p_sample');
   const gw = runFirmware(fw, [join(dir, 'none.flv')]);
@@ -87,6 +87,11 @@ test.serial('commands reach the C command callback and its reply comes back; an 
   t.is(await apps.command('app1', 'ptz left'), 'ok: ptz left');
   t.truthy(await gw.waitFor(/^fw: command len=8 peer=app1 text=ptz left returned=0 freed=0$/));
   t.is(await apps.command('app1', '{"cmd":"zoom","v":2}'), 'ok: {"cmd":"zoom","v":2}');
+  const slow = Date.now();
+  const late = await apps.command('app1', 'slow', 6_000).then(() => 'answered', (e: { code?: string }) => e.code);
+  t.is(late, 'IV_ERR_TIMEOUT', 'a C callback slower than the deadline: the app gets IV_ERR_TIMEOUT');
+  t.true(Date.now() - slow < 2_900, `at the deadline, not when C returned (${Date.now() - slow} ms)`);
+  await new Promise((r) => setTimeout(r, 1_500)); // the late reply is dropped (and freed)
   await apps.call('voice', { client: 'app1', frames: 20 }, 10_000);
   const init = await gw.waitFor(/^fw: recv_init params=action=voice&codec=g711a peer=app1 handle=(\S+)$/);
   const end = await gw.waitFor(/^fw: voice_end handle=(\S+) frames=(\d+) bytes=(\d+)$/, 10_000);
@@ -94,7 +99,7 @@ test.serial('commands reach the C command callback and its reply comes back; an 
   t.is(Number(end[2]), 20);
   t.is(Number(end[3]), 20 * 160);
   t.is(await apps.command('app1', 'close'), '', 'an empty reply is delivered');
-  t.truthy(await gw.waitFor(/^fw: command len=5 peer=app1 text=close returned=2 freed=2$/), 'both replies were freed once by then');
+  t.truthy(await gw.waitFor(/^fw: command len=5 peer=app1 text=close returned=3 freed=3$/), 'every reply (the late one too) was freed once by then');
   let closed = false;
   for (const until = Date.now() + 5_000; !closed && Date.now() < until; await sleep(100)) {
     closed = (await apps.connection('app1')).closed || (await apps.call('ping', { client: 'app1' }, 2_000).then(() => false, () => true));
