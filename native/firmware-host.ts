@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IvError } from '../runtime/errors.js';
 import { CloudModule, P2pModule, type AvFormat, type CloudInitParams, type P2pInitParams, type StoreConfig } from './sdk.js';
@@ -91,7 +91,8 @@ export class FirmwareHost {
   }
 
   start(): void {
-    const problem = this.addon.start(this.opts.path, this.opts.args, (fn, nums, bytes) => this.dispatch(fn, nums, bytes), (id, _code, bytes, num) => {
+    // an absolute path: dlopen would search the system's library path for a bare name
+    const problem = this.addon.start(resolve(this.opts.path), this.opts.args, (fn, nums, bytes) => this.dispatch(fn, nums, bytes), (id, _code, bytes, num) => {
       const t = this.tasks.get(id);
       this.tasks.delete(id);
       t?.(bytes, num);
