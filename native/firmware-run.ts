@@ -40,7 +40,13 @@ export async function runFirmware(opts: FirmwareRunOptions): Promise<number> {
   });
   const token = mintToken(secret, { deviceId, peerId: 'app1', expires: Math.floor(Date.now() / 1000) + 24 * 3600, rights: [...RIGHTS] });
   process.stdout.write(`ivgw: app token (peer app1, 24 h): ${token}\n`);
-  host.start();
+  try {
+    host.start();
+  } catch (err) {
+    process.stderr.write(`ivgw run: ${(err as Error).message}\n`);
+    await stunResponder?.close();
+    process.exit(1);
+  }
   process.stdout.write(`ivgw: firmware ${opts.firmware.path} started (iv_firmware_main on its own thread)${opts.seconds ? ` for ${opts.seconds} s` : ''}\n`);
   const rc = await new Promise<number>((resolve) => {
     const timer = opts.seconds ? setTimeout(() => resolve(0), opts.seconds * 1000) : undefined;
