@@ -4,7 +4,8 @@
  *  - push: N `iv_cs_push_stream` calls (the sample H.264's access units, back to back)
  *    from a C firmware thread under `ivgw run --firmware` (every call crosses to the main
  *    thread and back) vs N `CloudModule.pushStream` calls in this process:
- *    calls/s, bytes/s, `pushRatio` = C / TS.
+ *    calls/s, bytes/s, `pushRatio` = C / TS (medians of 3 alternating rounds: the
+ *    machine is shared and load moves both sides).
  *  - flv: a 16 MiB file served in 64 KiB chunks to one app over WebRTC, from the C
  *    sample's `p2p_handle_send_get_cb` vs from a TS `onSendGet` (P2pModule in a child
  *    device process): bytes/s at the app, `flvRatio` = C / TS. One chunk per 10 ms
@@ -198,8 +199,17 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const n = opts.quick ? 2_000 : 20_000;
     const fwTest = buildFirmware(join(ROOT, 'native/test-fw/fw_test.c'), join(dir, 'libfw_test.so'));
     const fwSample = buildFirmware(join(ROOT, 'native/samples/p2p_sample.c'), join(dir, 'libp2p_sample.so'));
-    const tsPush = await pushFromTs(dir, n);
-    const cPush = await pushFromC(dir, fwTest, n);
+    // alternating rounds, the median of each side: the machine is shared, so load moves both
+    const rounds = opts.quick ? 1 : 3;
+    const tsRuns: Awaited<ReturnType<typeof pushFromTs>>[] = [];
+    const cRuns: Awaited<ReturnType<typeof pushFromC>>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      tsRuns.push(await pushFromTs(join(dir, `ts${r}`), n));
+      cRuns.push(await pushFromC(join(dir, `c${r}`), fwTest, n));
+    }
+    const median = <T extends { callsPerS: number }>(runs: T[]): T => [...runs].sort((a, b) => a.callsPerS - b.callsPerS)[Math.floor(runs.length / 2)] as T;
+    const tsPush = median(tsRuns);
+    const cPush = median(cRuns);
     const size = (opts.quick ? 4 : 16) * 1024 * 1024;
     const file = join(dir, 'big.bin');
     writeFileSync(file, randomBytes(size));
@@ -208,6 +218,9 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     return {
       push: {
         calls: n,
+        rounds,
+        cCallsPerSRuns: cRuns.map((x) => round(x.callsPerS, 0)),
+        tsCallsPerSRuns: tsRuns.map((x) => round(x.callsPerS, 0)),
         c: { callsPerS: round(cPush.callsPerS, 0), MBPerS: round(cPush.bytesPerS / 1e6, 2), refused: cPush.refused },
         ts: { callsPerS: round(tsPush.callsPerS, 0), MBPerS: round(tsPush.bytesPerS / 1e6, 2), refused: tsPush.refused },
       },

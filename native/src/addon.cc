@@ -42,7 +42,10 @@ constexpr int32_t kMaxPicture = 8 * 1024 * 1024;  // a snapshot larger than this
 struct Request {
   std::string fn;
   std::vector<double> nums;
-  std::vector<uint8_t> bytes;
+  // the caller's bytes, not copied: the caller stays blocked (and its memory valid) while
+  // the request is in `pending_`, and the main thread reads them only under callMutex_
+  const uint8_t *bytes = nullptr;
+  size_t len = 0;
   bool hasBytes = false;
   // reply
   int code = 0;
@@ -182,28 +185,27 @@ class Addon : public Napi::Addon<Addon> {
     if (env == nullptr) {
       return;
     }
-    std::string fn;
-    std::vector<double> nums;
-    std::vector<uint8_t> bytes;
-    bool hasBytes = false;
+    Napi::String fn;
+    Napi::Array arr;
+    Napi::Value b = env.Null();
     {
       std::lock_guard<std::mutex> lk(self->callMutex_);
       auto it = self->pending_.find(id);
       if (it == self->pending_.end()) {
         return;  // already failed (shutdown)
       }
-      fn = it->second->fn;
-      nums = it->second->nums;
-      bytes = it->second->bytes;
-      hasBytes = it->second->hasBytes;
+      Request *req = it->second;
+      fn = Napi::String::New(env, req->fn);
+      arr = Napi::Array::New(env, req->nums.size() + 1);
+      arr.Set(uint32_t(0), Napi::Number::New(env, id));
+      for (size_t i = 0; i < req->nums.size(); i++) {
+        arr.Set(static_cast<uint32_t>(i + 1), Napi::Number::New(env, req->nums[i]));
+      }
+      if (req->hasBytes) {
+        b = Napi::Buffer<uint8_t>::Copy(env, req->bytes, req->len);
+      }
     }
-    Napi::Array arr = Napi::Array::New(env, nums.size() + 1);
-    arr.Set(uint32_t(0), Napi::Number::New(env, id));
-    for (size_t i = 0; i < nums.size(); i++) {
-      arr.Set(static_cast<uint32_t>(i + 1), Napi::Number::New(env, nums[i]));
-    }
-    Napi::Value b = hasBytes ? Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()).As<Napi::Value>() : env.Null();
-    dispatch.Call({Napi::String::New(env, fn), arr, b});
+    dispatch.Call({fn, arr, b});
     if (env.IsExceptionPending()) {
       env.GetAndClearPendingException();
       self->Finish(id, -109, {});  // the dispatcher must always reply; a throw is answered here
@@ -624,7 +626,8 @@ int Forward(const char *fn, std::vector<double> nums, int failCode, std::vector<
   req.fn = fn;
   req.nums = std::move(nums);
   if (bytes) {
-    req.bytes.assign(bytes, bytes + len);
+    req.bytes = bytes;
+    req.len = len;
     req.hasBytes = true;
   }
   int code = a->Call(req, failCode);
