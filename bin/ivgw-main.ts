@@ -20,10 +20,12 @@ commands:
       [--ice-bind ADDR|any] [--stun stun:HOST:PORT] [--keepalive SECONDS,PROBES]
       [--watermarks LOW,WARN,HIGH] [--max-apps N] [--max-streams N]
       [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME] [--video FILE.h264|.h265 [--fps N]]
+      [--firmware ./libfw.so [-- ARGS...]]
                         run the gateway on embedded defaults (Ctrl-C stops it);
                         records every camera to DIR (default ./ivgw-data) and uploads to
                         DIR/cloud or to S3 (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY);
-                        --video: channel 0 plays that elementary stream (looped) instead
+                        --video: channel 0 plays that elementary stream (looped) instead;
+                        --firmware: a C firmware (native/include) drives the device instead
   probe <file...>       check camera elementary streams against the SDK's rules
   token --peer ID       mint an app access token (device id/secret from flags or env)
   view --broker URL --device ID --peer P --token T [--channel N] [--seconds S] [--out f.flv]
@@ -39,10 +41,11 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': {
+      const dashes = rest.indexOf('--'); // `--firmware PATH -- args`: what follows -- is the firmware's argv
       const { values } = parseArgs({
-        args: rest,
+        args: dashes < 0 ? rest : rest.slice(0, dashes),
         strict: true,
-        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, stun: { type: 'string' }, keepalive: { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' }, 'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' } },
+        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, stun: { type: 'string' }, keepalive: { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' }, 'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' }, firmware: { type: 'string' } },
       });
       const num = (name: string, raw: string | undefined, min: number): number | undefined | null => {
         if (raw === undefined) {
@@ -128,6 +131,13 @@ async function main(argv: string[]): Promise<number> {
         } else {
           opts.record = { dir, store: { kind: 'local', dir: join(dir, 'cloud') } };
         }
+      }
+      if (values.firmware !== undefined) {
+        if (!existsSync(values.firmware)) {
+          process.stderr.write(`ivgw run: --firmware must name a firmware library (.so), got ${values.firmware}\n`);
+          return 2;
+        }
+        opts.firmware = { path: values.firmware, args: dashes < 0 ? [] : rest.slice(dashes + 1) };
       }
       return (await import('./commands/run.js')).runCommand(opts);
     }

@@ -55,12 +55,17 @@ export interface RunOptions {
   video?: { file: string; codec: 'h264' | 'h265'; fps: number };
   /** Record every camera (full time) and upload; absent: no recording. */
   record?: { dir: string; store: StoreConfig };
+  /** A C firmware (native/) drives the device instead of the demo cameras: `--firmware PATH [-- args]`. */
+  firmware?: { path: string; args: string[] };
 }
 
 /** ≈ 1, 2 and 4 s of a 2 Mbit/s stream: a stalled app costs at most ~1 MiB plus the SCTP buffer. */
 export const RUN_WATERMARKS: Watermarks = { low: 256 * 1024, warn: 512 * 1024, high: 1024 * 1024 };
 
 export async function runCommand(opts: RunOptions): Promise<number> {
+  if (opts.firmware) {
+    return (await import('../../native/firmware-run.js')).runFirmware({ ...opts, firmware: opts.firmware });
+  }
   const deviceId = opts.deviceId ?? process.env.IVGW_DEVICE_ID ?? 'ivgw-demo';
   const givenSecret = opts.secret ?? process.env.IVGW_DEVICE_SECRET;
   const secret = givenSecret ?? randomBytes(32).toString('base64url');

@@ -1,0 +1,105 @@
+/**
+ * vendor-codes — the runtime's IV_ERR_* codes as the vendor numbers of iv_err.h that C
+ * firmware compares against. One table per module (a code means a different vendor
+ * number for P2P and for cloud storage); the table in native/README.md is this file.
+ * Must never: return a number outside iv_err_code_e (test/native/vendor-codes.test.ts
+ * checks every runtime code against the header).
+ */
+import { IV_ERRORS, isIvError, type IvErrorCode } from '../runtime/errors.js';
+
+/** iv_err_code_e, the numbers of native/include/iv_err.h */
+export const IV = {
+  NONE: 0,
+  SYS_INIT_PRM_NULL: -100, SYS_INIT_CB_NULL: -101, SYS_INIT_PRM_RANGE: -102, SYS_NOT_SUPPORT: -105,
+  SYS_MALLOC_FAIL: -108, SYS_COMMUNICATE_FAIL: -109, SYS_COMMUNICATE_TIMEOUT: -110,
+  AVT_INIT_PRM_NULL: -300, AVT_INIT_CB_NULL: -301, AVT_INIT_PRM_RANGE: -302, AVT_REQ_CHN_BUSY: -303,
+  AVT_SEND_STREAM_TOO_BIG: -304, AVT_CHN_NOT_EXIT: -305, AVT_NEED_IDR_FRAME: -306, AVT_MALLOC_BUFFER_FAILED: -307,
+  AVT_FAILED: -308, AVT_INPUT_PARAM_NULL: -309, AVT_INPUT_PARAM_INVAILD: -310, AVT_SEND_DATA_TIMEOUT: -311,
+  AVT_STATE_ERROR: -312, AVT_VIDEO_DATA_ERROR: -313,
+  CS_INIT_PRM_NULL: -600, CS_INIT_CB_NULL: -601, CS_INIT_PRM_RANGE: -602, CS_UPLOAD_AUTH_NOT_AVAILABLE: -603,
+  CS_UPLOAD_OPEN_FILE_FAIL: -604, CS_PRM_NOT_AVAILABLE: -605, CS_PRM_MALLOC_FAIL: -606, CS_APPLY_NO_SERVICE: -607,
+  CS_QUERY_SERVICE_TIMEOUT: -608, CS_EVENT_IS_VALID: -609, CS_INIT_REPEAT: -610, CS_NEED_IDR_FRAME: -611,
+  CS_NO_BALANCE: -612, CS_HTTP_DATA_FAIL: -613,
+  DEVICE_OFFLINE: -1001,
+} as const;
+
+/** Which function family the code is returned from: the init functions have their own range codes. */
+export type VendorContext = 'p2p' | 'p2p-init' | 'cs' | 'cs-init';
+
+type Row = { p2p: number; cs: number; init?: { p2p?: number; cs?: number } };
+
+/** Runtime code → vendor number, per module. Every IvErrorCode has a row (the type says so). */
+export const VENDOR_TABLE: Record<IvErrorCode, Row> = {
+  IV_ERR_NONE: { p2p: IV.NONE, cs: IV.NONE },
+  IV_ERR_INVALID_PARAM: { p2p: IV.AVT_INPUT_PARAM_INVAILD, cs: IV.CS_PRM_NOT_AVAILABLE, init: { p2p: IV.AVT_INIT_PRM_RANGE, cs: IV.CS_INIT_PRM_RANGE } },
+  IV_ERR_NOT_INITIALIZED: { p2p: IV.AVT_STATE_ERROR, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_ALREADY_INITIALIZED: { p2p: IV.AVT_STATE_ERROR, cs: IV.CS_INIT_REPEAT },
+  IV_ERR_NO_MEMORY: { p2p: IV.AVT_MALLOC_BUFFER_FAILED, cs: IV.CS_PRM_MALLOC_FAIL },
+  IV_ERR_TIMEOUT: { p2p: IV.AVT_SEND_DATA_TIMEOUT, cs: IV.SYS_COMMUNICATE_TIMEOUT },
+  IV_ERR_BUSY: { p2p: IV.AVT_REQ_CHN_BUSY, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_CLOSED: { p2p: IV.AVT_CHN_NOT_EXIT, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_INTERNAL: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_NOT_SUPPORTED: { p2p: IV.SYS_NOT_SUPPORT, cs: IV.SYS_NOT_SUPPORT },
+  IV_ERR_PROTOCOL: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_UNKNOWN_METHOD: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_VERSION_MISMATCH: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_REQUEST_TIMEOUT: { p2p: IV.SYS_COMMUNICATE_TIMEOUT, cs: IV.SYS_COMMUNICATE_TIMEOUT },
+  IV_ERR_MAILBOX_FULL: { p2p: IV.AVT_REQ_CHN_BUSY, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_ACTOR_NOT_FOUND: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_ACTOR_CRASHED: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_ACTOR_UNAVAILABLE: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_ACTOR_NO_HANDLER: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_ACTOR_START_FAILED: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_WORKER_DIED: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_WORKER_HUNG: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_WORKER_OOM: { p2p: IV.AVT_MALLOC_BUFFER_FAILED, cs: IV.CS_PRM_MALLOC_FAIL },
+  IV_ERR_WORKER_FAULT: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_RESTART_INTENSITY: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_SHUTDOWN_TIMEOUT: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_PINNED_EXITED: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_RING_FRAME_TOO_LARGE: { p2p: IV.AVT_SEND_STREAM_TOO_BIG, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_RING_LAYOUT: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_AV_INVALID_FRAME: { p2p: IV.AVT_VIDEO_DATA_ERROR, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_AV_TRUNCATED: { p2p: IV.AVT_VIDEO_DATA_ERROR, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_AV_MISSING_PARAM_SETS: { p2p: IV.AVT_NEED_IDR_FRAME, cs: IV.CS_NEED_IDR_FRAME },
+  IV_ERR_AV_B_FRAME: { p2p: IV.AVT_VIDEO_DATA_ERROR, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_AV_BAD_AUDIO_FRAME: { p2p: IV.AVT_INPUT_PARAM_INVAILD, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_AV_FORMAT_CHANGED: { p2p: IV.AVT_INPUT_PARAM_INVAILD, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_AV_FRAME_TOO_LARGE: { p2p: IV.AVT_SEND_STREAM_TOO_BIG, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_AV_WAIT_KEYFRAME: { p2p: IV.AVT_NEED_IDR_FRAME, cs: IV.CS_NEED_IDR_FRAME },
+  IV_ERR_AV_UNSUPPORTED: { p2p: IV.SYS_NOT_SUPPORT, cs: IV.SYS_NOT_SUPPORT },
+  IV_ERR_AV_SOURCE_FAILED: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  // app access is decided before anything reaches the firmware; listed for completeness
+  IV_ERR_AUTH_MISSING: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_AUTH_INVALID: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_AUTH_EXPIRED: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_AUTH_WRONG_PEER: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_AUTH_RIGHTS: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_AUTH_REPLAYED: { p2p: IV.AVT_FAILED, cs: IV.SYS_COMMUNICATE_FAIL },
+  IV_ERR_P2P_CONNECT_FAIL: { p2p: IV.AVT_FAILED, cs: IV.DEVICE_OFFLINE },
+  IV_ERR_CS_APPLY_NO_SERVICE: { p2p: IV.AVT_FAILED, cs: IV.CS_APPLY_NO_SERVICE },
+  IV_ERR_CS_QUERY_SERVICE_TIMEOUT: { p2p: IV.AVT_FAILED, cs: IV.CS_QUERY_SERVICE_TIMEOUT },
+  IV_ERR_CS_EVENT_RUNNING: { p2p: IV.AVT_FAILED, cs: IV.CS_EVENT_IS_VALID },
+  IV_ERR_CS_EVENT_NOT_RUNNING: { p2p: IV.AVT_FAILED, cs: IV.CS_PRM_NOT_AVAILABLE },
+  IV_ERR_CS_UPLOAD_FAILED: { p2p: IV.AVT_FAILED, cs: IV.CS_HTTP_DATA_FAIL },
+  IV_ERR_CS_STORE: { p2p: IV.AVT_FAILED, cs: IV.CS_HTTP_DATA_FAIL },
+};
+
+export function vendorCode(code: IvErrorCode, ctx: VendorContext): number {
+  const row = VENDOR_TABLE[code];
+  if (ctx === 'p2p-init') {
+    return row.init?.p2p ?? row.p2p;
+  }
+  if (ctx === 'cs-init') {
+    return row.init?.cs ?? row.cs;
+  }
+  return ctx === 'p2p' ? row.p2p : row.cs;
+}
+
+/** The vendor number for anything thrown (non-IvErrors count as internal). */
+export function vendorCodeOf(err: unknown, ctx: VendorContext): number {
+  return vendorCode(isIvError(err) ? err.code : 'IV_ERR_INTERNAL', ctx);
+}
+
+/** Every runtime code, for the README table and the test. */
+export const RUNTIME_CODES = Object.keys(IV_ERRORS) as IvErrorCode[];
