@@ -38,6 +38,10 @@ export interface RunOptions {
   statsEverySeconds?: number;
   deviceId?: string;
   secret?: string;
+  /** Data directory: device.json, default recording dir (default ./ivgw-data). */
+  dataDir?: string;
+  /** Set when the options come from a config file (no implicit recording then). */
+  fromConfig?: boolean;
   /** Embedded broker port (0: any free port). Ignored with `broker`. */
   mqttPort?: number;
   broker?: string;
