@@ -47,7 +47,7 @@ export const USAGES: Record<CommandName, string> = {
   Watches a device's live stream like an app and saves it; exit 1 when anything arrived broken.
   --fingerprint  refuse a device whose DTLS certificate differs (from \`ivgw token --json\`)
 `,
-  load: `usage: ivgw load --secret S [--broker URL] [--device ID] [--peers N] [--seconds DURATION] [--ramp R]
+  load: `usage: ivgw load --secret S | --data DIR [--broker URL] [--device ID] [--peers N] [--seconds DURATION] [--ramp R]
                  [--workers W] [--mix live=70,playback=10,voice=5,command=5,stall=5,churn=5]
                  [--channels 0,1] [--stall-seconds DURATION] [--bind ADDR] [--json] [--html FILE]
   N simulated apps against a device, with integrity checks, percentiles and a report.

@@ -160,7 +160,7 @@ export const METHODS = {
   CAPTURE_EVENT: {
     kind: 'ntf',
     direction: 'toParent',
-    body: obj({ camera: str, type: oneOf('rejected', 'source-exit', 'source-restart', 'source-ended', 'format'), code: opt(str), message: opt(str), frame: opt(int(0)), detail: opt(any) }),
+    body: obj({ camera: str, type: oneOf('rejected', 'source-exit', 'source-restart', 'source-ended', 'source-up', 'format'), code: opt(str), message: opt(str), frame: opt(int(0)), detail: opt(any) }),
   },
 
   // ---- p2p peer actor (actors/p2p): one app's peer connection ----

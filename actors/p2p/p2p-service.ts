@@ -26,7 +26,7 @@ import type { CameraChannel, PeerArgs, SessionResume } from './PeerActor.js';
 import { KeepAlive, type NetworkEvent } from './keep-alive.js';
 import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
-import { SignalingServer } from './signaling.js';
+import { SignalingServer, type SignalingOptions } from './signaling.js';
 import type { Watermarks } from './watermark.js';
 
 export interface P2pServiceOptions {
@@ -36,6 +36,8 @@ export interface P2pServiceOptions {
   deviceId: string;
   secret: string | Buffer;
   brokerUrl: string;
+  /** MQTT credentials/TLS and the start-up retry report for an external broker (signaling.ts). */
+  broker?: Pick<SignalingOptions, 'connectOptions' | 'onConnectError'>;
   cameras: CameraChannel[];
   ice: PeerArgs['ice'];
   watermarks?: Watermarks;
@@ -85,6 +87,7 @@ export class P2pService {
     this.streamBudget = StreamBudget.create(this.admission.maxStreams);
     this.signaling = new SignalingServer({
       url: opts.brokerUrl,
+      ...opts.broker,
       deviceId: opts.deviceId,
       secret: opts.secret,
       handler: {

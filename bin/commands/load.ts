@@ -1,7 +1,7 @@
 /**
  * load — `ivgw load`: N simulated apps against a device, with a live progress line,
  * a summary, `--json` for machines and `--html` for people (client/load/).
- *   ivgw load --secret S [--broker URL] [--device ID] [--peers N] [--seconds S] [--ramp R]
+ *   ivgw load --secret S | --data DIR [--broker URL] [--device ID] [--peers N] [--seconds S] [--ramp R]
  *             [--workers W] [--mix live=70,...] [--channels 0,1] [--stall-seconds S]
  *             [--bind ADDR] [--json] [--html FILE]
  * Exit code 0 only when every app connected and received video with no error, no
@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseDuration } from '../../gateway/config/duration.js';
+import { loadIdentity } from '../../gateway/identity/device-identity.js';
 import { parseCommand } from '../cli.js';
 import { USAGES } from '../usage.js';
 import { isIvError } from '../../runtime/errors.js';
@@ -23,7 +24,7 @@ const asSeconds = (raw: string | undefined, dflt: number): number => (raw === un
 
 function options(argv: string[]): { o: LoadOptions; json: boolean; html: string | undefined } | number {
   const parsed = parseCommand('load', argv, {
-      broker: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, peers: { type: 'string' }, seconds: { type: 'string' },
+      broker: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, data: { type: 'string' }, peers: { type: 'string' }, seconds: { type: 'string' },
       ramp: { type: 'string' }, workers: { type: 'string' }, mix: { type: 'string' }, channels: { type: 'string' }, 'stall-seconds': { type: 'string' },
       bind: { type: 'string' }, json: { type: 'boolean' }, html: { type: 'string' },
   });
@@ -31,11 +32,12 @@ function options(argv: string[]): { o: LoadOptions; json: boolean; html: string 
     return parsed;
   }
   const { values } = parsed;
+  const identity = !values.secret && !process.env.IVGW_DEVICE_SECRET && values.data ? loadIdentity(values.data) : undefined;
   const peers = Number(values.peers ?? 10);
   const o: LoadOptions = {
     broker: values.broker ?? 'mqtt://127.0.0.1:1883',
-    device: values.device ?? process.env.IVGW_DEVICE_ID ?? 'ivgw-demo',
-    secret: values.secret ?? process.env.IVGW_DEVICE_SECRET ?? '',
+    device: values.device ?? identity?.id ?? process.env.IVGW_DEVICE_ID ?? 'ivgw-demo',
+    secret: values.secret ?? identity?.secret ?? process.env.IVGW_DEVICE_SECRET ?? '',
     bind: values.bind ?? '127.0.0.1',
     peers,
     seconds: asSeconds(values.seconds, 30),
