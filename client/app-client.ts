@@ -23,6 +23,7 @@ import { IvError, isIvErrorCode } from '../runtime/errors.js';
 import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../actors/p2p/control-protocol.js';
 import { StreamReceiver } from './stream-receiver.js';
 import { CandidateGate } from '../shared/candidate-gate.js';
+import { pinProblem } from './fingerprint-pin.js';
 
 export interface AppClientOptions {
   url: string;
@@ -42,6 +43,8 @@ export interface AppClientOptions {
   connectAttempts?: number;
   /** After a connection that was up drops: how long to wait for the device's restart offer (default 30 000 ms). */
   restartWaitMs?: number;
+  /** The device's DTLS certificate fingerprint (`sha-256 AB:…`): descriptions naming another are ignored (fingerprint-pin.ts). */
+  fingerprint?: string;
 }
 
 type StreamEntry = { receiver: StreamReceiver; dc: DataChannel | undefined; ackTimer: NodeJS.Timeout; ackBase: number };
@@ -146,6 +149,9 @@ export class AppClient {
         } catch {
           return;
         }
+        if ((msg.type === 'answer' || msg.type === 'offer') && typeof msg.sdp === 'string' && this.refusedByPin(msg.sdp)) {
+          return;
+        }
         if (msg.type === 'answer' && typeof msg.sdp === 'string' && msg.requestId === requestId && !this.wasUp) {
           this.setRemote(msg.sdp, 'answer');
         } else if (msg.type === 'offer' && msg.iceRestart === true && typeof msg.sdp === 'string' && typeof msg.requestId === 'string') {
@@ -182,12 +188,26 @@ export class AppClient {
       refused,
       failed,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `no connection to ${this.opts.deviceId} within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(this.pinRefusal ? new IvError('IV_ERR_AUTH_INVALID', `no answer from ${this.opts.deviceId} within ${timeoutMs} ms with the pinned certificate; ignored: ${this.pinRefusal}`)
+          : new IvError('IV_ERR_TIMEOUT', `no connection to ${this.opts.deviceId} within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]).finally(() => {
       clearTimeout(timer);
       this.failConnect = undefined;
     });
+  }
+
+  /** Descriptions ignored because their certificate is not the pinned one, and the last reason. */
+  pinRefusals = 0;
+  private pinRefusal: string | undefined;
+
+  private refusedByPin(sdp: string): boolean {
+    const problem = pinProblem(sdp, this.opts.fingerprint);
+    if (problem) {
+      this.pinRefusals++;
+      this.pinRefusal = problem;
+    }
+    return problem !== undefined;
   }
 
   /** Each peer connection's candidate gate (shared/candidate-gate.ts). */

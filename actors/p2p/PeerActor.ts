@@ -34,6 +34,7 @@ import { defineActor, type ActorContext } from '../../runtime/actor.js';
 import { IvError, invalidParam } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
 import { onWorkerShutdown } from '../../runtime/worker-hooks.js';
+import { keepClosed, keepForever } from './transport-keeper.js';
 import type { AudioFormat, VideoCodecName } from '../media/codecs.js';
 import type { Right } from './access-token.js';
 import { PlaybackFeeder } from '../cloud/playback-feeder.js';
@@ -124,8 +125,10 @@ function transport(): typeof nodeDataChannel {
     nodeDataChannel.setSctpSettings({ sendBufferSize: 262_144, recvBufferSize: 262_144 });
     traceTransport(nodeDataChannel);
     onWorkerShutdown(async () => {
+      keepForever(); // nothing native is destroyed before cleanup() (transport-keeper.ts)
       for (const pc of openPeers) {
         pc.close();
+        keepClosed(pc);
       }
       openPeers.clear();
       // let close callbacks already queued by the native side run before cleanup()
@@ -149,6 +152,7 @@ function closePeer(state: PeerState): void {
   for (const [stream, s] of [...state.streams]) {
     removeStream(state, stream);
     s.dc.close();
+    keepClosed(s.dc);
   }
   dropTransport(state);
   state.restart = undefined;
@@ -163,6 +167,7 @@ function closeRetired(state: PeerState): void {
     }
     openPeers.delete(old.pc);
     old.pc.close();
+    keepClosed(old.pc, ...old.channels);
   }
 }
 
@@ -183,6 +188,7 @@ function dropTransport(state: PeerState): void {
     openPeers.delete(pc);
     pc.close();
   }
+  keepClosed(pc, ...channels);
 }
 
 /** The one way a stream goes: final statistics, its playback ring closed, its place in the device's budget given back. */
@@ -236,7 +242,7 @@ function onControl(state: PeerState, ctx: ActorContext, raw: Buffer | string | A
         return;
       }
       removeStream(state, msg.stream);
-      s.dc.close();
+      s.dc.close(); keepClosed(s.dc);
       ctx.emit('P2P_PEER_EVENT', { type: 'stream-close', stream: msg.stream, detail: { reason: 'app closed it' } });
       send(state, { op: 'ok', id: msg.id });
       return;
@@ -436,7 +442,7 @@ function endPlayback(state: PeerState, ctx: ActorContext, stream: number): void 
       return;
     }
     send(state, { op: 'event', event: 'stream_closed', stream, reason });
-    s.dc.close();
+    s.dc.close(); keepClosed(s.dc);
   };
   closeWhenAcked();
 }
@@ -533,7 +539,7 @@ function newPeerConnection(state: PeerState, ctx: ActorContext): PeerConnection 
   });
   pc.onDataChannel((dc) => {
     if (state.pc !== pc) {
-      dc.close();
+      dc.close(); keepClosed(dc);
       return;
     }
     state.channels.add(dc);
@@ -542,7 +548,7 @@ function newPeerConnection(state: PeerState, ctx: ActorContext): PeerConnection 
     } else if (dc.getLabel() === 'voice') {
       bindVoice(state, ctx, dc);
     } else {
-      dc.close();
+      dc.close(); keepClosed(dc);
       state.channels.delete(dc);
     }
   });

@@ -39,6 +39,7 @@ export async function viewCommand(argv: string[]): Promise<number> {
     peerId: values.peer as string,
     token: values.token as string,
     bindAddress: values.bind ?? '127.0.0.1',
+    ...(values.fingerprint ? { fingerprint: values.fingerprint } : {}),
   });
   const connectMs = performance.now() - started;
   const receiver = await client.open(`action=live&channel=${channel}`, { record: values.out !== undefined });
