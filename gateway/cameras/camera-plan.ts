@@ -13,7 +13,7 @@ import { probeCamera, type ProbedStreams } from './probe-camera.js';
 
 export type CapturePlan = Omit<CaptureArgs, 'ring'> & { channel: number; config: CameraConfig; notes: string[] };
 
-const RTSP_BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000];
+const RTSP_BACKOFF_MS = [500, 1_000, 2_000, 5_000];
 const AAC_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
 
 /** rtsp:// input options: TCP, a socket timeout so a dead server ends ffmpeg (and the retry starts) quickly. */

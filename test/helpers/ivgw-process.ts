@@ -14,8 +14,8 @@ export interface IvgwProcess {
   url: string;
   /** Resolves when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Wait for a line matching `re` (rejects after `timeoutMs`). */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Wait for a line matching `re` from line `from` on (default 0; rejects after `timeoutMs`). */
+  waitFor(re: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   /** Send `signal` (default SIGTERM), SIGKILL after `graceMs`; resolves with the exit. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -43,8 +43,8 @@ export function spawnIvgw(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
       w();
     }
   }));
-  const waitFor = (re: RegExp, timeoutMs = 20_000): Promise<string> => new Promise((resolve, reject) => {
-    let from = 0;
+  const waitFor = (re: RegExp, timeoutMs = 20_000, start = 0): Promise<string> => new Promise((resolve, reject) => {
+    let from = start;
     const check = (): void => {
       for (; from < lines.length; from++) {
         if (re.test(lines[from] as string)) {
