@@ -20,7 +20,10 @@ async function main(argv: string[]): Promise<number> {
       if (typeof opts === 'number') {
         return opts;
       }
-      return (await import('./commands/run.js')).runCommand(opts);
+      const code = await (await import('./commands/run.js')).runCommand(opts);
+      // everything was stopped in order; a client still reconnecting must not keep the process
+      setTimeout(() => process.exit(code), 2_000).unref();
+      return code;
     }
     case 'init':
       return (await import('./commands/init.js')).initCommand(rest);

@@ -53,8 +53,16 @@ export class SignalingServer {
       });
       const onError = opts.onConnectError;
       if (onError) {
-        this.client.on('error', onError);
-        this.client.once('connect', () => this.client.off('error', onError));
+        // retried with backoff (2, 4, 8, then every 10 s) until the broker appears
+        const retry = (err: Error): void => {
+          this.client.options.reconnectPeriod = Math.min(10_000, Math.max(1_000, (this.client.options.reconnectPeriod ?? 1_000) * 2));
+          onError(err);
+        };
+        this.client.on('error', retry);
+        this.client.once('connect', () => {
+          this.client.off('error', retry);
+          this.client.options.reconnectPeriod = 1_000;
+        });
       } else {
         this.client.once('error', reject);
       }

@@ -100,6 +100,22 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     }
   };
   let system: ActorSystem | undefined;
+  // a stop asked for at any time, start-up included, is a clean stop
+  let stopRequested = false;
+  let wake: () => void = () => undefined;
+  const stopSignal = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  const onSignal = (): void => {
+    stopRequested = true;
+    wake();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  cleanup.push(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   try {
     const identity: RunIdentity = await runIdentity({ dataDir, deviceId: opts.deviceId ?? (process.env.IVGW_DEVICE_ID || undefined), secret: opts.secret ?? (process.env.IVGW_DEVICE_SECRET || undefined) });
     cleanup.push(() => identity.dispose());
@@ -175,7 +191,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     cleanup.push(() => handlers.unregister());
     const p2pRef: { service?: P2pService } = {};
     let brokerRetries = 0;
-    const p2p = await P2pService.start({
+    const starting = P2pService.start({
       system: sys,
       worker: 'p2p',
       deviceId,
@@ -219,8 +235,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         }
       },
     });
+    starting.then((service) => cleanup.push(() => service.close()), () => undefined);
+    const p2p = await Promise.race([starting, stopSignal.then(() => undefined)]);
+    if (!p2p || stopRequested) {
+      out('ivgw: stopping before start-up finished');
+      await stopAll();
+      out('ivgw: stopped');
+      return 0;
+    }
     p2pRef.service = p2p;
-    cleanup.push(() => p2p.close());
     const token = mintToken(identity.secret, { deviceId, peerId: 'app1', expires: Math.floor(Date.now() / 1000) + 24 * 3600, rights: [...RIGHTS] });
     out(`ivgw: STUN ${stunUrl}${stunResponder ? ' (built-in)' : ''}; keep-alive ${keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? `every ${keepAlive.timeInterS} s, ${keepAlive.maxAttemptNum} probes` : 'off'}`);
     out(`ivgw: device ${deviceId} up; signaling ${brokerUrl}; channels ${cameras.map((c) => `${c.channel}=${c.camera}`).join(', ')}`);
@@ -235,15 +258,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     out(`ivgw: ready${opts.seconds ? ` for ${opts.seconds} s` : '; Ctrl-C stops'}`);
     const report = (): Promise<void> => printStats(sys, cameras, recorded, status, p2p, handlers, out);
     const ticker = opts.quiet ? undefined : setInterval(() => void report(), (opts.statsEverySeconds ?? 5) * 1000);
-    await new Promise<void>((resolve) => {
-      const timer = opts.seconds ? setTimeout(resolve, opts.seconds * 1000) : undefined;
-      const stop = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stopSignal, new Promise<void>((resolve) => {
+      timer = opts.seconds ? setTimeout(resolve, opts.seconds * 1000) : undefined;
+    })]);
+    clearTimeout(timer);
     clearInterval(ticker);
     await report();
     cleanup.pop(); // p2p.close, in the order below
