@@ -253,7 +253,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     out(`ivgw: more tokens: npx ivgw token ${identity.file ? `--data ${dataDir}` : '--device ID --secret "$IVGW_DEVICE_SECRET"'} --peer NAME --ttl 1d --json`);
     out(`ivgw: load-test it with: npx ivgw load --broker ${brokerUrl} ${identity.file ? `--data ${dataDir}` : `--device ${deviceId} --secret "$IVGW_DEVICE_SECRET"`} --peers 100 --seconds 30 --html load-report.html`);
     if (record) {
-      out(`ivgw: recording ${recorded.map((c) => `${c.camera} (${c.config.recording})`).join(', ') || 'no camera'} to ${record.dir}/local, uploading to ${record.store.kind === 'local' ? record.store.dir : `${record.store.endpoint}/${record.store.bucket}`}`);
+      const all = recorded.length === cameras.length && recorded.every((c) => c.config.recording === 'full-time');
+      out(`ivgw: recording ${all ? 'every camera' : recorded.map((c) => `${c.camera} (${c.config.recording})`).join(', ') || 'no camera'} to ${record.dir}/local, uploading to ${record.store.kind === 'local' ? record.store.dir : `${record.store.endpoint}/${record.store.bucket}`}`);
     }
     out(`ivgw: ready${opts.seconds ? ` for ${opts.seconds} s` : '; Ctrl-C stops'}`);
     const report = (): Promise<void> => printStats(sys, cameras, recorded, status, p2p, handlers, out);
