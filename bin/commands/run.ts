@@ -161,8 +161,6 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       fatal = true;
       process.stderr.write(`[supervisor] fatal: ${err.code} ${err.message}\n`);
     });
-    await sys.start();
-    cleanup.push(() => sys.stop());
     const status = new CameraStatusBoard(cameras.map((c) => c.camera));
     for (const c of cameras) {
       for (const n of c.notes) {
@@ -176,6 +174,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         }
       });
     }
+    await sys.start();
+    cleanup.push(() => sys.stop());
     for (const c of recorded) {
       const ref = sys.ref(`cloud:${c.camera}`);
       ref.onNotification('CLOUD_NOTICE', (body) => {
@@ -247,6 +247,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const token = mintToken(identity.secret, { deviceId, peerId: 'app1', expires: Math.floor(Date.now() / 1000) + 24 * 3600, rights: [...RIGHTS] });
     out(`ivgw: STUN ${stunUrl}${stunResponder ? ' (built-in)' : ''}; keep-alive ${keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? `every ${keepAlive.timeInterS} s, ${keepAlive.maxAttemptNum} probes` : 'off'}`);
     out(`ivgw: device ${deviceId} up; signaling ${brokerUrl}; channels ${cameras.map((c) => `${c.channel}=${c.camera}`).join(', ')}`);
+    if (broker && opts.brokerListen) {
+      out(`ivgw: MQTT broker listening on ${opts.brokerListen.map((l, i) => `${l.host}:${i === 0 ? broker?.port : l.port}`).join(', ')}`);
+    }
     out(`ivgw: identity ${identity.file ?? 'from --secret (this run only)'}; DTLS certificate fingerprint ${identity.fingerprint}`);
     out(`ivgw: app token (peer app1, 24 h): ${token}`);
     out(`ivgw: view it with: npx ivgw view --broker ${brokerUrl} --device ${deviceId} --peer app1 --token ${token} --seconds 5 --out live.flv`);
