@@ -124,10 +124,12 @@ export class AppClient {
     });
     failed.catch(() => undefined);
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
-    this.mqtt = connect(this.opts.url, { clientId: `app-${this.opts.peerId}-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0, connectTimeout: timeoutMs });
+    // credentials: the embedded broker (and a broker set up per docs/DEPLOY.md) admits an app by peer id + token
+    this.mqtt = connect(this.opts.url, { clientId: `app-${this.opts.peerId}-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0, connectTimeout: timeoutMs, username: this.opts.peerId, password: this.opts.token });
     await new Promise<void>((resolve, reject) => {
       this.mqtt.once('connect', () => resolve());
-      this.mqtt.once('error', reject);
+      this.mqtt.once('error', (err: Error & { code?: unknown }) => reject(err.code === 4 || err.code === 5
+        ? new IvError('IV_ERR_AUTH_INVALID', `the broker refused this app (user name = peer id ${this.opts.peerId}, password = its token): ${err.message}`) : err));
     });
     await this.mqtt.subscribeAsync(`iv/${this.opts.deviceId}/peer/${this.opts.peerId}/down`, { qos: 1 });
     if (!sctpSet) {

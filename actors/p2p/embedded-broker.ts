@@ -6,6 +6,7 @@
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
+import { brokerAcl, type BrokerAclOptions } from './broker-acl.js';
 
 export interface EmbeddedBroker {
   url: string;
@@ -13,9 +14,16 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(opts: { host?: string; port?: number; /** More addresses on the same broker (e.g. a LAN address); the first one is `url`. */ listen?: { host: string; port: number }[] } = {}): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(opts: {
+  host?: string;
+  port?: number;
+  /** More addresses on the same broker (e.g. a LAN address); the first one is `url`. */
+  listen?: { host: string; port: number }[];
+  /** Authenticate every client and keep each to its own topics (broker-acl.ts); absent: anyone may do anything. */
+  acl?: BrokerAclOptions;
+} = {}): Promise<EmbeddedBroker> {
   const listen = opts.listen && opts.listen.length > 0 ? opts.listen : [{ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }];
-  const broker = await Aedes.createBroker();
+  const broker = await Aedes.createBroker(opts.acl ? (brokerAcl(opts.acl) as unknown as Parameters<typeof Aedes.createBroker>[0]) : {});
   const servers: Server[] = [];
   const closeAll = (): Promise<void> =>
     new Promise<void>((resolve) => {

@@ -127,7 +127,22 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     let broker: EmbeddedBroker | undefined;
     if (!opts.broker) {
       const listen = (opts.brokerListen ?? [{ host: '127.0.0.1', port: 1883 }]).map((l, i) => (i === 0 && opts.mqttPort !== undefined ? { ...l, port: opts.mqttPort } : l));
-      broker = await startEmbeddedBroker({ listen });
+      let refusals = 0;
+      const refusalWindow = setInterval(() => (refusals = 0), 1_000);
+      refusalWindow.unref();
+      broker = await startEmbeddedBroker({
+        listen,
+        acl: {
+          deviceId: identity.id,
+          secret: identity.secret,
+          onRefused: (what, who, detail) => {
+            if (++refusals <= 5) {
+              out(`[broker] refused ${what} of ${who}: ${detail}`);
+            }
+          },
+        },
+      });
+      cleanup.push(() => clearInterval(refusalWindow));
       cleanup.push(() => broker?.close());
     }
     const brokerUrl = opts.broker ?? (broker as EmbeddedBroker).url;
@@ -197,6 +212,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       deviceId,
       secret: identity.secret,
       brokerUrl,
+      ...(!opts.broker ? { broker: { connectOptions: { username: `device:${deviceId}`, password: identity.secret } } } : {}),
       ...(opts.broker ? {
         broker: {
           ...(opts.brokerOptions ? { connectOptions: opts.brokerOptions } : {}),

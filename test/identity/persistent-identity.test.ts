@@ -16,6 +16,7 @@ import { IVGW } from '../helpers/gateway.js';
 import { startIvgw } from '../helpers/ivgw-process.js';
 import { tempDir } from '../helpers/media.js';
 import { RemoteApps } from '../helpers/remote-apps.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,7 +50,10 @@ test.serial('a persistent identity: created once, secret never printed, tokens s
   t.deepEqual(await gw.stop('SIGTERM'), { code: 0, signal: null }, gw.lines.slice(-8).join('\n'));
   t.false(gw.lines.join('\n').includes(identity.secret), 'the secret is never printed');
 
-  gw = await startIvgw(['--data', data, '--mqtt-port', '0', '--no-record', '--seconds', '300']);
+  // the second run uses an external broker without ACLs (the case pinning protects)
+  const mq = await startMosquitto(tempDir(t));
+  t.teardown(() => mq.stop());
+  gw = await startIvgw(['--data', data, '--broker', mq.url, '--no-record', '--seconds', '300']);
   t.false(gw.lines.some((l) => /created the device identity/.test(l)), 'the second start keeps the identity');
   t.is((JSON.parse(readFileSync(file, 'utf8')) as { secret: string }).secret, identity.secret);
   await apps.connect('a2', options(gw.url, before.token, before.fingerprint));
@@ -63,7 +67,7 @@ test.serial('a persistent identity: created once, secret never printed, tokens s
   t.is((err as { code?: string }).code, 'IV_ERR_AUTH_INVALID', 'an app pinning another certificate refuses the device');
   t.regex(err?.message ?? '', /not the pinned/);
 
-  // a forger who can read the app's offer answers it first with its own certificate
+  // a forger who can read the app's offer (a broker without ACLs) answers it first with its own certificate
   const forger = connect(gw.url, { clientId: 'forger' });
   await forger.subscribeAsync(`iv/${before.device}/peer/+/up`);
   let forged = 0;
