@@ -27,6 +27,7 @@ import { KeepAlive, type NetworkEvent } from './keep-alive.js';
 import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
 import { SignalingServer, type SignalingOptions } from './signaling.js';
+import { OfferLimiter, type OfferLimits } from './offer-limiter.js';
 import type { Watermarks } from './watermark.js';
 
 export interface P2pServiceOptions {
@@ -49,6 +50,8 @@ export interface P2pServiceOptions {
   commandDeadlineMs?: number;
   /** Refuse apps and streams beyond these (default DEFAULT_ADMISSION). */
   admission?: AdmissionLimits;
+  /** Offer rate limits (default DEFAULT_OFFER_LIMITS). */
+  offerLimits?: OfferLimits;
   onPeerEvent?: (peer: string, event: { type: string; stream?: number; detail?: unknown }) => void;
   /** Probe the STUN server (p2p_keep_alive_cfg); absent: no keep-alive. */
   keepAlive?: { server: string; timeInterS: number; maxAttemptNum: number; bindAddress?: string };
@@ -80,18 +83,28 @@ export class P2pService {
   private readonly admission: AdmissionLimits;
   /** Open streams over all apps of this device, shared with their peer actors. */
   readonly streamBudget: StreamBudget;
+  /** Offers per peer and device-wide. */
+  readonly offers: OfferLimiter;
 
   private constructor(private readonly opts: P2pServiceOptions) {
     this.watermarks = opts.watermarks ?? { low: 0, warn: 0, high: 0 };
     this.admission = opts.admission ?? DEFAULT_ADMISSION;
     this.streamBudget = StreamBudget.create(this.admission.maxStreams);
+    this.offers = new OfferLimiter(opts.offerLimits);
     this.signaling = new SignalingServer({
       url: opts.brokerUrl,
       ...opts.broker,
       deviceId: opts.deviceId,
       secret: opts.secret,
       handler: {
-        offer: (peer, m) => this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims.rights, m.claims.expires)),
+        offer: (peer, m) => {
+          const limited = this.offers.check(peer); // before anything is queued or built (offer-limiter.ts)
+          if (limited) {
+            this.signaling.refuse(peer, m.requestId, 'IV_ERR_BUSY', limited);
+            return;
+          }
+          this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims.rights, m.claims.expires));
+        },
         candidate: (peer, candidate, mid) => this.inOrder(peer, async () => {
           this.peers.get(peer)?.notify('P2P_PEER_REMOTE_CANDIDATE', { candidate, mid });
         }),

@@ -100,3 +100,32 @@ test.serial('an authenticated app can neither read nor write anybody else\'s top
   t.false(gw.log.some((l) => /\[peer (snoop|mallory)\]/.test(l)), 'nothing of theirs reached the device');
   void stream;
 });
+
+test.serial('200 offers a second from one app are throttled (IV_ERR_BUSY with a reason) and the honest app keeps streaming', async (t) => {
+  await apps.connect('honest', { url: gw.url, deviceId: gw.deviceId, peerId: 'honest', token: gw.token('honest'), bindAddress: '127.0.0.1' });
+  const s = await apps.open('honest', 'action=live&channel=1');
+  const flood = await mqttAs(gw.url, 'flood', gw.token('flood'));
+  if (!('client' in flood)) {
+    t.fail('the flooding app connects');
+    return;
+  }
+  const down: { type?: string; code?: string; reason?: string }[] = [];
+  flood.client.on('message', (_topic, p) => down.push(JSON.parse(p.toString()) as (typeof down)[number]));
+  await flood.client.subscribeAsync(`iv/${gw.deviceId}/peer/flood/down`, { qos: 1 });
+  const before = (await apps.stats('honest', s)).videoFrames;
+  const token = gw.token('flood');
+  for (let i = 0; i < 200; i++) {
+    flood.client.publish(`iv/${gw.deviceId}/peer/flood/up`, JSON.stringify({ type: 'offer', peer: 'flood', token, requestId: `flood-${i}-${Date.now()}`, ts: Date.now(), sdp: 'v=0\r\n' }), { qos: 1 });
+    if (i % 20 === 19) {
+      await sleep(100);
+    }
+  }
+  await sleep(2_000);
+  const busy = down.filter((m) => m.type === 'refused' && m.code === 'IV_ERR_BUSY');
+  t.true(busy.length >= 190, `${busy.length} of 200 offers refused as busy`);
+  t.regex(busy[0]?.reason ?? '', /rate limit: peer flood/);
+  const after = await apps.stats('honest', s);
+  t.true(after.videoFrames - before > 40, `the honest app kept streaming: ${after.videoFrames - before} frames during the flood`);
+  t.deepEqual(after.violations, []);
+  await flood.client.endAsync();
+});
