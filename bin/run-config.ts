@@ -40,6 +40,9 @@ export function optionsFromConfig(c: GatewayConfig): RunOptions {
   };
   if (sig.kind === 'embedded') {
     o.brokerListen = sig.listen;
+    if (sig.tls) {
+      o.brokerTls = sig.tls;
+    }
   } else {
     o.broker = sig.url;
     const tls = sig.tls ?? {};

@@ -5,12 +5,15 @@
  * Owns: the aedes instance and its TCP server. Must never: listen beyond the addresses given.
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import { brokerAcl, type BrokerAclOptions } from './broker-acl.js';
 
 export interface EmbeddedBroker {
   url: string;
   port: number;
+  /** `mqtts://` URL of the first TLS listener, when there is one. */
+  tlsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -21,6 +24,8 @@ export async function startEmbeddedBroker(opts: {
   listen?: { host: string; port: number }[];
   /** Authenticate every client and keep each to its own topics (broker-acl.ts); absent: anyone may do anything. */
   acl?: BrokerAclOptions;
+  /** Also listen with TLS (mqtts) with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer; listen: { host: string; port: number }[] };
 } = {}): Promise<EmbeddedBroker> {
   const listen = opts.listen && opts.listen.length > 0 ? opts.listen : [{ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }];
   const broker = await Aedes.createBroker(opts.acl ? (brokerAcl(opts.acl) as unknown as Parameters<typeof Aedes.createBroker>[0]) : {});
@@ -41,8 +46,10 @@ export async function startEmbeddedBroker(opts: {
       }
       broker.close(() => undefined);
     });
-  for (const l of listen) {
-    const server: Server = createServer(broker.handle as unknown as (socket: import('node:net').Socket) => void);
+  const handle = broker.handle as unknown as (socket: import('node:net').Socket) => void;
+  const all = [...listen.map((l) => ({ ...l, tls: false })), ...(opts.tls?.listen ?? []).map((l) => ({ ...l, tls: true }))];
+  for (const l of all) {
+    const server: Server = l.tls && opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : createServer(handle);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -58,9 +65,12 @@ export async function startEmbeddedBroker(opts: {
   const first = servers[0] as Server;
   const port = (first.address() as AddressInfo).port;
   const host = listen[0]?.host ?? '127.0.0.1';
+  const shown = (h: string): string => (h === '0.0.0.0' ? '127.0.0.1' : h === '::' ? '[::1]' : h.includes(':') ? `[${h}]` : h);
+  const tlsServer = opts.tls && opts.tls.listen.length > 0 ? servers[listen.length] : undefined;
   return {
-    url: `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `mqtt://${shown(host)}:${port}`,
     port,
+    ...(tlsServer ? { tlsUrl: `mqtts://${shown(opts.tls?.listen[0]?.host ?? '127.0.0.1')}:${(tlsServer.address() as AddressInfo).port}` } : {}),
     close: closeAll,
   };
 }

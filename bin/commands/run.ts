@@ -16,6 +16,7 @@
  * until SIGINT/SIGTERM (or --seconds). A start that cannot succeed stops what it started
  * and exits 1 with one line naming the cause.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActorSystem } from '../../runtime/actor-system.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
@@ -50,6 +51,8 @@ export interface RunOptions {
   mqttPort?: number;
   /** Embedded broker addresses (config); `mqttPort` overrides the first one's port. */
   brokerListen?: { host: string; port: number }[];
+  /** Embedded broker TLS (mqtts) listeners with the certificate and key files. */
+  brokerTls?: { cert: string; key: string; listen: { host: string; port: number }[] };
   broker?: string;
   /** Credentials / TLS for the external broker. */
   brokerOptions?: NonNullable<SignalingOptions['connectOptions']>;
@@ -132,6 +135,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       refusalWindow.unref();
       broker = await startEmbeddedBroker({
         listen,
+        ...(opts.brokerTls ? { tls: { cert: readFileSync(opts.brokerTls.cert), key: readFileSync(opts.brokerTls.key), listen: opts.brokerTls.listen } } : {}),
         acl: {
           deviceId: identity.id,
           secret: identity.secret,
@@ -264,7 +268,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     out(`ivgw: STUN ${stunUrl}${stunResponder ? ' (built-in)' : ''}; keep-alive ${keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? `every ${keepAlive.timeInterS} s, ${keepAlive.maxAttemptNum} probes` : 'off'}`);
     out(`ivgw: device ${deviceId} up; signaling ${brokerUrl}; channels ${cameras.map((c) => `${c.channel}=${c.camera}`).join(', ')}`);
     if (broker && opts.brokerListen) {
-      out(`ivgw: MQTT broker listening on ${opts.brokerListen.map((l, i) => `${l.host}:${i === 0 ? broker?.port : l.port}`).join(', ')}`);
+      out(`ivgw: MQTT broker listening on ${opts.brokerListen.map((l, i) => `${l.host}:${i === 0 ? broker?.port : l.port}`).join(', ')}${broker.tlsUrl ? `; TLS ${broker.tlsUrl}` : ''}`);
     }
     out(`ivgw: identity ${identity.file ?? 'from --secret (this run only)'}; DTLS certificate fingerprint ${identity.fingerprint}`);
     out(`ivgw: app token (peer app1, 24 h): ${token}`);
