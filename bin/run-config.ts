@@ -37,6 +37,7 @@ export function optionsFromConfig(c: GatewayConfig): RunOptions {
     watermarks: c.watermarks,
     admission: c.admission,
     quiet: c.logging.level === 'warn' || c.logging.level === 'error',
+    jsonLogs: c.logging.format === 'json',
   };
   if (sig.kind === 'embedded') {
     o.brokerListen = sig.listen;

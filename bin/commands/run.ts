@@ -76,12 +76,16 @@ export interface RunOptions {
   cameras?: CameraConfig[];
   /** Periodic status lines off (`logging.level` warn/error). */
   quiet?: boolean;
+  /** Status lines as JSON objects (`logging.format: json`). */
+  jsonLogs?: boolean;
 }
 
 /** ≈ 1, 2 and 4 s of a 2 Mbit/s stream: a stalled app costs at most ~1 MiB plus the SCTP buffer. */
 export const RUN_WATERMARKS: Watermarks = { low: 256 * 1024, warn: 512 * 1024, high: 1024 * 1024 };
 
-const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+let jsonLogs = false;
+/** One status line: text, or a JSON object per line (`logging.format: json`). */
+const out = (line: string): boolean => process.stdout.write(jsonLogs ? `${JSON.stringify({ time: new Date().toISOString(), msg: line })}\n` : `${line}\n`);
 
 async function cameraPlans(opts: RunOptions): Promise<CapturePlan[]> {
   if (opts.cameras) {
@@ -96,6 +100,9 @@ async function cameraPlans(opts: RunOptions): Promise<CapturePlan[]> {
 
 export async function runCommand(opts: RunOptions): Promise<number> {
   const dataDir = opts.dataDir ?? opts.record?.dir ?? 'ivgw-data';
+  jsonLogs = opts.jsonLogs === true;
+  // a log reader that goes away (`ivgw run | head`) must not bring the gateway down
+  process.stdout.on('error', () => undefined);
   const cleanup: (() => Promise<void> | void)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const f of cleanup.splice(0).reverse()) {
