@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IVGW } from '../helpers/gateway.js';
 import { startIvgw } from '../helpers/ivgw-process.js';
@@ -99,6 +99,7 @@ cameras:
   const playlists = files(join(dir, 'data', 'cloud'), /^index\.m3u8$/);
   t.true(playlists.length >= 1);
   for (const p of playlists) {
-    t.deepEqual(decodeErrors(p.path), [], `${p.path} (uploaded recording) decodes`);
+    const errors = decodeErrors(p.path);
+    t.deepEqual(errors, [], `${p.path} (uploaded recording) decodes: ${errors.slice(0, 5).join(' | ')}\n${readFileSync(p.path, 'utf8')}`);
   }
 });
