@@ -4,143 +4,30 @@
  * command module statically: `view` loads node-datachannel, which must never be loaded
  * in the main thread of a process whose p2p worker loads it too (`run`).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { RunOptions } from './commands/run.js';
-import { checkWatermarks } from '../actors/p2p/watermark.js';
-import { admissionProblem, DEFAULT_ADMISSION } from '../actors/p2p/admission.js';
-import { parseStunUrl } from '../actors/p2p/stun.js';
-import { KEEP_ALIVE_MAX, keepAliveProblem } from '../actors/p2p/keep-alive.js';
-
-const USAGE = `usage: ivgw <command> [options]
-
-commands:
-  run [--seconds N] [--device ID] [--secret S] [--mqtt-port P | --broker URL]
-      [--ice-bind ADDR|any] [--stun stun:HOST:PORT] [--keepalive SECONDS,PROBES]
-      [--watermarks LOW,WARN,HIGH] [--max-apps N] [--max-streams N]
-      [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME] [--video FILE.h264|.h265 [--fps N]]
-      [--firmware ./libfw.so [-- ARGS...]]
-                        run the gateway on embedded defaults (Ctrl-C stops it);
-                        records every camera to DIR (default ./ivgw-data) and uploads to
-                        DIR/cloud or to S3 (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY);
-                        --video: channel 0 plays that elementary stream (looped) instead;
-                        --firmware: a C firmware (native/include) drives the device instead
-  probe <file...>       check camera elementary streams against the SDK's rules
-  token --peer ID       mint an app access token (device id/secret from flags or env)
-  view --broker URL --device ID --peer P --token T [--channel N] [--seconds S] [--out f.flv]
-                        watch a device's live stream like an app and save it
-  load --secret S [--broker URL] [--device ID] [--peers N] [--seconds S] [--ramp R]
-       [--workers W] [--mix live=70,playback=10,...] [--channels 0,1] [--json] [--html FILE]
-                        N simulated apps (live, playback, voice, commands, stalled
-                        readers, churn) with integrity checks, percentiles and a report
-  help                  show this text
-`;
+import { parseCommand, version } from './cli.js';
+import { RUN_FLAGS } from './run-flags.js';
+import { MAIN_USAGE } from './usage.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': {
       const dashes = rest.indexOf('--'); // `--firmware PATH -- args`: what follows -- is the firmware's argv
-      const { values } = parseArgs({
-        args: dashes < 0 ? rest : rest.slice(0, dashes),
-        strict: true,
-        options: { seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, 'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, stun: { type: 'string' }, keepalive: { type: 'string' }, watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' }, 'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' }, firmware: { type: 'string' } },
-      });
-      const num = (name: string, raw: string | undefined, min: number): number | undefined | null => {
-        if (raw === undefined) {
-          return undefined;
-        }
-        const n = Number(raw);
-        if (!Number.isFinite(n) || n < min) {
-          process.stderr.write(`ivgw run: --${name} must be a number >= ${min}, got ${raw}\n`);
-          return null;
-        }
-        return n;
-      };
-      const seconds = num('seconds', values.seconds, 0.001);
-      const mqttPort = num('mqtt-port', values['mqtt-port'], 0);
-      const maxApps = num('max-apps', values['max-apps'], 1);
-      const maxStreams = num('max-streams', values['max-streams'], 1);
-      const fps = num('fps', values.fps, 1);
-      if (seconds === null || mqttPort === null || maxApps === null || maxStreams === null || fps === null) {
-        return 2;
+      const parsed = parseCommand('run', dashes < 0 ? rest : rest.slice(0, dashes), RUN_FLAGS);
+      if (typeof parsed === 'number') {
+        return parsed;
       }
-      const opts: RunOptions = { seconds };
-      const set = <K extends keyof RunOptions>(key: K, value: RunOptions[K] | undefined): void => {
-        if (value !== undefined && value !== '') {
-          opts[key] = value;
-        }
-      };
-      set('deviceId', values.device);
-      set('secret', values.secret);
-      set('mqttPort', mqttPort);
-      set('broker', values.broker);
-      set('iceBind', values['ice-bind']);
-      if (values.stun !== undefined) {
-        if (!parseStunUrl(values.stun)) {
-          process.stderr.write(`ivgw run: --stun must be stun:HOST[:PORT], got ${values.stun}\n`);
-          return 2;
-        }
-        opts.stun = values.stun;
+      const opts = await (await import('./run-config.js')).runOptions(parsed.values, dashes < 0 ? [] : rest.slice(dashes + 1));
+      if (typeof opts === 'number') {
+        return opts;
       }
-      if (values.keepalive !== undefined) {
-        const [t, n] = values.keepalive.split(',').map(Number);
-        if (keepAliveProblem({ timeInterS: t as number, maxAttemptNum: n as number }, 0)) {
-          process.stderr.write(`ivgw run: --keepalive SECONDS,PROBES: expected 0..${KEEP_ALIVE_MAX.timeInterS},0..${KEEP_ALIVE_MAX.maxAttemptNum} (0 turns it off), got ${values.keepalive}\n`);
-          return 2;
-        }
-        opts.keepAlive = { timeInterS: t as number, maxAttemptNum: n as number };
-      }
-      if (values.video !== undefined) {
-        const codec = /\.(h265|hevc|265)$/i.test(values.video) ? 'h265' : /\.(h264|264|avc)$/i.test(values.video) ? 'h264' : undefined;
-        if (!codec || !existsSync(values.video)) {
-          process.stderr.write(`ivgw run: --video must name an existing .h264 or .h265 elementary stream file, got ${values.video}\n`);
-          return 2;
-        }
-        opts.video = { file: values.video, codec, fps: fps ?? 25 };
-      }
-      if (maxApps !== undefined || maxStreams !== undefined) {
-        const admission = { maxApps: maxApps ?? DEFAULT_ADMISSION.maxApps, maxStreams: maxStreams ?? DEFAULT_ADMISSION.maxStreams };
-        const problem = admissionProblem(admission);
-        if (problem) {
-          process.stderr.write(`ivgw run: ${problem.field}: ${problem.message}\n`);
-          return 2;
-        }
-        opts.admission = admission;
-      }
-      if (values.watermarks) {
-        const [low, warn, high] = values.watermarks.split(',').map(Number);
-        const w = { low: low ?? NaN, warn: warn ?? NaN, high: high ?? NaN };
-        const problem = checkWatermarks(w);
-        if (problem) {
-          process.stderr.write(`ivgw run: --watermarks low,warn,high: ${problem.field}: ${problem.message}\n`);
-          return 2;
-        }
-        opts.watermarks = w;
-      }
-      if (!values['no-record']) {
-        const dir = values.record ?? 'ivgw-data';
-        if (values['s3-endpoint'] || values['s3-bucket']) {
-          const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: key, AWS_REGION: region } = process.env;
-          if (!values['s3-endpoint'] || !values['s3-bucket'] || !id || !key) {
-            process.stderr.write('ivgw run: S3 upload needs --s3-endpoint, --s3-bucket and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment\n');
-            return 2;
-          }
-          opts.record = { dir, store: { kind: 's3', endpoint: values['s3-endpoint'], bucket: values['s3-bucket'], accessKeyId: id, secretAccessKey: key, ...(region ? { region } : {}) } };
-        } else {
-          opts.record = { dir, store: { kind: 'local', dir: join(dir, 'cloud') } };
-        }
-      }
-      if (values.firmware !== undefined) {
-        if (!existsSync(values.firmware)) {
-          process.stderr.write(`ivgw run: --firmware must name a firmware library (.so), got ${values.firmware}\n`);
-          return 2;
-        }
-        opts.firmware = { path: values.firmware, args: dashes < 0 ? [] : rest.slice(dashes + 1) };
-      }
-      return (await import('./commands/run.js')).runCommand(opts);
+      const code = await (await import('./commands/run.js')).runCommand(opts);
+      // everything was stopped in order; a client still reconnecting must not keep the process
+      setTimeout(() => process.exit(code), 2_000).unref();
+      return code;
     }
+    case 'init':
+      return (await import('./commands/init.js')).initCommand(rest);
     case 'probe':
       return (await import('./commands/probe.js')).probeCommand(rest);
     case 'token':
@@ -157,14 +44,19 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'load':
       return (await import('./commands/load.js')).loadCommand(rest);
+    case '--version':
+    case '-V':
+    case 'version':
+      process.stdout.write(`${version()}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      (command === undefined ? process.stderr : process.stdout).write(MAIN_USAGE);
       return command === undefined ? 2 : 0;
     default:
-      process.stderr.write(`ivgw: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      process.stderr.write(`ivgw: unknown command ${JSON.stringify(command)}\n${MAIN_USAGE}`);
       return 2;
   }
 }

@@ -28,6 +28,7 @@ import { AppStreams } from './app-streams.js';
 import { AppVoice } from './app-voice.js';
 import { ControlChannel, type RequestBody } from './control-channel.js';
 import { SignalingClient } from './signaling-client.js';
+import { pinProblem } from '../shared/protocol/fingerprint-pin.js';
 import type { StreamReceiver } from './stream-receiver.js';
 
 export interface AppClientOptions {
@@ -48,6 +49,8 @@ export interface AppClientOptions {
   connectAttempts?: number;
   /** After a connection that was up drops: how long to wait for the device's restart offer (default 30 000 ms). */
   restartWaitMs?: number;
+  /** The device's DTLS certificate fingerprint (`sha-256 AB:…`): descriptions naming another are ignored (shared/protocol/fingerprint-pin.ts). */
+  fingerprint?: string;
 }
 
 export type AppClientEvents = {
@@ -62,6 +65,18 @@ export type AppClientEvents = {
 export class AppClient extends TypedEmitter<AppClientEvents> {
   /** The requestIds of this client's connections (its offer, the device's restart offers). */
   private readonly requestIds = new Set<string>();
+  /** Descriptions ignored because their certificate is not the pinned one, and the last reason. */
+  pinRefusals = 0;
+  private pinRefusal: string | undefined;
+
+  private refusedByPin(sdp: string): boolean {
+    const problem = pinProblem(sdp, this.opts.fingerprint);
+    if (problem) {
+      this.pinRefusals++;
+      this.pinRefusal = problem;
+    }
+    return problem !== undefined;
+  }
   private signaling: SignalingClient | undefined;
   private readonly connection: AppConnection;
   private readonly streams: AppStreams;
@@ -151,7 +166,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
     });
     failed.catch(() => undefined);
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
-    this.signaling = await SignalingClient.connect({ url: this.opts.url, deviceId: this.opts.deviceId, peerId: this.opts.peerId, timeoutMs });
+    this.signaling = await SignalingClient.connect({ url: this.opts.url, deviceId: this.opts.deviceId, peerId: this.opts.peerId, token: this.opts.token, timeoutMs });
     const requestId = `r-${randomBytes(8).toString('hex')}`;
     this.requestIds.add(requestId);
     const refused = new Promise<never>((_, reject) => {
@@ -166,7 +181,8 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
       refused,
       failed,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `no connection to ${this.opts.deviceId} within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(this.pinRefusal ? new IvError('IV_ERR_AUTH_INVALID', `no answer from ${this.opts.deviceId} within ${timeoutMs} ms with the pinned certificate; ignored: ${this.pinRefusal}`)
+          : new IvError('IV_ERR_TIMEOUT', `no connection to ${this.opts.deviceId} within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]).finally(() => {
       clearTimeout(timer);
@@ -182,6 +198,9 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   private onSignal(msg: DeviceSignal, requestId: string, refuse: (err: Error) => void): void {
     if ((msg.type === 'candidate' || msg.type === 'bye') && msg.requestId !== undefined && !this.requestIds.has(msg.requestId)) {
       return;
+    }
+    if ((msg.type === 'answer' || msg.type === 'offer') && this.refusedByPin(msg.sdp)) {
+      return; // a description that does not carry the pinned certificate is not the device's
     }
     switch (msg.type) {
       case 'answer':

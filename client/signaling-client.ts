@@ -7,18 +7,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
+import { IvError } from '../runtime/errors.js';
 import { downTopic, encodeSignal, parseDeviceSignal, upTopic, type AppSignal, type DeviceSignal } from '../shared/protocol/signaling-messages.js';
 
 export class SignalingClient {
   private constructor(private readonly mqtt: MqttClient, private readonly up: string, private readonly peerId: string) {}
 
   /** Connected and subscribed; a failure ends the MQTT connection and rejects. */
-  static async connect(opts: { url: string; deviceId: string; peerId: string; timeoutMs: number }): Promise<SignalingClient> {
-    const mqtt = connect(opts.url, { clientId: `app-${opts.peerId}-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0, connectTimeout: opts.timeoutMs });
+  static async connect(opts: { url: string; deviceId: string; peerId: string; token: string; timeoutMs: number }): Promise<SignalingClient> {
+    // credentials: the embedded broker (and a broker set up per docs/DEPLOY.md) admits an app by peer id + token
+    const mqtt = connect(opts.url, { clientId: `app-${opts.peerId}-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0, connectTimeout: opts.timeoutMs, username: opts.peerId, password: opts.token });
     try {
       await new Promise<void>((resolve, reject) => {
         mqtt.once('connect', () => resolve());
-        mqtt.once('error', reject);
+        mqtt.once('error', (err: Error & { code?: unknown }) => reject(err.code === 4 || err.code === 5
+          ? new IvError('IV_ERR_AUTH_INVALID', `the broker refused this app (user name = peer id ${opts.peerId}, password = its token): ${err.message}`) : err));
       });
       await mqtt.subscribeAsync(downTopic(opts.deviceId, opts.peerId), { qos: 1 });
     } catch (err) {

@@ -30,6 +30,8 @@ export type SourceConfig =
     audioInput?: number;
     /** Keep the camera's own H.264/H.265 (parameter sets are inserted before keyframes). */
     copyVideo?: boolean;
+    /** Keep the camera's own AAC / G.711 (the declared format must be what it sends). */
+    copyAudio?: boolean;
     ffmpegPath?: string;
     restartBackoffMs?: number[];
   }
@@ -39,7 +41,7 @@ export interface SourceHost {
   setInterval(fn: () => unknown, ms: number): number;
   setTimeout(fn: () => unknown, ms: number): number;
   clearTimer(id: number): void;
-  event(type: 'rejected' | 'source-exit' | 'source-restart' | 'source-ended', fields: { code?: string; message?: string; frame?: number; detail?: unknown }): void;
+  event(type: 'rejected' | 'source-exit' | 'source-restart' | 'source-ended' | 'source-up', fields: { code?: string; message?: string; frame?: number; detail?: unknown }): void;
 }
 
 export interface Source {
@@ -55,9 +57,12 @@ function audioSplitter(audio: AudioFormat): AdtsSplitter | RawAudioSplitter {
   return audio.codec === 'aac' ? new AdtsSplitter() : new RawAudioSplitter(rawAudioFrameBytes(audio.codec, audio.channels));
 }
 
-function report(host: SourceHost, result: IngestResult, frame: number): void {
+const B_FRAME_HINT = '; this camera sends B-frames: set `transcode: true` (re-encodes with -bf 0) or turn B-frames off in the camera';
+
+function report(host: SourceHost, result: IngestResult, frame: number, copied = false): void {
   if (!result.ok) {
-    host.event('rejected', { code: result.error.code, message: result.error.message, frame });
+    const hint = copied && result.error.code === 'IV_ERR_AV_B_FRAME' ? B_FRAME_HINT : '';
+    host.event('rejected', { code: result.error.code, message: `${result.error.message}${hint}`, frame });
   }
 }
 
@@ -141,7 +146,12 @@ export function startFfmpegSource(cfg: Extract<SourceConfig, { kind: 'ffmpeg' }>
     }
     if (setup.audio) {
       const a = setup.audio;
-      out.push('-map', `${cfg.audioInput ?? 0}:a:0`, '-ar', String(a.sampleRate), '-ac', String(a.channels));
+      out.push('-map', `${cfg.audioInput ?? 0}:a:0`);
+      if (cfg.copyAudio && a.codec !== 'pcm') {
+        out.push('-c:a', 'copy', '-f', a.codec === 'aac' ? 'adts' : a.codec === 'g711a' ? 'alaw' : 'mulaw', 'pipe:3');
+        return out;
+      }
+      out.push('-ar', String(a.sampleRate), '-ac', String(a.channels));
       if (a.codec === 'aac') {
         out.push('-c:a', 'aac', '-f', 'adts');
       } else if (a.codec === 'pcm') {
@@ -165,9 +175,14 @@ export function startFfmpegSource(cfg: Extract<SourceConfig, { kind: 'ffmpeg' }>
     let stderr = '';
     const proc = spawn(cfg.ffmpegPath ?? 'ffmpeg', args(), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     child = proc;
+    let up = false;
     const onVideo = (chunk: Buffer): void => {
+      if (!up) {
+        up = true;
+        host.event('source-up', { detail: { failures } });
+      }
       for (const f of (vSplit as AccessUnitSplitter).push(chunk).frames) {
-        report(host, ingest.pushVideo(f, origin + (vn * 1e6) / cfg.fps), vn);
+        report(host, ingest.pushVideo(f, origin + (vn * 1e6) / cfg.fps), vn, cfg.copyVideo === true);
         vn++;
       }
     };
@@ -194,7 +209,8 @@ export function startFfmpegSource(cfg: Extract<SourceConfig, { kind: 'ffmpeg' }>
       }
       failures = Date.now() - started > 30_000 ? 1 : failures + 1;
       const delay = backoff[Math.min(failures - 1, backoff.length - 1)] ?? 1_000;
-      host.event('source-exit', { code: 'IV_ERR_AV_SOURCE_FAILED', message: `ffmpeg exited (${signal ?? code}); restarting in ${delay} ms${stderr ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}`, detail: { exitCode: code, signal, failures } });
+      const lastLine = stderr.trim().split('\n').slice(-1)[0] ?? '';
+      host.event('source-exit', { code: 'IV_ERR_AV_SOURCE_FAILED', message: `ffmpeg exited (${signal ?? code}); restarting in ${delay} ms${lastLine ? `: ${lastLine}` : ''}`, detail: { exitCode: code, signal, failures, delayMs: delay, lastError: lastLine } });
       restartTimer = host.setTimeout(() => {
         host.event('source-restart', { detail: { failures } });
         run();

@@ -23,7 +23,7 @@ export interface ObjectStore {
 
 export type StoreConfig =
   | { kind: 'local'; dir: string }
-  | { kind: 's3'; endpoint: string; bucket: string; region?: string; accessKeyId: string; secretAccessKey: string };
+  | { kind: 's3'; endpoint: string; bucket: string; region?: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string; pathStyle?: boolean };
 
 export function checkStoreConfig(raw: unknown, field = 'store'): StoreConfig {
   const c = raw as Partial<Record<string, unknown>> | null;
@@ -50,7 +50,16 @@ export function checkStoreConfig(raw: unknown, field = 'store'): StoreConfig {
     if (c.region !== undefined && typeof c.region !== 'string') {
       throw invalidParam(`${field}.region`, 'expected a string');
     }
-    return { kind: 's3', endpoint: c.endpoint as string, bucket: c.bucket as string, region: (c.region) ?? 'us-east-1', accessKeyId: c.accessKeyId as string, secretAccessKey: c.secretAccessKey as string };
+    if (c.sessionToken !== undefined && typeof c.sessionToken !== 'string') {
+      throw invalidParam(`${field}.sessionToken`, 'expected a string');
+    }
+    if (c.pathStyle !== undefined && typeof c.pathStyle !== 'boolean') {
+      throw invalidParam(`${field}.pathStyle`, 'expected true or false');
+    }
+    return {
+      kind: 's3', endpoint: c.endpoint as string, bucket: c.bucket as string, region: (c.region) ?? 'us-east-1', accessKeyId: c.accessKeyId as string, secretAccessKey: c.secretAccessKey as string,
+      ...(typeof c.sessionToken === 'string' && c.sessionToken !== '' ? { sessionToken: c.sessionToken } : {}), ...(typeof c.pathStyle === 'boolean' ? { pathStyle: c.pathStyle } : {}),
+    };
   }
   throw invalidParam(`${field}.kind`, `expected "local" or "s3", got ${JSON.stringify(c.kind)}`);
 }

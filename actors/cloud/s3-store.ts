@@ -1,6 +1,7 @@
 /**
  * s3-store — an S3-compatible object store over plain HTTP(S): SigV4-signed (aws4)
- * path-style requests with node's fetch. PUT carries Content-MD5 so the store checks
+ * requests (path-style by default, virtual-hosted with `pathStyle: false`; temporary
+ * credentials with `sessionToken`) with node's fetch. PUT carries Content-MD5 so the store checks
  * the bytes it received; a put resolves only on a 2xx answer.
  * Owns: request signing and the ListObjectsV2 paging. Must never: treat a non-2xx
  * answer or a timeout as success.
@@ -16,9 +17,13 @@ type S3Config = Extract<StoreConfig, { kind: 's3' }>;
 export class S3Store implements ObjectStore {
   readonly description: string;
   private readonly base: URL;
+  /** Path prefix of the bucket: `/bucket` path-style, empty virtual-hosted. */
+  private readonly bucketPath: string;
 
   constructor(private readonly cfg: S3Config) {
-    this.base = new URL(cfg.endpoint);
+    const endpoint = new URL(cfg.endpoint);
+    this.base = cfg.pathStyle === false ? new URL(`${endpoint.protocol}//${cfg.bucket}.${endpoint.host}`) : endpoint;
+    this.bucketPath = cfg.pathStyle === false ? '' : `/${encodeURIComponent(cfg.bucket)}`;
     this.description = `s3 ${this.base.origin}/${cfg.bucket}`;
   }
 
@@ -33,7 +38,7 @@ export class S3Store implements ObjectStore {
         headers: { ...headers, 'x-amz-content-sha256': body ? createHash('sha256').update(body).digest('hex') : createHash('sha256').update('').digest('hex') },
         ...(body ? { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } : {}),
       },
-      { accessKeyId: this.cfg.accessKeyId, secretAccessKey: this.cfg.secretAccessKey },
+      { accessKeyId: this.cfg.accessKeyId, secretAccessKey: this.cfg.secretAccessKey, ...(this.cfg.sessionToken ? { sessionToken: this.cfg.sessionToken } : {}) },
     );
     try {
       return await fetch(`${this.base.protocol}//${this.base.host}${path}`, {
@@ -50,7 +55,7 @@ export class S3Store implements ObjectStore {
 
   private objectPath(key: string): string {
     checkKey(key);
-    return `/${encodeURIComponent(this.cfg.bucket)}/${key}`;
+    return `${this.bucketPath}/${key}`;
   }
 
   async put(key: string, bytes: Uint8Array, contentType: string, timeoutMs: number): Promise<void> {
@@ -74,7 +79,7 @@ export class S3Store implements ObjectStore {
     let token: string | undefined;
     do {
       const q = new URLSearchParams({ 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) });
-      const res = await this.request('GET', `/${encodeURIComponent(this.cfg.bucket)}?${q.toString()}`, timeoutMs);
+      const res = await this.request('GET', `${this.bucketPath || '/'}?${q.toString()}`, timeoutMs);
       await failUnlessOk(res, `LIST ${prefix}`, true);
       const xml = await res.text();
       for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {

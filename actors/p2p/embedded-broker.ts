@@ -2,33 +2,75 @@
  * embedded-broker — the MQTT broker a gateway runs by default (aedes, in-process, on
  * 127.0.0.1 unless told otherwise), so `ivgw run` needs no external service. Any other
  * broker (mosquitto, EMQX) works by URL instead.
- * Owns: the aedes instance and its TCP server. Must never: listen beyond the host given.
+ * Owns: the aedes instance and its TCP server. Must never: listen beyond the addresses given.
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
+import { brokerAcl, type BrokerAclOptions } from './broker-acl.js';
 
 export interface EmbeddedBroker {
   url: string;
   port: number;
+  /** `mqtts://` URL of the first TLS listener, when there is one. */
+  tlsUrl?: string;
   close(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(opts: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
-  const host = opts.host ?? '127.0.0.1';
-  const broker = await Aedes.createBroker();
-  const server: Server = createServer(broker.handle as unknown as (socket: import('node:net').Socket) => void);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+export async function startEmbeddedBroker(opts: {
+  host?: string;
+  port?: number;
+  /** More addresses on the same broker (e.g. a LAN address); the first one is `url`. */
+  listen?: { host: string; port: number }[];
+  /** Authenticate every client and keep each to its own topics (broker-acl.ts); absent: anyone may do anything. */
+  acl?: BrokerAclOptions;
+  /** Also listen with TLS (mqtts) with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer; listen: { host: string; port: number }[] };
+} = {}): Promise<EmbeddedBroker> {
+  const listen = opts.listen && opts.listen.length > 0 ? opts.listen : [{ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }];
+  const broker = await Aedes.createBroker(opts.acl ? (brokerAcl(opts.acl) as unknown as Parameters<typeof Aedes.createBroker>[0]) : {});
+  const servers: Server[] = [];
+  const closeAll = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      let left = servers.length;
+      const one = (): void => {
+        if (--left <= 0) {
+          resolve();
+        }
+      };
+      for (const s of servers) {
+        s.close(one);
+      }
+      if (servers.length === 0) {
+        resolve();
+      }
+      broker.close(() => undefined);
+    });
+  const handle = broker.handle as unknown as (socket: import('node:net').Socket) => void;
+  const all = [...listen.map((l) => ({ ...l, tls: false })), ...(opts.tls?.listen ?? []).map((l) => ({ ...l, tls: true }))];
+  for (const l of all) {
+    const server: Server = l.tls && opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : createServer(handle);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(l.port, l.host, () => resolve());
+      });
+    } catch (err) {
+      await closeAll();
+      const e = err as NodeJS.ErrnoException;
+      throw Object.assign(new Error(`MQTT broker cannot listen on ${l.host}:${l.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.code === 'EACCES' ? 'permission denied' : e.message}`), { code: e.code });
+    }
+    servers.push(server);
+  }
+  const first = servers[0] as Server;
+  const port = (first.address() as AddressInfo).port;
+  const host = listen[0]?.host ?? '127.0.0.1';
+  const shown = (h: string): string => (h === '0.0.0.0' ? '127.0.0.1' : h === '::' ? '[::1]' : h.includes(':') ? `[${h}]` : h);
+  const tlsServer = opts.tls && opts.tls.listen.length > 0 ? servers[listen.length] : undefined;
   return {
-    url: `mqtt://${host}:${port}`,
+    url: `mqtt://${shown(host)}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        broker.close(() => undefined);
-      }),
+    ...(tlsServer ? { tlsUrl: `mqtts://${shown(opts.tls?.listen[0]?.host ?? '127.0.0.1')}:${(tlsServer.address() as AddressInfo).port}` } : {}),
+    close: closeAll,
   };
 }

@@ -31,8 +31,9 @@ import { newSession, streamClosed, streamOpened, streamOrigin, type AppSession, 
 import { KeepAlive, type NetworkEvent } from './keep-alive.js';
 import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
-import { SignalingServer } from './signaling.js';
+import { SignalingServer, type SignalingOptions } from './signaling.js';
 import { isLiveStream } from '../../shared/protocol/stream-params.js';
+import { OfferLimiter, type OfferLimits } from './offer-limiter.js';
 import type { Watermarks } from './watermark.js';
 
 export interface P2pServiceOptions {
@@ -42,6 +43,8 @@ export interface P2pServiceOptions {
   deviceId: string;
   secret: string | Buffer;
   brokerUrl: string;
+  /** MQTT credentials/TLS and the start-up retry report for an external broker (signaling.ts). */
+  broker?: Pick<SignalingOptions, 'connectOptions' | 'onConnectError'>;
   cameras: CameraChannel[];
   ice: PeerArgs['ice'];
   watermarks?: Watermarks;
@@ -53,6 +56,8 @@ export interface P2pServiceOptions {
   commandDeadlineMs?: number;
   /** Refuse apps and streams beyond these (default DEFAULT_ADMISSION). */
   admission?: AdmissionLimits;
+  /** Offer rate limits (default DEFAULT_OFFER_LIMITS). */
+  offerLimits?: OfferLimits;
   /** Probe the STUN server (p2p_keep_alive_cfg); absent: no keep-alive. */
   keepAlive?: { server: string; timeInterS: number; maxAttemptNum: number; bindAddress?: string };
 }
@@ -83,18 +88,29 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   private readonly admission: AdmissionLimits;
   /** Open streams over all apps of this device, shared with their peer actors. */
   readonly streamBudget: StreamBudget;
+  /** Offers per peer and device-wide. */
+  readonly offers: OfferLimiter;
 
   private constructor(private readonly opts: P2pServiceOptions) {
     super();
     this.watermarks = opts.watermarks ?? { low: 0, warn: 0, high: 0 };
     this.admission = opts.admission ?? DEFAULT_ADMISSION;
     this.streamBudget = StreamBudget.create(this.admission.maxStreams);
+    this.offers = new OfferLimiter(opts.offerLimits);
     this.signaling = new SignalingServer({
       url: opts.brokerUrl,
+      ...opts.broker,
       deviceId: opts.deviceId,
       secret: opts.secret,
       handler: {
-        offer: (peer, m) => this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims)),
+        offer: (peer, m) => {
+          const limited = this.offers.check(peer); // before anything is queued or built (offer-limiter.ts)
+          if (limited) {
+            this.signaling.refuse(peer, m.requestId, 'IV_ERR_BUSY', limited);
+            return;
+          }
+          this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims));
+        },
         candidate: (peer, candidate, mid) => this.inOrder(peer, async () => {
           this.peers.get(peer)?.notify('P2P_PEER_REMOTE_CANDIDATE', { candidate, mid });
         }),
@@ -109,9 +125,10 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     });
   }
 
-  /** Listen on the returned service at once: events start with the next I/O (signaling, keep-alive). */
-  static async start(opts: P2pServiceOptions): Promise<P2pService> {
+  /** Start signaling (and the keep-alive); `listen` attaches listeners before any event can fire. */
+  static async start(opts: P2pServiceOptions, listen?: (service: P2pService) => void): Promise<P2pService> {
     const service = new P2pService(opts);
+    listen?.(service);
     await service.signaling.whenReady();
     if (opts.keepAlive) {
       service.keepAlive = new KeepAlive({ ...opts.keepAlive, onEvent: (e) => void service.onNetwork(e) });

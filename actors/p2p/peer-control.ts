@@ -14,6 +14,7 @@ import { decodeFromApp } from '../../shared/protocol/control.js';
 import { emitPeerEvent } from './peer-events.js';
 import { allowed, refuse, send, type PeerState } from './peer-state.js';
 import { openStream, removeStream } from './peer-streams.js';
+import { closeKept } from './transport-keeper.js';
 
 export function endVoice(state: PeerState, ctx: ActorContext<PeerMethods>): void {
   if (state.voiceOn) {
@@ -50,7 +51,7 @@ function onControl(state: PeerState, ctx: ActorContext<PeerMethods>, raw: Buffer
         return;
       }
       removeStream(state, msg.stream);
-      s.dc.close();
+      closeKept(s.dc);
       emitPeerEvent(ctx, { type: 'stream-close', stream: msg.stream, detail: { reason: 'app closed it' } });
       send(state, { op: 'ok', id: msg.id });
       return;

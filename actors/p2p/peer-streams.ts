@@ -23,6 +23,7 @@ import { STATS_SLOTS, writeSlot } from './send-stats-block.js';
 import type { SessionResume } from './session.js';
 import { StreamSender } from './stream-sender.js';
 import { WatermarkState } from './watermark.js';
+import { closeKept } from './transport-keeper.js';
 
 /** The one way a stream goes: final statistics, its playback ring closed, its place in the device's budget given back. */
 export function removeStream(state: PeerState, stream: number): void {
@@ -226,7 +227,7 @@ function endPlayback(state: PeerState, ctx: ActorContext<PeerMethods>, stream: n
       return;
     }
     send(state, { op: 'event', event: 'stream_closed', stream, reason });
-    s.dc.close();
+    closeKept(s.dc);
   };
   closeWhenAcked();
 }

@@ -26,6 +26,7 @@ import { bindControl, bindVoice } from './peer-control.js';
 import { emitPeerEvent } from './peer-events.js';
 import type { PeerState } from './peer-state.js';
 import { removeStream, watchStreamChannel } from './peer-streams.js';
+import { closeKept, keepForever } from './transport-keeper.js';
 
 const RESTART_ATTEMPT_MS = 5_000;
 
@@ -37,8 +38,9 @@ function transport(): typeof nodeDataChannel {
     transportReady = true;
     setUpTransport(nodeDataChannel);
     onWorkerShutdown(async () => {
+      keepForever(); // nothing native is destroyed before cleanup() (transport-keeper.ts)
       for (const pc of openPeers) {
-        pc.close();
+        closeKept(pc);
       }
       openPeers.clear();
       // let close callbacks already queued by the native side run before cleanup()
@@ -53,7 +55,7 @@ function transport(): typeof nodeDataChannel {
 export function closePeer(state: PeerState): void {
   for (const [stream, s] of [...state.streams]) {
     removeStream(state, stream);
-    s.dc.close();
+    closeKept(s.dc);
   }
   dropTransport(state);
   state.restart = undefined;
@@ -64,10 +66,10 @@ export function closePeer(state: PeerState): void {
 function closeRetired(state: PeerState): void {
   for (const old of state.retired.splice(0)) {
     for (const dc of old.channels) {
-      dc.close();
+      closeKept(dc);
     }
     openPeers.delete(old.pc);
-    old.pc.close();
+    closeKept(old.pc);
   }
 }
 
@@ -82,11 +84,11 @@ function dropTransport(state: PeerState): void {
   state.voice = undefined;
   state.connected = false;
   for (const dc of channels) {
-    dc.close();
+    closeKept(dc);
   }
   if (pc) {
     openPeers.delete(pc);
-    pc.close();
+    closeKept(pc);
   }
 }
 
@@ -136,7 +138,7 @@ function newPeerConnection(state: PeerState, ctx: ActorContext<PeerMethods>): Pe
   });
   pc.onDataChannel((dc) => {
     if (state.pc !== pc) {
-      dc.close();
+      closeKept(dc);
       return;
     }
     state.channels.add(dc);
@@ -145,7 +147,7 @@ function newPeerConnection(state: PeerState, ctx: ActorContext<PeerMethods>): Pe
     } else if (dc.getLabel() === VOICE_LABEL) {
       bindVoice(state, ctx, dc);
     } else {
-      dc.close();
+      closeKept(dc);
       state.channels.delete(dc);
     }
   });

@@ -9,7 +9,7 @@
  * Must never: pass a request that failed a check to its handler (refusals go straight
  * back to the app), or throw on anything an app sends.
  */
-import { connect, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { IvErrorCode } from '../../runtime/errors.js';
 import { RequestGuard, verifyToken, type TokenClaims } from '../../shared/protocol/access-token.js';
 import { RIGHTS } from '../../shared/protocol/rights.js';
@@ -30,6 +30,10 @@ export interface SignalingOptions {
   handler: SignalingHandler;
   /** Counted refusals are reported here (tests, metrics). */
   onRefused?: (peer: string, code: IvErrorCode, reason: string) => void;
+  /** More MQTT options (credentials, TLS files) for an external broker. */
+  connectOptions?: Omit<IClientOptions, 'clientId' | 'clean'>;
+  /** Given: a broker that cannot be reached at start is retried (each failure reported here) instead of failing whenReady(). */
+  onConnectError?: (err: Error) => void;
 }
 
 export class SignalingServer {
@@ -40,12 +44,26 @@ export class SignalingServer {
 
   constructor(private readonly opts: SignalingOptions) {
     this.prefix = peerTopicPrefix(opts.deviceId);
-    this.client = connect(opts.url, { clientId: `ivgw-${opts.deviceId}`, clean: true, reconnectPeriod: 1_000, connectTimeout: 10_000 });
+    this.client = connect(opts.url, { reconnectPeriod: 1_000, connectTimeout: 10_000, ...opts.connectOptions, clientId: `ivgw-${opts.deviceId}`, clean: true });
     this.ready = new Promise((resolve, reject) => {
       this.client.once('connect', () => {
         this.client.subscribe(`${this.prefix}+/up`, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
       });
-      this.client.once('error', reject);
+      const onError = opts.onConnectError;
+      if (onError) {
+        // retried with backoff (2, 4, 8, then every 10 s) until the broker appears
+        const retry = (err: Error): void => {
+          this.client.options.reconnectPeriod = Math.min(10_000, Math.max(1_000, (this.client.options.reconnectPeriod ?? 1_000) * 2));
+          onError(err);
+        };
+        this.client.on('error', retry);
+        this.client.once('connect', () => {
+          this.client.off('error', retry);
+          this.client.options.reconnectPeriod = 1_000;
+        });
+      } else {
+        this.client.once('error', reject);
+      }
     });
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
   }

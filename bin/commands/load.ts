@@ -1,48 +1,51 @@
 /**
  * load — `ivgw load`: N simulated apps against a device, with a live progress line,
  * a summary, `--json` for machines and `--html` for people (client/load/).
- *   ivgw load --secret S [--broker URL] [--device ID] [--peers N] [--seconds S] [--ramp R]
+ *   ivgw load --secret S | --data DIR [--broker URL] [--device ID] [--peers N] [--seconds S] [--ramp R]
  *             [--workers W] [--mix live=70,...] [--channels 0,1] [--stall-seconds S]
  *             [--bind ADDR] [--json] [--html FILE]
  * Exit code 0 only when every app connected and received video with no error, no
  * integrity violation and no gap; 1 otherwise; 2 for bad options.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseDuration } from '../../gateway/config/duration.js';
+import { loadIdentity } from '../../gateway/identity/device-identity.js';
+import { parseCommand } from '../cli.js';
+import { USAGES } from '../usage.js';
 import { isIvError } from '../../runtime/errors.js';
 import { renderLoadHtml } from '../../client/load/load-html.js';
 import { checkLoadOptions, DEFAULT_MIX, defaultWorkers, parseMix, type LoadOptions } from '../../client/load/load-plan.js';
 import type { LoadReport } from '../../client/load/load-report.js';
 import { LoadRun, type LoadProgress } from '../../client/load/load-run.js';
 
-export const LOAD_USAGE = `usage: ivgw load --secret S [--broker URL] [--device ID] [--peers N] [--seconds S] [--ramp R]
-                 [--workers W] [--mix ${DEFAULT_MIX}]
-                 [--channels 0,1] [--stall-seconds S] [--bind ADDR] [--json] [--html FILE]
-`;
+export const LOAD_USAGE = USAGES.load;
 
-function options(argv: string[]): { o: LoadOptions; json: boolean; html: string | undefined } {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      broker: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, peers: { type: 'string' }, seconds: { type: 'string' },
+const asSeconds = (raw: string | undefined, dflt: number): number => (raw === undefined ? dflt : parseDuration(raw) ?? NaN);
+
+function options(argv: string[]): { o: LoadOptions; json: boolean; html: string | undefined } | number {
+  const parsed = parseCommand('load', argv, {
+      broker: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, data: { type: 'string' }, peers: { type: 'string' }, seconds: { type: 'string' },
       ramp: { type: 'string' }, workers: { type: 'string' }, mix: { type: 'string' }, channels: { type: 'string' }, 'stall-seconds': { type: 'string' },
       bind: { type: 'string' }, json: { type: 'boolean' }, html: { type: 'string' },
-    },
   });
+  if (typeof parsed === 'number') {
+    return parsed;
+  }
+  const { values } = parsed;
+  const identity = !values.secret && !process.env.IVGW_DEVICE_SECRET && values.data ? loadIdentity(values.data) : undefined;
   const peers = Number(values.peers ?? 10);
   const o: LoadOptions = {
     broker: values.broker ?? 'mqtt://127.0.0.1:1883',
-    device: values.device ?? process.env.IVGW_DEVICE_ID ?? 'ivgw-demo',
-    secret: values.secret ?? process.env.IVGW_DEVICE_SECRET ?? '',
+    device: values.device ?? identity?.id ?? process.env.IVGW_DEVICE_ID ?? 'ivgw-demo',
+    secret: values.secret ?? identity?.secret ?? process.env.IVGW_DEVICE_SECRET ?? '',
     bind: values.bind ?? '127.0.0.1',
     peers,
-    seconds: Number(values.seconds ?? 30),
+    seconds: asSeconds(values.seconds, 30),
     rampPerS: Number(values.ramp ?? 20),
     workers: values.workers !== undefined ? Number(values.workers) : defaultWorkers(peers),
     mix: parseMix(values.mix ?? DEFAULT_MIX),
     channels: (values.channels ?? '0').split(',').map((c) => Number(c.trim())),
-    stallSeconds: Number(values['stall-seconds'] ?? 8),
+    stallSeconds: asSeconds(values['stall-seconds'], 8),
   };
   checkLoadOptions(o);
   return { o, json: values.json === true, html: values.html };
@@ -82,6 +85,9 @@ export async function loadCommand(argv: string[]): Promise<number> {
     const e = err as { code?: string; message?: string };
     process.stderr.write(`ivgw load: ${isIvError(err) ? `${e.code}: ` : ''}${e.message ?? String(err)}\n${LOAD_USAGE}`);
     return 2;
+  }
+  if (typeof parsed === 'number') {
+    return parsed;
   }
   const { o, json, html } = parsed;
   const tty = process.stderr.isTTY === true;

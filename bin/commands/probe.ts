@@ -2,19 +2,20 @@
  * probe — `ivgw probe <file...>`: checks camera elementary streams against the SDK's
  * rules; prints one line per file; exits 1 on the first file with a violation.
  */
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../cli.js';
+import { USAGES } from '../usage.js';
 import { formatReport, probeFile, type ProbeKind, type ProbeOptions } from '../../media/probe.js';
 
 const KINDS = ['h264', 'h265', 'aac', 'g711a', 'g711u', 'pcm'];
 
 export function probeCommand(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { type: { type: 'string' }, rate: { type: 'string' }, channels: { type: 'string' }, fps: { type: 'string' }, decode: { type: 'string' }, json: { type: 'boolean' } },
-  });
+  const parsed = parseCommand('probe', argv, { type: { type: 'string' }, rate: { type: 'string' }, channels: { type: 'string' }, fps: { type: 'string' }, decode: { type: 'string' }, json: { type: 'boolean' } }, true);
+  if (typeof parsed === 'number') {
+    return parsed;
+  }
+  const { values, positionals } = parsed;
   if (positionals.length === 0) {
-    process.stderr.write('usage: ivgw probe [--type h264|h265|aac|g711a|g711u|pcm] [--rate HZ] [--channels 1|2] [--fps N] [--decode auto|on|off] [--json] <file...>\n');
+    process.stderr.write(USAGES.probe);
     return 2;
   }
   const opts: ProbeOptions = {};

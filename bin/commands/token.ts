@@ -1,27 +1,52 @@
 /**
- * token — `ivgw token --peer ID [--rights live,playback,voice,command] [--ttl S]`: mints
- * an app access token with the device secret (--secret or IVGW_DEVICE_SECRET) for the
- * device (--device or IVGW_DEVICE_ID).
+ * token — `ivgw token --peer ID [--rights live,playback,voice,command] [--ttl DURATION]`:
+ * mints an app access token with the device secret. The identity comes from
+ * --device/--secret, IVGW_DEVICE_ID/IVGW_DEVICE_SECRET, or the device identity file
+ * (<data>/device.json; data from --data, the --config file's device.data, or ./ivgw-data).
+ * `--json` adds the device certificate's fingerprint, which apps pin (docs/PROTOCOL.md).
+ * Must never: print the secret.
  */
-import { parseArgs } from 'node:util';
 import { mintToken } from '../../shared/protocol/access-token.js';
 import { RIGHTS, isRight, type Right } from '../../shared/protocol/rights.js';
+import { loadConfig } from '../../gateway/config/load.js';
+import { loadIdentity } from '../../gateway/identity/device-identity.js';
+import { durationFlag, parseCommand, usageError } from '../cli.js';
 
 export function tokenCommand(argv: string[]): number {
-  const { values } = parseArgs({
-    args: argv,
-    options: { peer: { type: 'string' }, rights: { type: 'string' }, ttl: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, json: { type: 'boolean' } },
-  });
-  const usage = `usage: ivgw token --peer ID [--rights ${RIGHTS.join(',')}] [--ttl SECONDS] [--device ID] [--secret S]\n`;
-  const device = values.device ?? process.env.IVGW_DEVICE_ID;
-  const secret = values.secret ?? process.env.IVGW_DEVICE_SECRET;
+  const parsed = parseCommand('token', argv, { peer: { type: 'string' }, rights: { type: 'string' }, ttl: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } });
+  if (typeof parsed === 'number') {
+    return parsed;
+  }
+  const { values } = parsed;
   if (!values.peer) {
-    process.stderr.write(`ivgw token: --peer is required\n${usage}`);
-    return 2;
+    return usageError('token', '--peer is required');
+  }
+  let device = values.device ?? (process.env.IVGW_DEVICE_ID || undefined);
+  let secret = values.secret ?? (process.env.IVGW_DEVICE_SECRET || undefined);
+  let fingerprint: string | undefined;
+  if (!secret) {
+    let dataDir = values.data ?? 'ivgw-data';
+    try {
+      if (values.config) {
+        dataDir = loadConfig(values.config).device.data;
+      }
+      const identity = loadIdentity(dataDir);
+      if (!identity) {
+        return usageError('token', `no device identity in ${dataDir} (run \`ivgw init\` or \`ivgw run\` once, or give --device/--secret)`);
+      }
+      if (device !== undefined && device !== identity.id) {
+        return usageError('token', `--device ${device} differs from the identity in ${dataDir} (${identity.id})`);
+      }
+      device = identity.id;
+      secret = identity.secret;
+      fingerprint = identity.fingerprint;
+    } catch (err) {
+      process.stderr.write(`ivgw token: ${(err as Error).message.split('\n')[0]}\n`);
+      return 2;
+    }
   }
   if (!device || !secret) {
-    process.stderr.write(`ivgw token: the device id and secret are needed (--device/--secret or IVGW_DEVICE_ID/IVGW_DEVICE_SECRET)\n${usage}`);
-    return 2;
+    return usageError('token', 'the device id and secret are needed (--device/--secret, IVGW_DEVICE_ID/IVGW_DEVICE_SECRET, or a device identity)');
   }
   const rights = (values.rights ?? RIGHTS.join(',')).split(',').map((r) => r.trim()).filter(Boolean);
   const bad = rights.find((r) => !isRight(r));
@@ -29,13 +54,13 @@ export function tokenCommand(argv: string[]): number {
     process.stderr.write(`ivgw token: unknown right ${JSON.stringify(bad)}; rights are ${RIGHTS.join(', ')}\n`);
     return 2;
   }
-  const ttl = Number(values.ttl ?? 3600);
-  if (!Number.isInteger(ttl) || ttl <= 0) {
-    process.stderr.write('ivgw token: --ttl must be a positive number of seconds\n');
+  const ttlFlag = durationFlag('token', 'ttl', values.ttl);
+  if (ttlFlag === null) {
     return 2;
   }
-  const expires = Math.floor(Date.now() / 1000) + ttl;
+  const ttl = ttlFlag ?? 3600;
+  const expires = Math.floor(Date.now() / 1000) + Math.max(1, Math.round(ttl));
   const token = mintToken(secret, { deviceId: device, peerId: values.peer, expires, rights: rights as Right[] });
-  process.stdout.write(values.json ? `${JSON.stringify({ device, peer: values.peer, rights, expires, token })}\n` : `${token}\n`);
+  process.stdout.write(values.json ? `${JSON.stringify({ device, peer: values.peer, rights, expires, token, ...(fingerprint ? { fingerprint } : {}) })}\n` : `${token}\n`);
   return 0;
 }

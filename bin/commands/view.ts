@@ -6,26 +6,30 @@
  * violations; exits 1 when anything arrived broken.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { durationFlag, parseCommand, usageError } from '../cli.js';
 import { AppClient } from '../../client/app-client.js';
 
 export async function viewCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      broker: { type: 'string' }, device: { type: 'string' }, peer: { type: 'string' }, token: { type: 'string' },
-      channel: { type: 'string' }, seconds: { type: 'string' }, out: { type: 'string' }, bind: { type: 'string' }, json: { type: 'boolean' },
-    },
+  const parsed = parseCommand('view', argv, {
+    broker: { type: 'string' }, device: { type: 'string' }, peer: { type: 'string' }, token: { type: 'string' }, fingerprint: { type: 'string' },
+    channel: { type: 'string' }, seconds: { type: 'string' }, out: { type: 'string' }, bind: { type: 'string' }, json: { type: 'boolean' },
   });
+  if (typeof parsed === 'number') {
+    return parsed;
+  }
+  const { values } = parsed;
   const missing = (['broker', 'device', 'peer', 'token'] as const).filter((k) => !values[k]);
   if (missing.length > 0) {
-    process.stderr.write(`ivgw view: missing --${missing.join(', --')}\nusage: ivgw view --broker URL --device ID --peer P --token T [--channel N] [--seconds S] [--out f.flv] [--bind ADDR] [--json]\n`);
-    return 2;
+    return usageError('view', `missing --${missing.join(', --')}`);
   }
   const channel = Number(values.channel ?? 0);
-  const seconds = Number(values.seconds ?? 5);
-  if (!Number.isInteger(channel) || channel < 0 || !(seconds > 0)) {
-    process.stderr.write('ivgw view: --channel must be an integer >= 0 and --seconds a positive number\n');
+  const secondsFlag = durationFlag('view', 'seconds', values.seconds);
+  if (secondsFlag === null) {
+    return 2;
+  }
+  const seconds = secondsFlag ?? 5;
+  if (!Number.isInteger(channel) || channel < 0) {
+    process.stderr.write('ivgw view: --channel must be an integer >= 0\n');
     return 2;
   }
   const started = performance.now();
@@ -35,6 +39,7 @@ export async function viewCommand(argv: string[]): Promise<number> {
     peerId: values.peer as string,
     token: values.token as string,
     bindAddress: values.bind ?? '127.0.0.1',
+    ...(values.fingerprint ? { fingerprint: values.fingerprint } : {}),
   });
   const connectMs = performance.now() - started;
   const receiver = await client.open(`action=live&channel=${channel}`, { record: values.out !== undefined });

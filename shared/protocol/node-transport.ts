@@ -25,8 +25,8 @@ export function setUpTransport(ndc: Ndc): Ndc {
   return ndc;
 }
 
-/** A peer connection's configuration: ICE servers, the shared message size, and where ICE binds. */
-export function rtcConfig(ice: { iceServers: string[]; bindAddress?: string | undefined; portRangeBegin?: number | undefined; portRangeEnd?: number | undefined }): RtcConfig {
+/** A peer connection's configuration: ICE servers, the shared message size, where ICE binds, the DTLS certificate. */
+export function rtcConfig(ice: { iceServers: string[]; bindAddress?: string | undefined; portRangeBegin?: number | undefined; portRangeEnd?: number | undefined; certificatePemFile?: string | undefined; keyPemFile?: string | undefined }): RtcConfig {
   const config: RtcConfig = { iceServers: ice.iceServers, maxMessageSize: MAX_MESSAGE_BYTES };
   if (ice.bindAddress) {
     config.bindAddress = ice.bindAddress;
@@ -34,6 +34,11 @@ export function rtcConfig(ice: { iceServers: string[]; bindAddress?: string | un
   if (ice.portRangeBegin !== undefined && ice.portRangeEnd !== undefined) {
     config.portRangeBegin = ice.portRangeBegin;
     config.portRangeEnd = ice.portRangeEnd;
+  }
+  if (ice.certificatePemFile && ice.keyPemFile) {
+    // one certificate for every connection (the device's identity) instead of one generated per connection
+    config.certificatePemFile = ice.certificatePemFile;
+    config.keyPemFile = ice.keyPemFile;
   }
   return config;
 }

@@ -15,11 +15,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Listens on 127.0.0.1 and on every address of `alsoOn` (e.g. a test namespace's host end), one port. */
-export async function startMosquitto(dir: string, alsoOn: string[] = []): Promise<{ url: string; port: number; stop(): void; proc: ChildProcess }> {
+/**
+ * Listens on 127.0.0.1 and on every address of `alsoOn` (e.g. a test namespace's host end), one port.
+ * `secure`: no anonymous clients; the given password and ACL files (docs/DEPLOY.md) instead.
+ */
+export async function startMosquitto(dir: string, alsoOn: string[] = [], secure?: { passwordFile: string; aclFile: string }): Promise<{ url: string; port: number; stop(): void; proc: ChildProcess }> {
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `${['127.0.0.1', ...alsoOn].map((h) => `listener ${port} ${h}\n`).join('')}allow_anonymous true\npersistence false\n`);
+  const access = secure ? `allow_anonymous false\npassword_file ${secure.passwordFile}\nacl_file ${secure.aclFile}\n` : 'allow_anonymous true\n';
+  writeFileSync(conf, `${['127.0.0.1', ...alsoOn].map((h) => `listener ${port} ${h}\n`).join('')}${access}persistence false\n`);
   const proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   const until = Date.now() + 5_000;
   for (;;) {

@@ -53,5 +53,6 @@ test('ivgw token mints a token the device accepts, and refuses bad usage', async
   t.is(r.status, 0, r.stderr);
   t.like(verifyToken(SECRET, r.stdout.trim(), { ...expect, right: 'voice' }), { ok: true, claims: { rights: ['live', 'voice'] } });
   t.is(spawnSync(process.execPath, [ivgw, 'token', '--peer', 'app1', '--rights', 'root'], { encoding: 'utf8', env }).status, 2);
-  t.is(spawnSync(process.execPath, [ivgw, 'token', '--peer', 'app1'], { encoding: 'utf8', env: { ...process.env, IVGW_DEVICE_SECRET: '' } }).status, 2);
+  // no secret anywhere (run where no ./ivgw-data identity exists)
+  t.is(spawnSync(process.execPath, [ivgw, 'token', '--peer', 'app1'], { encoding: 'utf8', cwd: (await import('node:os')).tmpdir(), env: { ...process.env, IVGW_DEVICE_SECRET: '' } }).status, 2);
 });

@@ -1,0 +1,117 @@
+/**
+ * device-identity — the device's persistent identity in `<data>/device.json` (mode 0600):
+ * device id, the secret tokens are signed with, and one DTLS certificate + key (ECDSA
+ * P-256, self-signed, generated here with WebCrypto through @peculiar/x509) that every
+ * peer connection presents, so apps can pin its fingerprint. node-datachannel reads the
+ * certificate from files: `dtlsFiles()` writes them next to device.json (also 0600).
+ * Owns: that file and its format. Must never: print the secret, loosen the file's mode,
+ * or replace an existing identity (tokens minted with it must keep working).
+ */
+import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+import { IvError } from '../../runtime/errors.js';
+
+export interface DeviceIdentity {
+  id: string;
+  secret: string;
+  /** PEM of the DTLS certificate and of its PKCS#8 key. */
+  certificate: string;
+  key: string;
+  /** As SDP writes it: `sha-256 AB:CD:…` */
+  fingerprint: string;
+  created: string;
+}
+
+const FILE = 'device.json';
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export function identityFile(dataDir: string): string {
+  return join(dataDir, FILE);
+}
+
+/** `sha-256 XX:XX:…` of a PEM certificate. */
+export function certificateFingerprint(pem: string): string {
+  return `sha-256 ${new X509Certificate(pem).fingerprint256}`;
+}
+
+/** A fresh self-signed DTLS certificate (10 years) and its key. */
+export async function generateCertificate(commonName: string): Promise<{ certificate: string; key: string }> {
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomBytes(8).toString('hex').replace(/^[89a-f]/, '1'),
+    name: `CN=${commonName.replace(/[,=+<>#;"\\]/g, '_')}`,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 3_650 * 86_400_000),
+    signingAlgorithm: ALG,
+    keys: keys,
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+  return { certificate: cert.toString('pem'), key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, '$1\n').trim()}\n-----END PRIVATE KEY-----\n` };
+}
+
+function bad(file: string, message: string): IvError {
+  return new IvError('IV_ERR_INVALID_PARAM', `${file}: ${message}`, { field: file });
+}
+
+/** The identity in `dataDir`, or undefined when there is none yet. Throws naming the file when it is unreadable or malformed. */
+export function loadIdentity(dataDir: string): DeviceIdentity | undefined {
+  const file = identityFile(dataDir);
+  if (!existsSync(file)) {
+    return undefined;
+  }
+  let raw: Partial<DeviceIdentity>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<DeviceIdentity>;
+  } catch (err) {
+    throw bad(file, `cannot read the device identity: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  for (const k of ['id', 'secret', 'certificate', 'key'] as const) {
+    if (typeof raw[k] !== 'string' || raw[k] === '') {
+      throw bad(file, `the device identity lacks ${k}`);
+    }
+  }
+  if ((statSync(file).mode & 0o077) !== 0) {
+    chmodSync(file, 0o600); // a secret is never left readable by others
+  }
+  let fingerprint: string;
+  try {
+    fingerprint = certificateFingerprint(raw.certificate as string);
+  } catch {
+    throw bad(file, 'the device certificate is not a valid PEM certificate');
+  }
+  return { ...(raw as DeviceIdentity), fingerprint };
+}
+
+/** The identity in `dataDir`, created on first use (id from `id`, else `ivgw-<random>`). */
+export async function ensureIdentity(dataDir: string, id?: string): Promise<{ identity: DeviceIdentity; created: boolean }> {
+  const existing = loadIdentity(dataDir);
+  if (existing) {
+    if (id !== undefined && id !== existing.id) {
+      throw new IvError('IV_ERR_INVALID_PARAM', `device.id: ${id} differs from the identity in ${identityFile(dataDir)} (${existing.id}); remove that file to start a new identity (tokens minted with the old one stop working)`, { field: 'device.id' });
+    }
+    return { identity: existing, created: false };
+  }
+  const deviceId = id ?? `ivgw-${randomBytes(4).toString('hex')}`;
+  const { certificate, key } = await generateCertificate(deviceId);
+  const identity: DeviceIdentity = { id: deviceId, secret: randomBytes(32).toString('base64url'), certificate, key, fingerprint: certificateFingerprint(certificate), created: new Date().toISOString() };
+  mkdirSync(dataDir, { recursive: true });
+  const file = identityFile(dataDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+  return { identity, created: true };
+}
+
+/** The certificate and key as files for node-datachannel (`certificatePemFile` / `keyPemFile`), mode 0600. */
+export function dtlsFiles(identity: DeviceIdentity, dataDir: string): { certificatePemFile: string; keyPemFile: string } {
+  const certificatePemFile = join(dataDir, 'dtls-cert.pem');
+  const keyPemFile = join(dataDir, 'dtls-key.pem');
+  for (const [f, text] of [[certificatePemFile, identity.certificate], [keyPemFile, identity.key]] as const) {
+    writeFileSync(f, text, { mode: 0o600 });
+    chmodSync(f, 0o600);
+  }
+  return { certificatePemFile, keyPemFile };
+}

@@ -1,0 +1,63 @@
+/**
+ * rtsp-server — GStreamer's RTSP server (test/fixtures/rtsp-server.py, Debian
+ * gir1.2-gst-rtsp-server-1.0 + python3-gi, run with /usr/bin/python3) on a loopback port:
+ * /h264 (H.264 + AAC), /h265 (H.265 + G.711 A-law), /bframes (H.264 with B-frames).
+ * kill() stops it hard (a camera that drops); start() brings it back on the same port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('../../../test/fixtures/rtsp-server.py', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export interface RtspServer {
+  port: number;
+  url(mount: 'h264' | 'h265' | 'bframes'): string;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export async function startRtspServer(): Promise<RtspServer> {
+  const port = await freePort();
+  let proc: ChildProcess | undefined;
+  const server: RtspServer = {
+    port,
+    url: (mount) => `rtsp://127.0.0.1:${port}/${mount}`,
+    start: () => new Promise<void>((resolve, reject) => {
+      const p = spawn('/usr/bin/python3', [SCRIPT, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      proc = p;
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`rtsp server did not start: ${err}`)), 10_000);
+      p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      p.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      p.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`rtsp server exited ${code}: ${err}`));
+      });
+    }),
+    kill: async () => {
+      const p = proc;
+      proc = undefined;
+      if (p && p.exitCode === null && p.signalCode === null) {
+        const gone = new Promise((r) => p.once('exit', r));
+        p.kill('SIGKILL');
+        await gone;
+      }
+    },
+  };
+  await server.start();
+  return server;
+}
