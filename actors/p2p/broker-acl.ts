@@ -14,6 +14,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { verifyToken } from '../../shared/protocol/access-token.js';
+import { PEER_ID, peerTopicPrefix } from '../../shared/protocol/signaling-messages.js';
 
 export interface BrokerAclOptions {
   deviceId: string;
@@ -26,8 +27,6 @@ type Identity = { role: 'device' } | { role: 'app'; peer: string; expires: numbe
 type Client = { id: string };
 type Done = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void;
 
-const PEER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
-
 export interface BrokerAcl {
   authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: Done): void;
   authorizePublish(client: Client | null, packet: { topic: string }, callback: (error?: Error | null) => void): void;
@@ -37,7 +36,7 @@ export interface BrokerAcl {
 export function brokerAcl(opts: BrokerAclOptions): BrokerAcl {
   const who = new WeakMap<Client, Identity>();
   const secret = Buffer.from(opts.secret);
-  const prefix = `iv/${opts.deviceId}/peer/`;
+  const prefix = peerTopicPrefix(opts.deviceId);
   const refused = (what: 'connect' | 'publish' | 'subscribe', c: Client | null, detail: string): void => {
     const id = c ? who.get(c) : undefined;
     opts.onRefused?.(what, id?.role === 'app' ? `app ${id.peer}` : id?.role === 'device' ? 'device' : `client ${c?.id ?? '?'}`, detail);

@@ -48,7 +48,8 @@ function craftToken(gw: Gateway, peer: string, rights: string[], expiresS: numbe
 }
 
 async function signal(gw: Gateway, peer: string, msg: Record<string, unknown> | string): Promise<Record<string, unknown>[]> {
-  const client = connect(gw.url, { clientId: `sig-${peer}-${process.pid}` });
+  // logged in as the peer with a valid token (the broker admits it; the request itself is what is tested)
+  const client = connect(gw.url, { clientId: `sig-${peer}-${process.pid}`, username: peer, password: gw.token(peer) });
   await new Promise<void>((resolve) => client.once('connect', () => resolve()));
   const got: Record<string, unknown>[] = [];
   client.on('message', (_t, payload) => got.push(JSON.parse(payload.toString()) as Record<string, unknown>));
