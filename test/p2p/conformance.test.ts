@@ -176,7 +176,9 @@ test.serial('twenty offers under one peer id at once: one connects, every replac
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String((r.reason as Error).message));
   t.is(connected.length, 1, refused.slice(0, 3).join(' | '));
   t.is(refused.length, 19);
-  t.true(refused.every((why) => /^bye r-[0-9a-f]+: .*replaced/.test(why)), refused[0]);
+  // each is told at once: replaced (bye with its requestId) or, past the per-peer offer rate, refused IV_ERR_BUSY
+  t.true(refused.every((why) => /^bye r-[0-9a-f]+: .*replaced/.test(why) || /^refused IV_ERR_BUSY/.test(why)), refused.join(' | '));
+  t.true(refused.some((why) => /replaced/.test(why)), 'at least one connection was replaced');
   t.true(elapsed < 10_000, `the replaced apps learnt it in ${elapsed} ms, not at their connect timeout`);
 });
 
