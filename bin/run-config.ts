@@ -2,69 +2,18 @@
  * run-config — what `ivgw run` runs: the config file's options (--config) or the demo's,
  * with the command-line flags on top. A config with problems prints every one of them,
  * each at its path, and exits 2.
- * Owns: the mapping from GatewayConfig to RunOptions. Must never: start anything.
+ * Owns: reading the file for the CLI (the mapping itself is gateway/config/to-options.ts).
+ * Must never: start anything.
  */
-import { readFileSync } from 'node:fs';
 import type { RunOptions } from './commands/run.js';
 import { ConfigError, loadConfig } from '../gateway/config/load.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
+import { gatewayOptions } from '../gateway/config/to-options.js';
 import { applyRunFlags, type RunFlags } from './run-flags.js';
 
-/** node-datachannel's ICE server string: `stun:host:port`, `turn:user:pass@host:port`. */
-function iceServerString(s: GatewayConfig['ice']['servers'][number]): string {
-  if (!s.username) {
-    return s.url;
-  }
-  const m = /^(turns?):(.*)$/.exec(s.url);
-  return m ? `${m[1]}:${encodeURIComponent(s.username)}:${encodeURIComponent(s.credential ?? '')}@${m[2]}` : s.url;
-}
-
+/** The config's gateway options plus what only the CLI uses (logging). */
 export function optionsFromConfig(c: GatewayConfig): RunOptions {
-  const stun = c.ice.servers.find((s) => s.url.startsWith('stun:'));
-  const others = c.ice.servers.filter((s) => s !== stun);
-  const sig = c.signaling;
-  const o: RunOptions = {
-    seconds: undefined,
-    fromConfig: true,
-    dataDir: c.device.data,
-    ...(c.device.id ? { deviceId: c.device.id } : {}),
-    cameras: c.cameras,
-    iceBind: c.ice.bind,
-    ...(stun ? { stun: stun.url } : {}),
-    ...(others.length > 0 ? { iceServers: others.map(iceServerString) } : {}),
-    ...(c.ice.portRange ? { icePortRange: c.ice.portRange } : {}),
-    keepAlive: { timeInterS: c.keepAlive.intervalS, maxAttemptNum: c.keepAlive.probes },
-    watermarks: c.watermarks,
-    admission: c.admission,
-    quiet: c.logging.level === 'warn' || c.logging.level === 'error',
-    jsonLogs: c.logging.format === 'json',
-  };
-  if (sig.kind === 'embedded') {
-    o.brokerListen = sig.listen;
-    if (sig.tls) {
-      o.brokerTls = sig.tls;
-    }
-  } else {
-    o.broker = sig.url;
-    const tls = sig.tls ?? {};
-    o.brokerOptions = {
-      ...(sig.username ? { username: sig.username } : {}),
-      ...(sig.password ? { password: sig.password } : {}),
-      ...(tls.ca ? { ca: readFileSync(tls.ca) } : {}),
-      ...(tls.cert ? { cert: readFileSync(tls.cert) } : {}),
-      ...(tls.key ? { key: readFileSync(tls.key) } : {}),
-    };
-  }
-  if (c.cameras.some((cam) => cam.recording !== 'off')) {
-    const cl = c.cloud;
-    o.record = {
-      dir: c.device.data,
-      store: cl.kind === 'local' ? { kind: 'local', dir: cl.dir } : {
-        kind: 's3', endpoint: cl.endpoint, bucket: cl.bucket, region: cl.region, pathStyle: cl.pathStyle, accessKeyId: cl.accessKeyId, secretAccessKey: cl.secretAccessKey, ...(cl.sessionToken ? { sessionToken: cl.sessionToken } : {}),
-      },
-    };
-  }
-  return o;
+  return { ...gatewayOptions(c), seconds: undefined, fromConfig: true, logLevel: c.logging.level, logFormat: c.logging.format };
 }
 
 /** Print a config's problems (all of them) and return 2, or the options. */

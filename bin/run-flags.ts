@@ -11,12 +11,16 @@ import { checkWatermarks } from '../actors/p2p/watermark.js';
 import { admissionProblem, DEFAULT_ADMISSION } from '../actors/p2p/admission.js';
 import { parseStunUrl } from '../actors/p2p/stun.js';
 import { durationFlag } from './cli.js';
+import { parseListen } from '../gateway/http-server.js';
+import { DEFAULT_HTTP_LISTEN } from '../gateway/config/validate.js';
+import { LOG_LEVELS } from '../gateway/logger.js';
 
 export const RUN_FLAGS = {
   config: { type: 'string' }, seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, data: { type: 'string' },
   'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, stun: { type: 'string' }, keepalive: { type: 'string' },
   watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' },
   'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' }, firmware: { type: 'string' },
+  http: { type: 'string' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' },
 } as const;
 
 export type RunFlags = { [K in keyof typeof RUN_FLAGS]?: (typeof RUN_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -122,6 +126,35 @@ export function applyRunFlags(values: RunFlags, base: RunOptions, firmwareArgs: 
     } else {
       opts.record = { dir, store: base.record?.store ?? { kind: 'local', dir: join(dir, 'cloud') } };
     }
+  }
+  if (values.http !== undefined) {
+    if (values.http === 'off') {
+      delete opts.http;
+    } else {
+      try {
+        parseListen(values.http, '--http');
+      } catch (err) {
+        return fail(`${(err as Error).message} (or off)`);
+      }
+      opts.http = { ...opts.http, listen: values.http };
+    }
+  } else if (!base.fromConfig) {
+    opts.http = { listen: DEFAULT_HTTP_LISTEN };
+  }
+  if (opts.http && process.env.IVGW_HTTP_TOKEN) {
+    opts.http = { ...opts.http, bearerToken: process.env.IVGW_HTTP_TOKEN };
+  }
+  if (values['log-level'] !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(values['log-level'])) {
+      return fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${values['log-level']}`);
+    }
+    opts.logLevel = values['log-level'] as NonNullable<RunOptions['logLevel']>;
+  }
+  if (values['log-format'] !== undefined) {
+    if (!['auto', 'text', 'json'].includes(values['log-format'])) {
+      return fail(`--log-format must be auto, text or json, got ${values['log-format']}`);
+    }
+    opts.logFormat = values['log-format'] as NonNullable<RunOptions['logFormat']>;
   }
   if (values.firmware !== undefined) {
     if (!existsSync(values.firmware)) {

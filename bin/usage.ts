@@ -13,6 +13,7 @@ export const USAGES: Record<CommandName, string> = {
                 [--keepalive SECONDS,PROBES] [--watermarks LOW,WARN,HIGH] [--max-apps N] [--max-streams N]
                 [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME]
                 [--video FILE.h264|.h265 [--fps N]] [--firmware ./libfw.so [-- ARGS...]]
+                [--http ADDR:PORT|off] [--log-level LEVEL] [--log-format auto|text|json]
   Runs the gateway. With --config FILE (YAML or JSON, see \`ivgw init\`) it serves the
   cameras of that file; without it, the two demo cameras on embedded defaults. Flags given
   with --config override the file. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.
@@ -22,6 +23,10 @@ export const USAGES: Record<CommandName, string> = {
   --record DIR   record every camera to DIR (default the data directory); --no-record: off
   --s3-*         upload to S3 (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN])
   --video        channel 0 plays that elementary stream (looped) instead of the demo camera
+  --http         the operator's HTTP server: /metrics (Prometheus), /healthz, /api/status
+                 (default 127.0.0.1:8080; off: none; IVGW_HTTP_TOKEN: require that bearer token)
+  --log-level    trace, debug, info (default), warn, error, fatal, silent
+  --log-format   auto (default: JSON lines unless stdout is a terminal), text, json
   --firmware     a C firmware built against native/include drives the device instead: its
                  iv_firmware_main(argc, argv) runs on a thread of its own with ARGS
 `,

@@ -32,9 +32,11 @@ export function prettyLine(json: string): string {
   }
   const { level, time, msg, component, pid: _pid, hostname: _host, ...rest } = rec;
   const at = new Date(typeof time === 'number' ? time : Date.now()).toISOString().slice(11, 23);
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`).join(' ');
+  const text = String(msg ?? '');
+  // a field the message already says in words is left out of the readable line
+  const fields = Object.entries(rest).filter(([, v]) => !(typeof v === 'string' || typeof v === 'number') || !text.includes(String(v))).map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`).join(' ');
   const name = LEVEL_NAMES[level as number] ?? String(level);
-  return `${at} ${name.padEnd(5)} ${component ? `[${String(component)}] ` : ''}${String(msg ?? '')}${fields ? ` ${fields}` : ''}`;
+  return `${at} ${name.padEnd(5)} ${component ? `[${String(component)}] ` : ''}${text}${fields ? ` ${fields}` : ''}`;
 }
 
 export interface LoggerOptions {

@@ -63,6 +63,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly watermarks: Counter<'level'>;
   private readonly refused: Counter<'reason'>;
+  private readonly brokerRefusals: Counter<'what'>;
   private readonly commands: Counter;
   private readonly intercom: Counter;
   private readonly supervisor: Counter<'type' | 'child'>;
@@ -137,6 +138,7 @@ export class GatewayMetrics {
     });
     this.watermarks = new Counter({ name: 'ivgw_p2p_watermark_events_total', help: 'Watermark events by level', labelNames: ['level'], registers: r });
     this.refused = new Counter({ name: 'ivgw_p2p_offers_refused_total', help: 'Signaling requests refused, by reason code', labelNames: ['reason'], registers: r });
+    this.brokerRefusals = new Counter({ name: 'ivgw_broker_refused_total', help: 'Embedded broker refusals (connect, publish, subscribe)', labelNames: ['what'], registers: r });
     this.commands = new Counter({ name: 'ivgw_p2p_commands_answered_total', help: 'App commands answered', registers: r });
     this.intercom = new Counter({ name: 'ivgw_p2p_intercom_sessions_total', help: 'Intercom sessions ended', registers: r });
     this.connectTime = new Histogram({ name: 'ivgw_p2p_connect_seconds', help: 'Offer received to peer connection up', buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r });
@@ -176,6 +178,10 @@ export class GatewayMetrics {
 
   offerRefused(reason: string): void {
     this.refused.inc({ reason });
+  }
+
+  brokerRefused(what: string): void {
+    this.brokerRefusals.inc({ what });
   }
 
   commandAnswered(): void {

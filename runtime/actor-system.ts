@@ -208,6 +208,22 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
     this.modules.delete(actorId);
   }
 
+  /** Permanent children (workers, and the actors inside them) not running right now, as `worker` or `worker/actor: status`. */
+  notRunning(): string[] {
+    const out: string[] = [];
+    for (const w of this.root.children()) {
+      if (w.restart === 'permanent' && w.status !== 'running') {
+        out.push(`${w.id}: ${w.status}`);
+      }
+      for (const a of this.actorSupervisors.get(w.id)?.children() ?? []) {
+        if (a.restart === 'permanent' && a.status !== 'running') {
+          out.push(`${w.id}/${a.id}: ${a.status}`);
+        }
+      }
+    }
+    return out;
+  }
+
   /** Supervisor status, for diagnostics. */
   tree(): { id: string; status: string }[] {
     return this.root.children();

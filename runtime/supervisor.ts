@@ -133,8 +133,8 @@ export class Supervisor extends TypedEmitter<{ event: [SupervisorEvent] }> imple
   }
 
   /** Status of every child, in start order. */
-  children(): { id: string; status: Status }[] {
-    return this.entries.map((e) => ({ id: e.spec.id, status: e.status }));
+  children(): { id: string; status: Status; restart: RestartPolicy }[] {
+    return this.entries.map((e) => ({ id: e.spec.id, status: e.status, restart: e.spec.restart }));
   }
 
   child(id: string): Child | undefined {

@@ -138,6 +138,9 @@ export class WorkerChild extends TypedEmitter<WorkerEvents> implements Child {
     return child;
   }
 
+  /** V8 heap used by the worker at its last heartbeat (bytes; undefined before the first). */
+  heapUsed: number | undefined;
+
   get alive(): boolean {
     return this.exitInfo === undefined;
   }
@@ -269,6 +272,7 @@ export class WorkerChild extends TypedEmitter<WorkerEvents> implements Child {
         return;
       case 'SYS_HEARTBEAT':
         this.lastBeat = this.clock.now();
+        this.heapUsed = (env.body as HeartbeatBody).heapUsed;
         this.emit('heartbeat', env.body as HeartbeatBody);
         return;
       case 'SYS_ACTOR_EXIT':

@@ -158,12 +158,19 @@ export default defineActor({
     const recording = await RecordingStore.open(args.spoolDir, args.retention);
     const store = openStore(args.store);
     const pictures = new Set<string>();
+    /** When each object of this run was accepted (for the upload latency); bounded: older entries go first. */
+    const acceptedAt = new Map<string, number>();
     let marks: Promise<void> = Promise.resolve();
     const progress = args.progress instanceof SharedArrayBuffer ? new Float64Array(args.progress) : undefined;
     const uploader = new Uploader(recording, store, {
       concurrency: args.concurrency,
       uploadTimeoutMs: args.uploadTimeoutMs,
       onConfirmed: (key) => {
+        const at = acceptedAt.get(key);
+        if (at !== undefined) {
+          acceptedAt.delete(key);
+          ctx.emit('CLOUD_NOTICE', { type: 'uploaded', key, ms: Date.now() - at });
+        }
         if (pictures.delete(key)) {
           ctx.emit('CLOUD_NOTICE', { type: 'picture', key, code: 'IV_ERR_NONE' });
         }
@@ -188,6 +195,10 @@ export default defineActor({
       now: Date.now,
       accept: async (key, bytes) => {
         await recording.accept(key, bytes);
+        acceptedAt.set(key, Date.now());
+        if (acceptedAt.size > 4_096) {
+          acceptedAt.delete(acceptedAt.keys().next().value as string);
+        }
         uploader.kick();
       },
       onSession: (what, dir) => {

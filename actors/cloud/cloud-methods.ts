@@ -32,13 +32,15 @@ export const CLOUD_METHODS = {
   CLOUD_STATS: request(empty, returns<CloudStats>()),
   /** End the running session (segments into the spool) and wait up to drainMs for uploads. */
   CLOUD_CLOSE: request(obj({ drainMs: int(0, 3_600_000) }), returns<{ drained: boolean; pending: number }>()),
-  /** Something the owner should know: a snapshot's upload result, sessions, upload failures, overruns. */
+  /** Something the owner should know: a snapshot's upload result, sessions, uploads (with their latency) and upload failures, overruns. */
   CLOUD_NOTICE: notice(obj({
-    type: oneOf('picture', 'session', 'upload-failed', 'overrun'),
+    type: oneOf('picture', 'session', 'upload-failed', 'overrun', 'uploaded'),
     key: opt(str),
     code: opt(str),
     message: opt(str),
     what: opt(str),
+    /** `uploaded`: ms from the object's acceptance into the local recording to the store's confirmation. */
+    ms: opt(num(0)),
   })),
 } as const;
 

@@ -40,6 +40,7 @@ import { CLOUD_ACTOR } from './index.js';
 import { checkStoreConfig } from './object-store.js';
 import { openStore } from './open-store.js';
 import { PlanLifecycle } from './plan-lifecycle.js';
+import { CLOUD_WORKER_LIMITS, cloudActorArgs } from './cloud-defaults.js';
 
 export { extTimes, IV_CM_STREAM_TYPE } from './cloud-params.js';
 export type { AvFormat, BalanceResult, CloudDeviceOptions, CloudInitParams, StreamPack } from './cloud-params.js';
@@ -52,9 +53,6 @@ export type CloudModuleEvents = {
   /** A user callback threw, a query or an upload failed, the actor restarted: one line each. */
   problem: [text: string];
 };
-
-const NO_DATA_PAUSE_MS = 120_000;
-const SESSION_MAX_S = 3_600;
 
 export class CloudModule extends TypedEmitter<CloudModuleEvents> {
   private system: ActorSystem | undefined;
@@ -118,7 +116,7 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
       throw invalidParam('avFormat', 'expected video, audio or both');
     }
     const ring = FrameRing.create({ dataBytes: maxGopSize, slots: 1024, keys: 64 });
-    const args: CloudArgs = {
+    const args: CloudArgs = cloudActorArgs({
       device: this.device.deviceId,
       channel: this.device.channel ?? 0,
       ring: ring.buffer,
@@ -127,14 +125,11 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
       store: this.device.store,
       spoolDir: this.spoolDir,
       retention: this.device.retention ?? { maxAgeS: 7 * 86_400, maxBytes: 0 },
-      segmentS: this.device.segmentS ?? 2,
-      sessionMaxS: SESSION_MAX_S,
-      noDataPauseMs: NO_DATA_PAUSE_MS,
+      ...(this.device.segmentS !== undefined ? { segmentS: this.device.segmentS } : {}),
       uploadTimeoutMs: this.uploadMs,
-      concurrency: this.device.uploadConcurrency ?? 2,
-      progress: new SharedArrayBuffer(8),
-    };
-    const system = new ActorSystem({ workers: [{ name: 'cloud', resourceLimits: { maxYoungGenerationSizeMb: 4 }, actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
+      ...(this.device.uploadConcurrency !== undefined ? { concurrency: this.device.uploadConcurrency } : {}),
+    });
+    const system = new ActorSystem({ workers: [{ name: 'cloud', resourceLimits: CLOUD_WORKER_LIMITS, actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
     await system.start(); // nothing is kept when this fails: the module stays uninitialised
     this.ingest = new Ingest(ring, { ...(video ? { video: { codec: video.codec, maxFrameBytes: maxGopSize } } : {}), ...(audio ? { audio } : {}) });
     this.cb = params;

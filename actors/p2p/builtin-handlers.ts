@@ -27,13 +27,14 @@ export interface BuiltinHandlers {
   unregister(): void;
 }
 
-export function registerBuiltinHandlers(system: ActorSystem, deviceId: string, onVoiceEnd?: (s: VoiceSummary) => void): BuiltinHandlers {
+export function registerBuiltinHandlers(system: ActorSystem, deviceId: string, onVoiceEnd?: (s: VoiceSummary) => void, onCommand?: () => void): BuiltinHandlers {
   const sessions = new Map<number, VoiceSummary>();
   let nextSession = 1;
   const stats = { commands: 0, voiceSessions: 0 };
   const undo = [
     system.callbacks.register(`onCommand:${deviceId}`, ((data: Uint8Array, len: number) => {
       stats.commands++;
+      onCommand?.();
       const text = new TextDecoder('utf-8', { fatal: false }).decode(data);
       if (text === 'close') {
         return null;

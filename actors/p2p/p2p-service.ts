@@ -21,7 +21,7 @@
 import type { ActorRef } from '../../runtime/actor-ref.js';
 import type { PeerMethods } from './peer-methods.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
-import { isIvError, isIvErrorCode } from '../../runtime/errors.js';
+import { isIvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
 import { TypedEmitter } from '../../runtime/typed-emitter.js';
 import type { Grant } from '../../shared/protocol/rights.js';
 import { COMMAND_ACTOR, PEER_ACTOR, VOICE_ACTOR } from './index.js';
@@ -68,7 +68,18 @@ export type P2pServiceEvents = {
   peer: [peer: string, event: Exclude<PeerEvent, { type: 'stream-origin' }>];
   /** Keep-alive results, as they happen (the restarts they cause follow as `peer` events). */
   network: [event: NetworkEvent];
+  /** A signaling request refused (bad token, replay, rate limit, admission…): the reason, never the token. */
+  refused: [peer: string, code: IvErrorCode, reason: string];
+  /** A live stream's first frame went out `ms` after the stream opened. */
+  'first-frame': [peer: string, stream: number, ms: number];
 };
+
+/** One app as the operator sees it (`/api/status`). */
+export interface AppSnapshot {
+  peer: string;
+  rights: string[];
+  streams: { stream: number; params: string; sent: number; acked: number; backlog: number; rateKbps: number }[];
+}
 
 /** A peer not heard for this long while streaming (it acks every 100..250 ms) has lost its connection. */
 const SILENT_MS = 1_500;
@@ -82,6 +93,8 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   private readonly sessions = new Map<string, AppSession>();
   /** The requestId of each app's current connection (its offer, or the device's restart offer): named on down candidates and byes. */
   private readonly connections = new Map<string, string>();
+  /** When each app's pending offer arrived (performance.now()), for its connect time. */
+  private readonly offerAt = new Map<string, number>();
   private keepAlive: KeepAlive | undefined;
   private watermarks: Watermarks;
   private closed = false;
@@ -100,6 +113,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     this.signaling = new SignalingServer({
       url: opts.brokerUrl,
       ...opts.broker,
+      onRefused: (peer, code, reason) => this.emit('refused', peer, code, reason),
       deviceId: opts.deviceId,
       secret: opts.secret,
       handler: {
@@ -238,6 +252,40 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     return `peer:${this.opts.deviceId}:${peer}`;
   }
 
+  /** Is the device connected to its broker now (apps can reach it)? */
+  get signalingConnected(): boolean {
+    return this.signaling.connected;
+  }
+
+  /** Every app with its open streams and their send statistics (shared memory; synchronous). */
+  snapshot(): AppSnapshot[] {
+    return [...this.peers.keys()].map((peer) => {
+      const session = this.sessions.get(peer);
+      const block = this.statsBlocks.get(peer);
+      return {
+        peer,
+        rights: [...(session?.rights ?? [])],
+        streams: (session?.streams ?? []).map(({ stream, params }) => {
+          const r = block ? readSlot(block, stream) : undefined;
+          return { stream, params, sent: r?.sent ?? 0, acked: r?.sumSentAcked ?? 0, backlog: r?.backlog ?? 0, rateKbps: Math.round(((r?.aveSentRate ?? 0) * 8) / 1000) };
+        }),
+      };
+    });
+  }
+
+  /** Bytes sent, acknowledged and in flight over every open stream (for metrics). */
+  sendTotals(): { sent: number; acked: number; backlog: number } {
+    const t = { sent: 0, acked: 0, backlog: 0 };
+    for (const app of this.snapshot()) {
+      for (const st of app.streams) {
+        t.sent += st.sent;
+        t.acked += st.acked;
+        t.backlog += st.backlog;
+      }
+    }
+    return t;
+  }
+
   /** Ids of the apps currently connected (or connecting). */
   get peerIds(): string[] {
     return [...this.peers.keys()];
@@ -267,6 +315,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
       this.signaling.refuse(peer, requestId, 'IV_ERR_BUSY', `admission: the device already serves ${this.peers.size} apps (its limit is ${this.admission.maxApps}); try again later`);
       return;
     }
+    this.offerAt.set(peer, performance.now());
     try {
       ref ??= await this.spawnPeer(peer, undefined);
       this.sessions.set(peer, newSession(grant));
@@ -320,11 +369,20 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
         if (session) {
           streamOrigin(session, e.stream, e.detail.originMs);
         }
+        if (e.detail.firstFrameMs !== undefined) {
+          this.emit('first-frame', peer, e.stream, e.detail.firstFrameMs);
+        }
         return; // bookkeeping only
       } else if (e.type === 'stream-close' && session) {
         streamClosed(session, e.stream);
       }
-      this.emit('peer', peer, e);
+      const offered = e.type === 'connected' ? this.offerAt.get(peer) : undefined;
+      if (offered !== undefined) {
+        this.offerAt.delete(peer);
+        this.emit('peer', peer, { type: 'connected', detail: { connectMs: performance.now() - offered } });
+      } else {
+        this.emit('peer', peer, e);
+      }
       if (e.type === 'closed') {
         this.inOrder(peer, () => this.drop(peer));
       }
@@ -386,6 +444,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
       this.voiceOrder.delete(peer);
     }
     this.statsBlocks.delete(peer);
+    this.offerAt.delete(peer);
     this.sessions.delete(peer);
     this.connections.delete(peer);
     if (this.peers.delete(peer)) {

@@ -11,14 +11,15 @@ import type { WatermarkEvent } from './watermark.js';
 
 /** What happens to an app's connection and streams (the P2P_PEER_EVENT body; `respawned` is the p2p service's own). */
 export type PeerEvent =
-  | { type: 'connected' }
+  /** `connectMs`: offer received → connection up (added by the p2p service, which saw the offer). */
+  | { type: 'connected'; detail?: { connectMs: number } }
   /** `state`: the connection's state, or why it ended (bye, connect-timeout, restart-failed, closed-by-command-reply). */
   | { type: 'closed'; detail: { state: string; reason?: string; attempts?: number; timeoutMs?: number } }
   | { type: 'stream-open'; stream: number; detail: { params: string; resumed?: true } }
   | { type: 'stream-close'; stream: number; detail: { reason: string } }
   | { type: 'watermark'; stream: number; detail: { level: WatermarkEvent } }
-  /** A live stream's FLV time origin (device-clock unix ms), kept for a restarted actor. */
-  | { type: 'stream-origin'; stream: number; detail: { originMs: number } }
+  /** A live stream's FLV time origin (device-clock unix ms), kept for a restarted actor; `firstFrameMs`: stream open → its first frame sent. */
+  | { type: 'stream-origin'; stream: number; detail: { originMs: number; firstFrameMs?: number } }
   | { type: 'restarting'; detail: { reason: string } }
   | { type: 'restarted'; detail: { reason: string; ms: number; attempts: number } }
   /** The service replaced the app's peer actor by one that took over its session. */

@@ -159,6 +159,7 @@ function attachStream(state: PeerState, ctx: ActorContext<PeerMethods>, id: numb
     return;
   }
   const stream = resumeAs ?? freeStreamNumber(state);
+  const openedAt = performance.now();
   const dc = state.pc.createDataChannel(streamLabel(stream), {});
   watchStreamChannel(state, ctx, stream, dc);
   const watermarks = new WatermarkState(state.watermarks);
@@ -175,7 +176,7 @@ function attachStream(state: PeerState, ctx: ActorContext<PeerMethods>, id: numb
   if (!playback) {
     senderOpts.onOrigin = (origin) => {
       send(state, { op: 'event', event: 'stream_time', stream, originMs: origin });
-      emitPeerEvent(ctx, { type: 'stream-origin', stream, detail: { originMs: origin } });
+      emitPeerEvent(ctx, { type: 'stream-origin', stream, detail: { originMs: origin, firstFrameMs: performance.now() - openedAt } });
     };
     senderOpts.resumeAtLatest = true;
     if (originMs !== undefined) {

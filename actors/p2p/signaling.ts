@@ -68,6 +68,11 @@ export class SignalingServer {
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
   }
 
+  /** Connected to the broker right now. */
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
   /** Resolves once connected and subscribed. */
   whenReady(): Promise<void> {
     return this.ready;

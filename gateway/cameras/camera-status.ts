@@ -64,6 +64,15 @@ export class CameraStatusBoard {
     }
   }
 
+  /** Frames arrived from a source that never reports source-up (file, push): it is up. */
+  framesSeen(camera: string): void {
+    const s = this.cams.get(camera);
+    if (s && s.state === 'connecting') {
+      s.state = 'up';
+      s.since = this.now();
+    }
+  }
+
   get(camera: string): CameraStatus | undefined {
     return this.cams.get(camera);
   }

@@ -67,7 +67,9 @@ export interface GatewayConfig {
   watermarks: { low: number; warn: number; high: number };
   admission: { maxApps: number; maxStreams: number };
   keepAlive: { intervalS: number; probes: number };
-  logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'text' | 'json' };
+  logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'auto' | 'text' | 'json' };
+  /** The operator's HTTP server; `listen: undefined` is off. */
+  http: { listen: string | undefined; bearerToken?: string };
 }
 
 /** One thing wrong with a config, at its path (`cameras[1].source`). */

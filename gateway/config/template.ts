@@ -66,6 +66,9 @@ cloud:
 watermarks: { low: 256KiB, warn: 512KiB, high: 1MiB }   # per stream; all 0 disables
 admission: { maxApps: 256, maxStreams: 512 }
 keepAlive: { interval: 5s, probes: 3 }                   # STUN probes; 0 turns them off
-logging: { level: info, format: text }                   # text | json
+logging: { level: info, format: auto }                   # auto (JSON unless a terminal) | text | json
+http:                                                    # /metrics (Prometheus), /healthz, /api/status
+  listen: 127.0.0.1:8080                                 # off turns it off; 0.0.0.0:8080 for the LAN
+  # bearerToken: \${IVGW_HTTP_TOKEN}                    # then every request needs Authorization: Bearer …
 `;
 }

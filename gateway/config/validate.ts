@@ -14,7 +14,8 @@ import { Checker, join, show, type Obj } from './check.js';
 import type { CameraConfig, CameraSource, CloudConfig, ConfigProblem, GatewayConfig, IceConfig, IceServerConfig, SignalingConfig } from './schema.js';
 
 export const DEFAULT_WATERMARKS = { low: 256 * 1024, warn: 512 * 1024, high: 1024 * 1024 };
-const TOP = ['device', 'cameras', 'signaling', 'ice', 'cloud', 'watermarks', 'admission', 'keepAlive', 'logging'] as const;
+const TOP = ['device', 'cameras', 'signaling', 'ice', 'cloud', 'watermarks', 'admission', 'keepAlive', 'logging', 'http'] as const;
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:8080';
 export const SOURCE_HINT = 'expected rtsp://, ffmpeg:, file:, test: or push';
 
 export function validateConfig(doc: unknown, baseDir: string): { config: GatewayConfig } | { problems: ConfigProblem[] } {
@@ -61,11 +62,21 @@ export function validateConfig(doc: unknown, baseDir: string): { config: Gateway
     c.problem('keepAlive.interval', `expected whole seconds 0..255 (0 turns probing off), got ${keepAlive.intervalS}`);
   }
   const lg = c.object(top.logging, 'logging', ['level', 'format']) ?? {};
-  const logging = { level: c.oneOf(lg, 'level', 'logging', ['error', 'warn', 'info', 'debug'] as const, 'info'), format: c.oneOf(lg, 'format', 'logging', ['text', 'json'] as const, 'text') };
+  const logging = { level: c.oneOf(lg, 'level', 'logging', ['error', 'warn', 'info', 'debug'] as const, 'info'), format: c.oneOf(lg, 'format', 'logging', ['auto', 'text', 'json'] as const, 'auto') };
+  const hs = c.object(top.http, 'http', ['listen', 'bearerToken']) ?? {};
+  const listen = c.string(hs, 'listen', 'http', DEFAULT_HTTP_LISTEN) as string;
+  if (listen !== 'off' && !/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(listen)) {
+    c.problem('http.listen', `expected HOST:PORT or off, got ${show(listen)}`);
+  }
+  const bearerToken = c.string(hs, 'bearerToken', 'http');
+  if (bearerToken !== undefined && bearerToken.length < 16) {
+    c.problem('http.bearerToken', 'expected at least 16 characters (it guards the metrics and status)');
+  }
+  const http = { listen: listen === 'off' ? undefined : listen, ...(bearerToken !== undefined ? { bearerToken } : {}) };
   if (c.problems.length > 0) {
     return { problems: c.problems };
   }
-  return { config: { device: { id: id ?? '', data }, cameras: cameras as CameraConfig[], signaling, ice, cloud, watermarks, admission, keepAlive, logging } };
+  return { config: { device: { id: id ?? '', data }, cameras: cameras as CameraConfig[], signaling, ice, cloud, watermarks, admission, keepAlive, logging, http } };
 }
 
 const AUDIO_DEFAULTS: Record<string, AudioFormat> = {

@@ -18,7 +18,7 @@ function walk(dir: string): string[] {
 
 test('ivgw run --record: both cameras recorded, uploaded and playable; the spool is empty after a clean stop', async (t) => {
   const dir = tempDir(t);
-  const proc = spawn(process.execPath, [IVGW, 'run', '--mqtt-port', '0', '--device', 'gw1', '--seconds', '7', '--record', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [IVGW, 'run', '--mqtt-port', '0', '--device', 'gw1', '--seconds', '7', '--record', dir, '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mintToken } from '../../shared/protocol/access-token.js';
 import type { Right } from '../../shared/protocol/rights.js';
+import { renderLine, withHttp } from './log-lines.js';
 
 export const IVGW = fileURLToPath(new URL('../../../bin/ivgw.js', import.meta.url));
 
@@ -22,7 +23,7 @@ export interface Gateway {
 /** `prefix`: argv run before node (e.g. `ip netns exec NS` to run the gateway in a namespace). */
 export async function startGateway(extra: string[] = [], deviceId = `dev-${process.pid}`, prefix: string[] = []): Promise<Gateway> {
   const secret = `secret-${Math.random()}`;
-  const argv = [...prefix, process.execPath, IVGW, 'run', ...(extra.includes('--broker') ? [] : ['--mqtt-port', '0']), '--device', deviceId, '--secret', secret, '--seconds', '600', ...(extra.some((a) => a === '--record' || a === '--no-record') ? [] : ['--no-record']), ...extra];
+  const argv = [...prefix, process.execPath, IVGW, 'run', ...(extra.includes('--broker') ? [] : ['--mqtt-port', '0']), '--device', deviceId, '--secret', secret, '--seconds', '600', ...(extra.some((a) => a === '--record' || a === '--no-record') ? [] : ['--no-record']), ...withHttp(extra)];
   const proc = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   let buffered = '';
@@ -32,7 +33,7 @@ export async function startGateway(extra: string[] = [], deviceId = `dev-${proce
       buffered += d.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      log.push(...lines);
+      log.push(...lines.map(renderLine));
       const m = /signaling (mqtt:\/\/[\d.]+:\d+)/.exec(lines.join('\n'));
       if (m?.[1]) {
         clearTimeout(timer);

@@ -5,11 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { IVGW } from './gateway.js';
+import { renderLine, withHttp } from './log-lines.js';
 
 export interface IvgwProcess {
   proc: ChildProcess;
-  /** stdout and stderr lines so far. */
+  /** stdout and stderr lines so far, JSON records rendered as `ivgw: msg` / `[component] msg` (log-lines.ts). */
   lines: string[];
+  /** The raw output lines (JSON records as written). */
+  raw: string[];
   /** The signaling URL once the gateway is up. */
   url: string;
   /** Resolves when the process has exited. */
@@ -21,9 +24,10 @@ export interface IvgwProcess {
 }
 
 export function spawnIvgw(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; prefix?: string[] } = {}): Omit<IvgwProcess, 'url'> {
-  const argv = [...(opts.prefix ?? []), process.execPath, IVGW, ...args];
+  const argv = [...(opts.prefix ?? []), process.execPath, IVGW, ...(args[0] === 'run' ? withHttp(args) : args)];
   const proc = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IVGW_DEVICE_ID: '', IVGW_DEVICE_SECRET: '', ...opts.env }, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   const lines: string[] = [];
+  const raw: string[] = [];
   const waiters = new Set<() => void>();
   for (const stream of [proc.stdout, proc.stderr]) {
     let buf = '';
@@ -31,7 +35,8 @@ export function spawnIvgw(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
       buf += d.toString();
       const parts = buf.split('\n');
       buf = parts.pop() ?? '';
-      lines.push(...parts);
+      raw.push(...parts);
+      lines.push(...parts.map(renderLine));
       for (const w of waiters) {
         w();
       }
@@ -78,7 +83,7 @@ export function spawnIvgw(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
     }
     return exited;
   };
-  return { proc, lines, exited, waitFor, stop };
+  return { proc, lines, raw, exited, waitFor, stop };
 }
 
 /** `ivgw run ARGS` up to its "signaling URL" line. */

@@ -1,0 +1,413 @@
+/**
+ * gateway — a whole gateway from validated options (gateway-options.ts): `start()`,
+ * `stop()`, typed events, `status()`, `health()`, `metrics`, `token()`.
+ *  - capture worker: one CaptureActor per camera (rtsp:/ffmpeg:/test: through an ffmpeg
+ *    child retried with backoff, file:, push) publishing into FrameRings;
+ *  - the P2P host layout (actors/p2p/p2p-host.ts: the pinned p2p worker with one
+ *    PeerActor per app, the io worker with the command and voice actors and the built-in
+ *    handlers) and a P2pService with the device's one DTLS certificate;
+ *  - an embedded MQTT broker (aedes) on the configured addresses, or an external one;
+ *  - a built-in STUN responder (or the configured STUN/TURN servers);
+ *  - cloud worker: one CloudActor per recorded camera (full time or events) with the
+ *    cloud module's defaults (actors/cloud/cloud-defaults.ts);
+ *  - the HTTP server (gateway-http.ts) when `http` is given.
+ * Everything it would log is a `log` record (never a secret or token); the CLI writes them.
+ *
+ * Owns: the start order (network first, so a port in use fails before any worker exists),
+ * the stop order (apps told bye, cloud drained, workers stopped, native transport last),
+ * and a stop asked for during start-up (start() then rejects with IV_ERR_CLOSED).
+ * Must never: print, exit the process, or leave a worker running after start() failed.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ActorSystem } from '../runtime/actor-system.js';
+import { FrameRing } from '../runtime/frame-ring.js';
+import { IvError } from '../runtime/errors.js';
+import { TypedEmitter } from '../runtime/typed-emitter.js';
+import { CAPTURE_ACTOR, demoCameras } from '../actors/capture/index.js';
+import { mintToken } from '../shared/protocol/access-token.js';
+import { RIGHTS, type Right } from '../shared/protocol/rights.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../actors/p2p/embedded-broker.js';
+import { P2pService } from '../actors/p2p/p2p-service.js';
+import { p2pHostWorkers } from '../actors/p2p/p2p-host.js';
+import { registerBuiltinHandlers } from '../actors/p2p/builtin-handlers.js';
+import { startStunResponder, type StunResponder } from '../actors/p2p/stun-server.js';
+import { CLOUD_ACTOR } from '../actors/cloud/index.js';
+import { CLOUD_WORKER_LIMITS, cloudActorArgs } from '../actors/cloud/cloud-defaults.js';
+import { planCamera, type CapturePlan } from './cameras/camera-plan.js';
+import { CameraStatusBoard } from './cameras/camera-status.js';
+import { runIdentity, type RunIdentity } from './identity/run-identity.js';
+import { GatewayMetrics } from './metrics.js';
+import { GatewayHttpServer, type Health } from './http-server.js';
+import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
+import { DEFAULT_KEEP_ALIVE, DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
+
+/** The parts a running gateway holds. */
+interface Running extends GatewayParts {
+  identity: RunIdentity;
+}
+
+export class Gateway extends TypedEmitter<GatewayEvents> {
+  /** Prometheus metrics (prom-client); served at `/metrics` when `http` is given. */
+  readonly metrics: GatewayMetrics;
+  private running: Running | undefined;
+  private readonly cleanup: (() => Promise<void> | void)[] = [];
+  private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private stopRequested: (() => void) | undefined;
+  private readonly stopAsked: Promise<void>;
+  private readonly startedAt = Date.now();
+  private fatalError: IvError | undefined;
+  private starting: Promise<GatewayInfo> | undefined;
+  private p2pClosed: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly opts: GatewayOptions = {}) {
+    super();
+    this.stopAsked = new Promise<void>((resolve) => {
+      this.stopRequested = resolve;
+    });
+    this.metrics = new GatewayMetrics({
+      cameras: () => cameraSnapshots(this.running),
+      p2p: () => p2pSnapshot(this.running),
+      cloud: () => cloudSnapshots(this.running),
+      workers: () => workerHeaps(this.running),
+    });
+  }
+
+  private log(level: GatewayLogLevel, component: string, msg: string, fields?: Record<string, unknown>): void {
+    this.emit('log', fields ? { level, component, msg, fields } : { level, component, msg });
+  }
+
+  /** What the started gateway tells about itself; throws before start() resolved. */
+  get info(): GatewayInfo {
+    if (!this.running) {
+      throw new IvError('IV_ERR_NOT_INITIALIZED', 'the gateway is not running; call start() first');
+    }
+    return this.running.info;
+  }
+
+  /** The gateway failed for good (the p2p worker died, a supervisor gave up). */
+  get failed(): IvError | undefined {
+    return this.fatalError;
+  }
+
+  /** An access token for app `peerId` (default: every right, 24 h). */
+  token(peerId: string, opts: { ttlS?: number; rights?: readonly Right[] } = {}): string {
+    const r = this.running;
+    if (!r) {
+      throw new IvError('IV_ERR_NOT_INITIALIZED', 'the gateway is not running; call start() first');
+    }
+    return mintToken(r.identity.secret, { deviceId: r.info.deviceId, peerId, expires: Math.floor(Date.now() / 1000) + (opts.ttlS ?? 86_400), rights: [...(opts.rights ?? RIGHTS)] });
+  }
+
+  /** 200-worthy when every permanent worker and actor runs and signaling is connected. */
+  health(): Health {
+    const r = this.running;
+    if (!r || this.state !== 'running') {
+      return { ok: false, reasons: [`the gateway is ${this.state}`] };
+    }
+    const reasons = r.system.notRunning().map((s) => `supervisor: ${s}`);
+    if (!r.p2p.signalingConnected) {
+      reasons.push(`signaling: not connected to the broker ${r.info.brokerUrl}`);
+    }
+    if (this.fatalError) {
+      reasons.push(`fatal: ${this.fatalError.code} ${this.fatalError.message}`);
+    }
+    return { ok: reasons.length === 0, reasons };
+  }
+
+  /** Cameras, apps, streams and recording (the `/api/status` answer). */
+  async status(): Promise<GatewayStatus> {
+    const r = this.running;
+    if (!r) {
+      throw new IvError('IV_ERR_NOT_INITIALIZED', 'the gateway is not running; call start() first');
+    }
+    return gatewayStatus(r, Math.round((Date.now() - this.startedAt) / 1000), this.health());
+  }
+
+  /** Each camera's state and stream statistics, the P2P totals, the recording: as log records. */
+  async report(): Promise<void> {
+    const r = this.running;
+    if (r) {
+      for (const rec of await statsRecords(r)) {
+        this.emit('log', rec);
+      }
+    }
+  }
+
+  async start(): Promise<GatewayInfo> {
+    if (this.state !== 'idle') {
+      throw new IvError('IV_ERR_ALREADY_INITIALIZED', `the gateway was already started (it is ${this.state})`);
+    }
+    this.state = 'starting';
+    this.starting = this.startParts();
+    try {
+      const info = await this.starting;
+      if (this.state !== 'starting') {
+        throw new IvError('IV_ERR_CLOSED', 'the gateway was stopped before start-up finished');
+      }
+      this.state = 'running';
+      return info;
+    } catch (err) {
+      await this.teardown();
+      this.state = 'stopped';
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<GatewayInfo> {
+    const o = this.opts;
+    const dataDir = o.dataDir ?? o.record?.dir ?? 'ivgw-data';
+    const identity = await runIdentity({ dataDir, deviceId: o.deviceId ?? (process.env.IVGW_DEVICE_ID || undefined), secret: o.secret ?? (process.env.IVGW_DEVICE_SECRET || undefined) });
+    this.cleanup.push(() => identity.dispose());
+    const deviceId = identity.id;
+    if (identity.created) {
+      this.log('info', 'ivgw', `created the device identity ${identity.file} (id ${deviceId}; secret and DTLS certificate inside, mode 0600)`, { file: identity.file, deviceId });
+    }
+    // the network first: a port in use fails the start before any worker exists
+    let broker: EmbeddedBroker | undefined;
+    if (!o.broker) {
+      const listen = (o.brokerListen ?? [{ host: '127.0.0.1', port: 1883 }]).map((l, i) => (i === 0 && o.mqttPort !== undefined ? { ...l, port: o.mqttPort } : l));
+      let refusals = 0;
+      const refusalWindow = setInterval(() => (refusals = 0), 1_000);
+      refusalWindow.unref();
+      this.cleanup.push(() => clearInterval(refusalWindow));
+      broker = await startEmbeddedBroker({
+        listen,
+        ...(o.brokerTls ? { tls: { cert: readFileSync(o.brokerTls.cert), key: readFileSync(o.brokerTls.key), listen: o.brokerTls.listen } } : {}),
+        acl: {
+          deviceId,
+          secret: identity.secret,
+          onRefused: (what, who, detail) => {
+            this.metrics.brokerRefused(what);
+            if (++refusals <= 5) {
+              this.log('warn', 'broker', `refused ${what} of ${who}: ${detail}`, { what, who, detail });
+            }
+          },
+        },
+      });
+      const b = broker;
+      this.cleanup.push(() => b.close());
+    }
+    const brokerUrl = o.broker ?? (broker as EmbeddedBroker).url;
+    const iceBind = o.iceBind === 'any' || o.iceBind === '0.0.0.0' ? undefined : o.iceBind ?? '127.0.0.1';
+    let stunResponder: StunResponder | undefined;
+    if (!o.stun) {
+      const s = await startStunResponder({ host: iceBind ?? '0.0.0.0' });
+      stunResponder = s;
+      this.cleanup.push(() => s.close());
+    }
+    const stunUrl = o.stun ?? `stun:${iceBind ?? '127.0.0.1'}:${(stunResponder as StunResponder).port}`;
+    const cameras: GatewayCamera[] = (await cameraPlans(o)).map((p) => ({ ...p, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
+    const record = o.record;
+    const recorded = record ? cameras.filter((c) => c.config.recording !== 'off' && c.video) : [];
+    const system = new ActorSystem({
+      workers: [
+        { name: 'capture', actors: cameras.map((c) => ({ id: `capture:${c.camera}`, module: CAPTURE_ACTOR, args: { camera: c.camera, ring: c.ring, source: c.source, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) } })) },
+        ...p2pHostWorkers(),
+        ...(record && recorded.length > 0 ? [{ name: 'cloud', resourceLimits: CLOUD_WORKER_LIMITS, actors: recorded.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudActorArgs({ device: deviceId, channel: c.channel, ring: c.ring, ...(c.video ? { video: { codec: c.video.codec, fps: c.source.kind === 'push' ? 25 : c.source.fps } } : {}), ...(c.audio ? { audio: c.audio } : {}), store: record.store, spoolDir: join(record.dir, 'local', `ch${c.channel}`), retention: c.config.retention }) })) }] : []),
+      ],
+    });
+    system.on('event', (e) => {
+      this.metrics.supervisorEvent(e.type, e.child);
+      this.emit('supervisor', e);
+      if (e.type !== 'start' && e.type !== 'stop' && !e.child.startsWith('peer:')) {
+        this.log(e.type === 'escalate' || e.type === 'start-failed' ? 'error' : 'warn', 'supervisor', `${e.type} ${e.supervisor}/${e.child}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error.code} ${e.error.message}` : ''}`, { type: e.type, supervisor: e.supervisor, child: e.child, ...(e.reason ? { reason: e.reason } : {}), ...(e.error ? { code: e.error.code } : {}), ...(e.attempt ? { attempt: e.attempt } : {}) });
+      }
+    });
+    system.on('fatal', (err) => {
+      this.fatalError = err;
+      this.log('error', 'supervisor', `fatal: ${err.code} ${err.message}`, { code: err.code });
+      this.emit('fatal', err);
+    });
+    const status = new CameraStatusBoard(cameras.map((c) => c.camera));
+    for (const c of cameras) {
+      for (const n of c.notes) {
+        this.log('info', c.camera, n);
+      }
+      system.ref(`capture:${c.camera}`, CAPTURE_ACTOR).onNotification('CAPTURE_EVENT', (e) => {
+        const changed = status.onEvent(e);
+        this.emit('camera', e);
+        if (e.type !== 'format' && (e.type !== 'source-up' || changed)) {
+          this.log(e.type === 'rejected' || e.type === 'source-exit' ? 'warn' : 'info', e.camera, `${e.type}${e.code ? ` ${e.code}` : ''}${e.message ? ` ${e.message}` : ''}`, { event: e.type, state: status.get(e.camera)?.state, ...(e.code ? { code: e.code } : {}) });
+        }
+      });
+    }
+    await system.start();
+    this.cleanup.push(() => system.stop());
+    for (const c of recorded) {
+      const ref = system.ref(`cloud:${c.camera}`, CLOUD_ACTOR);
+      ref.onNotification('CLOUD_NOTICE', (n) => {
+        this.emit('cloud', c.camera, n);
+        if (n.type === 'uploaded') {
+          this.metrics.uploaded(n.ms ?? 0);
+          return;
+        }
+        this.log(n.type === 'upload-failed' || n.type === 'overrun' ? 'warn' : 'info', `cloud ${c.camera}`, `${n.type}${n.what ? ` ${n.what}` : ''}${n.key ? ` ${n.key}` : ''}${n.message ? ` ${n.message}` : ''}`, { event: n.type, ...(n.key ? { key: n.key } : {}) });
+      });
+      if (c.config.recording === 'full-time') {
+        await ref.call('CLOUD_FULL_TIME', { on: true });
+      }
+    }
+    const keepAlive = o.keepAlive ?? DEFAULT_KEEP_ALIVE;
+    const handlers = registerBuiltinHandlers(system, deviceId, (v) => {
+      this.metrics.intercomEnded();
+      this.log('info', `voice ${v.peer}`, `ended: ${v.frames} frames, ${v.bytes} bytes (${v.params})`, { frames: v.frames, bytes: v.bytes });
+    }, () => this.metrics.commandAnswered());
+    this.cleanup.push(() => handlers.unregister());
+    let brokerRetries = 0;
+    const starting = P2pService.start({
+      system,
+      worker: 'p2p',
+      deviceId,
+      secret: identity.secret,
+      brokerUrl,
+      ...(!o.broker ? { broker: { connectOptions: { username: `device:${deviceId}`, password: identity.secret } } } : {}),
+      ...(o.broker ? {
+        broker: {
+          ...(o.brokerOptions ? { connectOptions: o.brokerOptions } : {}),
+          onConnectError: (err: Error) => {
+            brokerRetries++;
+            if (brokerRetries <= 3 || brokerRetries % 10 === 0) {
+              this.log('warn', 'ivgw', `broker ${brokerUrl} not reachable (${err.message}); retrying (attempt ${brokerRetries})`, { broker: brokerUrl, attempt: brokerRetries });
+            }
+          },
+        },
+      } : {}),
+      cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(record && recorded.includes(c) ? { recording: { spoolDir: join(record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
+      ice: {
+        ...(iceBind ? { bindAddress: iceBind } : {}),
+        iceServers: [stunUrl, ...(o.iceServers ?? [])],
+        ...(o.icePortRange ? { portRangeBegin: o.icePortRange.begin, portRangeEnd: o.icePortRange.end } : {}),
+        ...identity.dtls,
+      },
+      ...(keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? { keepAlive: { server: stunUrl, ...keepAlive } } : {}),
+      watermarks: o.watermarks ?? DEFAULT_WATERMARKS,
+      commandActor: 'command',
+      voiceActor: 'voice',
+      ...(o.admission ? { admission: o.admission } : {}),
+    }, (service) => this.listenP2p(service));
+    starting.then((service) => this.cleanup.push(() => this.closeP2p(service)), () => undefined);
+    const p2p = await Promise.race([starting, this.stopAsked.then(() => undefined)]);
+    if (!p2p) {
+      throw new IvError('IV_ERR_CLOSED', 'the gateway was stopped before start-up finished');
+    }
+    this.log('info', 'ivgw', `STUN ${stunUrl}${stunResponder ? ' (built-in)' : ''}; keep-alive ${keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? `every ${keepAlive.timeInterS} s, ${keepAlive.maxAttemptNum} probes` : 'off'}`, { stun: stunUrl });
+    if (broker && o.brokerListen) {
+      const b = broker;
+      this.log('info', 'ivgw', `MQTT broker listening on ${o.brokerListen.map((l, i) => `${l.host}:${i === 0 ? b.port : l.port}`).join(', ')}${b.tlsUrl ? `; TLS ${b.tlsUrl}` : ''}`);
+    }
+    const info: GatewayInfo = {
+      deviceId,
+      brokerUrl,
+      stunUrl,
+      fingerprint: identity.fingerprint,
+      identityFile: identity.file,
+      channels: cameras.map((c) => ({ channel: c.channel, camera: c.camera, recording: recorded.includes(c) ? c.config.recording : 'off' })),
+      httpUrl: undefined,
+    };
+    this.running = { identity, system, cameras, recorded, status, p2p, handlers, info };
+    if (o.http) {
+      const http = await GatewayHttpServer.start({
+        listen: o.http.listen,
+        metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.text() }),
+        health: () => this.health(),
+        status: () => this.status(),
+        ...(o.http.bearerToken !== undefined ? { bearerToken: o.http.bearerToken } : {}),
+        ...(o.http.staticDir !== undefined ? { staticDir: o.http.staticDir } : {}),
+      });
+      this.cleanup.push(() => http.close());
+      info.httpUrl = http.url;
+      this.log('info', 'ivgw', `HTTP ${http.url} (/metrics, /healthz, /api/status)`, { url: http.url });
+    }
+    return info;
+  }
+
+  /** Events of the P2P service: logged, counted and passed on. */
+  private listenP2p(service: P2pService): void {
+    service.on('network', (e) => {
+      this.emit('network', e);
+      const what = e.type === 'ready' ? `PEER_READY (mapped address ${e.mapped})`
+        : e.type === 'connect-fail' ? `PEER_CONNECT_FAIL: ${e.reason}; retry in ${e.retryInMs} ms`
+          : e.type === 'error' ? `PEER_ERROR: ${e.reason}`
+            : `PEER_ADDR_CHANGED from ${e.from} to ${e.to}`;
+      const then = e.type === 'addr-changed' ? `; ICE restart of ${service.peerIds.length} app connection(s)` : e.type === 'error' ? '; restarting the app connections that are gone' : '';
+      this.log(e.type === 'ready' ? 'info' : 'warn', 'p2p', `${what}${then}`, { keepAlive: e.type });
+    });
+    service.on('peer', (peer, e) => {
+      this.emit('peer', peer, e);
+      if (e.type === 'connected' && e.detail) {
+        this.metrics.connected(e.detail.connectMs);
+      } else if (e.type === 'watermark') {
+        this.metrics.watermark(e.detail.level);
+        return;
+      }
+      const d = e.type === 'closed' ? e.detail.state : undefined;
+      const extra = e.type === 'restarting' || e.type === 'restarted' || e.type === 'respawned' ? ` ${JSON.stringify(e.detail)}` : '';
+      const stream = 'stream' in e ? e.stream : undefined;
+      this.log('info', `peer ${peer}`, `${e.type}${stream !== undefined ? ` stream ${stream}` : ''}${d ? ` (${d})` : ''}${extra}`, {
+        peer, event: e.type, ...(stream !== undefined ? { stream } : {}), ...(e.type === 'connected' && e.detail ? { connectMs: Math.round(e.detail.connectMs) } : {}), ...(e.type === 'stream-open' ? { params: e.detail.params } : {}),
+      });
+    });
+    service.on('first-frame', (_peer, _stream, ms) => this.metrics.firstFrameSent(ms));
+    service.on('refused', (peer, code, reason) => {
+      this.metrics.offerRefused(code);
+      this.log('warn', 'p2p', `refused a request of ${peer}: ${code} ${reason}`, { peer, code, reason });
+    });
+  }
+
+  /** Stop everything (apps told bye, recording drained up to 3 s); safe to call at any time, also during start(); every call waits for the one stop. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
+    if (this.state === 'idle' || this.state === 'stopped') {
+      this.state = 'stopped';
+      return;
+    }
+    const wasStarting = this.state === 'starting';
+    this.state = 'stopping';
+    this.stopRequested?.();
+    if (wasStarting) {
+      await this.starting?.catch(() => undefined); // start() sees the request, tears down and rejects
+      return;
+    }
+    const r = this.running;
+    if (r) {
+      // p2p first: every app is told bye while the workers still run
+      await this.closeP2p(r.p2p);
+      for (const c of r.recorded) {
+        const res = await r.system.ref(`cloud:${c.camera}`, CLOUD_ACTOR).call('CLOUD_CLOSE', { drainMs: 3_000 }, { timeoutMs: 60_000 }).catch(() => undefined);
+        this.log(res ? 'info' : 'warn', `cloud ${c.camera}`, `closed; ${res ? `${res.pending} objects of the local recording not yet uploaded (the next run uploads them)` : 'close failed'}`, res ? { pending: res.pending } : {});
+      }
+    }
+    await this.teardown();
+    this.state = 'stopped';
+  }
+
+  /** Once: a second call waits for the first. */
+  private closeP2p(service: P2pService): Promise<void> {
+    this.p2pClosed ??= service.close().catch(() => undefined);
+    return this.p2pClosed;
+  }
+
+  private async teardown(): Promise<void> {
+    for (const f of this.cleanup.splice(0).reverse()) {
+      await Promise.resolve().then(f).catch(() => undefined);
+    }
+    this.running = undefined;
+  }
+}
+
+async function cameraPlans(o: GatewayOptions): Promise<CapturePlan[]> {
+  if (o.cameras) {
+    return Promise.all(o.cameras.map((c) => planCamera(c)));
+  }
+  const demo = demoCameras();
+  if (o.video) {
+    demo[0] = { camera: `file-${o.video.file.split('/').pop() ?? 'video'}`, video: { codec: o.video.codec }, source: { kind: 'file', video: o.video.file, fps: o.video.fps } };
+  }
+  return demo.map((d, channel) => ({ ...d, channel, notes: [], config: { name: d.camera, channel, source: { kind: 'push' }, transcode: false, recording: 'full-time', retention: { maxAgeS: 86_400, maxBytes: 1 << 30 } } }));
+}
