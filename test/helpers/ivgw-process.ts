@@ -23,8 +23,9 @@ export interface IvgwProcess {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnIvgw(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; prefix?: string[] } = {}): Omit<IvgwProcess, 'url'> {
-  const argv = [...(opts.prefix ?? []), process.execPath, IVGW, ...(args[0] === 'run' ? withHttp(args) : args)];
+/** `configHttp`: the config file's `http` section decides (no free-port --http added). */
+export function spawnIvgw(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; prefix?: string[]; configHttp?: boolean } = {}): Omit<IvgwProcess, 'url'> {
+  const argv = [...(opts.prefix ?? []), process.execPath, IVGW, ...(args[0] === 'run' && !opts.configHttp ? withHttp(args) : args)];
   const proc = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IVGW_DEVICE_ID: '', IVGW_DEVICE_SECRET: '', ...opts.env }, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   const lines: string[] = [];
   const raw: string[] = [];
