@@ -25,14 +25,17 @@ export interface RtspServer {
   kill(): Promise<void>;
 }
 
-export async function startRtspServer(): Promise<RtspServer> {
+/** `address`: listen there instead of loopback (e.g. `0.0.0.0`: a camera on the LAN); `url()` then names `host`. */
+export async function startRtspServer(opts: { address?: string; host?: string } = {}): Promise<RtspServer> {
   const port = await freePort();
+  const address = opts.address ?? '127.0.0.1';
+  const host = opts.host ?? '127.0.0.1';
   let proc: ChildProcess | undefined;
   const server: RtspServer = {
     port,
-    url: (mount) => `rtsp://127.0.0.1:${port}/${mount}`,
+    url: (mount) => `rtsp://${host}:${port}/${mount}`,
     start: () => new Promise<void>((resolve, reject) => {
-      const p = spawn('/usr/bin/python3', [SCRIPT, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn('/usr/bin/python3', [SCRIPT, String(port), address], { stdio: ['ignore', 'pipe', 'pipe'] });
       proc = p;
       let err = '';
       const timer = setTimeout(() => reject(new Error(`rtsp server did not start: ${err}`)), 10_000);
