@@ -274,7 +274,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
           },
         },
       } : {}),
-      cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(record && recorded.includes(c) ? { recording: { spoolDir: join(record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
+      cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: { ...c.video, ...(c.source.kind !== 'push' ? { fps: c.source.fps } : {}) } } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(record && recorded.includes(c) ? { recording: { spoolDir: join(record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
       ice: {
         ...(iceBind ? { bindAddress: iceBind } : {}),
         iceServers: [stunUrl, ...(o.iceServers ?? [])],

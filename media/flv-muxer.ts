@@ -118,13 +118,13 @@ export class FlvMuxer {
     this.slab = opts.transientOutput === true ? (sharedTransientSlab ??= new ByteSlab(true)) : new ByteSlab(false);
   }
 
-  /** FLV file header, PreviousTagSize0 and an onMetaData script tag. */
-  header(): Uint8Array {
+  /** FLV file header, PreviousTagSize0 and an onMetaData script tag (`picture` fills in what the options did not say). */
+  header(picture?: { width?: number; height?: number; fps?: number }): Uint8Array {
     const head = new Uint8Array(13);
     head.set([0x46, 0x4c, 0x56, 1, (this.opts.audio ? 4 : 0) | (this.opts.video ? 1 : 0), 0, 0, 0, 9]);
     const meta: number[] = [0x02, ...amfString('onMetaData'), 0x08];
     const entries: [string, number[]][] = [['duration', amfNumber(0)]];
-    const v = this.opts.video;
+    const v = this.opts.video && { ...picture, ...Object.fromEntries(Object.entries(this.opts.video).filter(([, x]) => x !== undefined)), codec: this.opts.video.codec };
     if (v) {
       entries.push(['videocodecid', amfNumber(v.codec === 'h264' ? 7 : 12)]);
       for (const [key, value] of [['width', v.width], ['height', v.height], ['framerate', v.fps]] as const) {

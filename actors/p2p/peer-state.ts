@@ -23,7 +23,8 @@ import type { WatermarkState, Watermarks } from './watermark.js';
 export interface CameraChannel {
   channel: number;
   ring: SharedArrayBuffer;
-  video?: { codec: VideoCodecName };
+  /** `fps`: the camera's frame rate (FLV metadata when its SPS has none). */
+  video?: { codec: VideoCodecName; fps?: number };
   audio?: AudioFormat;
   /** The channel's local recording (segment store), which serves `action=playback`. */
   recording?: { spoolDir: string; device: string };

@@ -57,3 +57,39 @@ test('a first tick of ~600 KB of tags reaches every viewer intact, several viewe
     t.deepEqual(video[1]?.payload.subarray(4, 8), new Uint8Array([0x41, (31 + 7) & 0xff, (31 + 14) & 0xff, (31 + 21) & 0xff]), 'frame bytes intact');
   }
 });
+
+/** The AMF number after `key` in an FLV onMetaData tag. */
+function metaNumber(flv: Uint8Array, key: string): number | undefined {
+  const name = new TextEncoder().encode(key);
+  for (let i = 0; i + 2 + name.length + 9 <= flv.length; i++) {
+    if (flv[i] === 0 && flv[i + 1] === name.length && name.every((b, k) => flv[i + 2 + k] === b) && flv[i + 2 + name.length] === 0) {
+      return new DataView(flv.buffer, flv.byteOffset + i + 3 + name.length, 8).getFloat64(0);
+    }
+  }
+  return undefined;
+}
+
+test('the FLV onMetaData names the picture size (from the SPS) and the frame rate, so players need not guess', (t) => {
+  const ring = FrameRing.create({ dataBytes: 4 * 1024 * 1024, slots: 512, keys: 16 });
+  const received: Uint8Array[] = [];
+  const sender = new StreamSender({
+    stream: 1,
+    channel: { sendMessageBinary: (d) => received.push(new Uint8Array(d)) > 0, bufferedAmount: () => 0, isOpen: () => true },
+    ring,
+    video: { codec: 'h264', fps: 25 },
+    watermarks: new WatermarkState({ low: 0, warn: 0, high: 0 }),
+    onWatermark: () => undefined,
+  });
+  sender.tick();
+  t.is(received.length, 0, 'no header before there is a frame to describe');
+  const aus = new AccessUnitSplitter('h264').push(readFileSync(SAMPLE.h264)).frames;
+  const pts = Date.now() * 1000;
+  ring.writer().write({ data: toLengthPrefixed(splitAnnexB(aus[0] as Uint8Array)), pts, dts: pts, keyframe: true, codec: VIDEO_CODEC_ID.h264, stream: STREAM.VIDEO });
+  sender.tick();
+  const flv = Buffer.concat(received);
+  t.is(flv.subarray(0, 3).toString(), 'FLV');
+  t.is(metaNumber(flv, 'width'), 640);
+  t.is(metaNumber(flv, 'height'), 360);
+  t.is(metaNumber(flv, 'framerate'), 25);
+  t.deepEqual(new FlvDemuxer().push(flv).filter((x) => x.kind === 'video' && !x.config).length, 1);
+});
