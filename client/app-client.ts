@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { IvError } from '../runtime/errors.js';
-import type { DeviceToApp } from '../shared/protocol/control.js';
+import type { ChannelInfo, DeviceToApp } from '../shared/protocol/control.js';
 import type { DeviceSignal } from '../shared/protocol/signaling-messages.js';
 import { CONTROL_LABEL } from '../shared/protocol/transport-rules.js';
 import { TypedEmitter } from '../runtime/typed-emitter.js';
@@ -320,6 +320,12 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     const r = await this.request({ op: 'command', data: bytes }, timeoutMs) as Extract<DeviceToApp, { op: 'reply' }>;
     return r.data;
+  }
+
+  /** The device's channels: codecs, picture size and rate, and (with the playback right) the recorded ranges. */
+  async channels(timeoutMs = 5_000): Promise<ChannelInfo[]> {
+    const r = await this.request({ op: 'channels' }, timeoutMs) as Extract<DeviceToApp, { op: 'channels' }>;
+    return r.channels;
   }
 
   /** Start intercom: the device calls onRecvInit(params, peer). */

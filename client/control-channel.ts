@@ -122,7 +122,7 @@ export class ControlChannel {
       this.lastProbe = msg.t;
       return;
     }
-    if ('id' in msg && typeof msg.id === 'number' && (msg.op === 'ok' || msg.op === 'error' || msg.op === 'reply' || msg.op === 'pong')) {
+    if ('id' in msg && typeof msg.id === 'number' && (msg.op === 'ok' || msg.op === 'error' || msg.op === 'reply' || msg.op === 'pong' || msg.op === 'channels')) {
       this.pending.settle(msg.id, undefined, msg); // an `error` answer is thrown by request()
       return;
     }

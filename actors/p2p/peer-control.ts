@@ -1,7 +1,7 @@
 /**
  * peer-control — the app's `control` and `voice` channels on one peer actor
  * (docs/PROTOCOL.md §4): decodes and answers each control message (ping, ack, open,
- * close, command, voice_start, voice_stop), flushes the outbox into a new control
+ * close, channels, command, voice_start, voice_stop), flushes the outbox into a new control
  * channel, and forwards commands and voice to the main thread (P2P_PEER_COMMAND /
  * P2P_PEER_VOICE, at most 16 commands in flight).
  * Owns: the control/voice channel bindings, voiceOn, commandsInFlight. Must never: act
@@ -15,6 +15,7 @@ import { emitPeerEvent } from './peer-events.js';
 import { allowed, refuse, send, type PeerState } from './peer-state.js';
 import { openStream, removeStream } from './peer-streams.js';
 import { closeKept } from './transport-keeper.js';
+import { describeChannels } from './peer-channels.js';
 
 export function endVoice(state: PeerState, ctx: ActorContext<PeerMethods>): void {
   if (state.voiceOn) {
@@ -43,6 +44,12 @@ function onControl(state: PeerState, ctx: ActorContext<PeerMethods>, raw: Buffer
       return;
     case 'open':
       openStream(state, ctx, msg.id, msg.params);
+      return;
+    case 'channels':
+      void describeChannels(state).then(
+        (channels) => send(state, { op: 'channels', id: msg.id, channels }),
+        (err: unknown) => send(state, { op: 'error', id: msg.id, code: 'IV_ERR_INTERNAL', message: `channels: ${(err as Error).message}` }),
+      );
       return;
     case 'close': {
       const s = state.streams.get(msg.stream);

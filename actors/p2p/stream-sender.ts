@@ -14,9 +14,7 @@
 import type { FrameReader, FrameRing } from '../../runtime/frame-ring.js';
 import { STREAM, type AudioFormat, type VideoCodecName } from '../../media/codecs.js';
 import { FlvMuxer } from '../../media/flv-muxer.js';
-import { paramSetsOf } from '../../media/param-sets.js';
-import { parseH264Sps } from '../../media/h264.js';
-import { parseH265Sps } from '../../media/h265.js';
+import { paramSetsOf, pictureOf } from '../../media/param-sets.js';
 import { SendAccounting, type ByteChannel, type SendStats } from './send-accounting.js';
 import type { WatermarkEvent, WatermarkState } from './watermark.js';
 
@@ -205,21 +203,5 @@ export class StreamSender {
 
   stats(): SendStats {
     return this.account.stats({ frames: this.frames, laps: this.reader.stats.laps, paused: this.opts.watermarks.isPaused });
-  }
-}
-
-/** Width, height and frame rate of a keyframe's SPS (the rate from the camera when the SPS has none). */
-function pictureOf(keyframe: Uint8Array, video: { codec: VideoCodecName; fps?: number }): { width: number; height: number; fps?: number } | undefined {
-  const sps = paramSetsOf(keyframe, video.codec)?.sps;
-  if (!sps) {
-    return undefined;
-  }
-  try {
-    const nal = sps.subarray(4);
-    const p = video.codec === 'h264' ? parseH264Sps(nal) : parseH265Sps(nal);
-    const fps = ('fps' in p ? p.fps : undefined) ?? video.fps;
-    return { width: p.width, height: p.height, ...(fps ? { fps } : {}) };
-  } catch {
-    return undefined; // a camera's odd SPS costs the metadata, never the stream
   }
 }

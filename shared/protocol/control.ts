@@ -18,13 +18,28 @@ export type AppToDevice =
   | { op: 'voice_stop'; id: number }
   | { op: 'command'; id: number; data: Uint8Array }
   | { op: 'ack'; stream: number; bytes: number; echo: number }
-  | { op: 'ping'; id: number; t: number };
+  | { op: 'ping'; id: number; t: number }
+  /** What the device serves: its channels with their formats and recorded time ranges. */
+  | { op: 'channels'; id: number };
+
+/** One channel as `channels` describes it (§4.4). */
+export interface ChannelInfo {
+  channel: number;
+  /** Size and rate from the latest keyframe's SPS (absent before the camera sent one). */
+  video?: { codec: 'h264' | 'h265'; width?: number; height?: number; fps?: number };
+  audio?: { codec: 'aac' | 'g711a' | 'g711u' | 'pcm'; sampleRate: number; channels: number };
+  /** Recorded wall-clock ranges [startMs, endMs), oldest first, the newest MAX_RANGES; only with the `playback` right. */
+  recorded?: [number, number][];
+}
+
+export const MAX_RANGES = 500;
 
 export type DeviceToApp =
   | { op: 'ok'; id: number; stream?: number; label?: string }
   /** `id` is the request's; a request whose id itself is invalid gets it back as it was sent. */
   | { op: 'error'; id: AnswerId; code: string; message: string }
   | { op: 'reply'; id: number; data: Uint8Array }
+  | { op: 'channels'; id: number; channels: ChannelInfo[] }
   | { op: 'probe'; t: number }
   | { op: 'pong'; id: number; t: number; deviceTime: number }
   | { op: 'event'; event: 'stream_closed'; stream: number; reason: string }
@@ -122,7 +137,8 @@ export function decodeFromApp(bytes: Uint8Array): Decoded<AppToDevice> {
       return needId() ?? { ok: true, msg: { op: 'close', id: id as number, stream } };
     }
     case 'voice_stop':
-      return needId() ?? { ok: true, msg: { op: 'voice_stop', id: id as number } };
+    case 'channels':
+      return needId() ?? { ok: true, msg: { op: raw.op, id: id as number } };
     case 'command':
       if (!(raw.data instanceof Uint8Array)) {
         return needId() ?? bad('data', 'expected bytes');

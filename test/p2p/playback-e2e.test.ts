@@ -84,3 +84,25 @@ test.serial('playback requests are checked: rights, start, window, recording', a
   t.regex((await refused('pb', `action=playback&channel=0&start=${recordedAt - 7200}&end=${recordedAt - 3600}`)) ?? '', /IV_ERR_INVALID_PARAM: params.start: channel 0 has no recording/);
   t.regex((await refused('pb', `action=playback&channel=9&start=${recordedAt}`)) ?? '', /IV_ERR_INVALID_PARAM: params.channel/);
 });
+
+test.serial('channels lists each camera with codec, size and rate, and the recorded ranges only to a token with playback', async (t) => {
+  await apps.connect('lister', { url: gw.url, deviceId: gw.deviceId, peerId: 'lister', token: gw.token('lister', ['playback', 'live']), bindAddress: '127.0.0.1' });
+  const r = await apps.call<Extract<DeviceToApp, { op: 'channels' }>>('request', { client: 'lister', msg: { op: 'channels' } });
+  t.is(r.op, 'channels');
+  const [c0, c1] = r.channels;
+  t.like(c0, { channel: 0, video: { codec: 'h264', width: 640, height: 360, fps: 25 }, audio: { codec: 'aac' } });
+  t.like(c1, { channel: 1, video: { codec: 'h265', width: 640, height: 360, fps: 25 }, audio: { codec: 'g711a', sampleRate: 8000, channels: 1 } });
+  for (const c of r.channels) {
+    const ranges = c.recorded ?? [];
+    t.true(ranges.length >= 1, `channel ${c.channel} has recorded ranges`);
+    const [start, end] = ranges[0] as [number, number];
+    t.true(start >= recordedAt * 1000 - 3_000 && start <= recordedAt * 1000 + 3_000, `channel ${c.channel} recording starts with the run (${start} vs ${recordedAt * 1000})`);
+    t.true(end - start >= 6_000, `channel ${c.channel}: ${end - start} ms recorded in one range`);
+  }
+  await apps.call('close', { client: 'lister' });
+  await apps.connect('liveonly', { url: gw.url, deviceId: gw.deviceId, peerId: 'liveonly', token: gw.token('liveonly', ['live']), bindAddress: '127.0.0.1' });
+  const live = await apps.call<Extract<DeviceToApp, { op: 'channels' }>>('request', { client: 'liveonly', msg: { op: 'channels' } });
+  t.is(live.channels.length, 2);
+  t.true(live.channels.every((c) => c.recorded === undefined && c.video !== undefined), 'no recording ranges without the playback right');
+  await apps.call('close', { client: 'liveonly' });
+});
