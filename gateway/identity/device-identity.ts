@@ -10,7 +10,6 @@
 import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
 import { IvError } from '../../runtime/errors.js';
 
 export interface DeviceIdentity {
@@ -38,6 +37,8 @@ export function certificateFingerprint(pem: string): string {
 
 /** A fresh self-signed DTLS certificate (10 years) and its key. */
 export async function generateCertificate(commonName: string): Promise<{ certificate: string; key: string }> {
+  // loaded only to make a certificate (once per device): it costs ~12 MB of RSS in every process that imports it
+  const x509 = await import('@peculiar/x509');
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({

@@ -1,0 +1,87 @@
+/**
+ * footprint — `ivgw run` idle: the two demo cameras recording full time, the HTTP server
+ * on, no app. For each variant (same run, one after the other) a fresh gateway runs for
+ * `settle` seconds, then its RSS and private dirty memory (/proc/PID/smaps_rollup), its
+ * thread count and each worker's V8 heap (from its own /metrics) are read. Variants are
+ * allocator settings an operator can choose without code changes: glibc's default arenas,
+ * `MALLOC_ARENA_MAX=2`, and jemalloc (Debian libjemalloc2) preloaded.
+ * Target (issue: idle footprint): idleRssMB <= 80.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions } from './run.js';
+import { round } from './stats.js';
+
+const IVGW = fileURLToPath(new URL('../../bin/ivgw.js', import.meta.url));
+const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function smaps(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n')) {
+    const m = /^(\w+):\s+(\d+) kB/.exec(line);
+    if (m) {
+      out[m[1] as string] = Number(m[2]);
+    }
+  }
+  return out;
+}
+
+async function measure(env: NodeJS.ProcessEnv, settleS: number): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'ivgw-footprint-'));
+  const http = await freePort();
+  const proc = spawn(process.execPath, [IVGW, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+  try {
+    await new Promise((r) => setTimeout(r, settleS * 1000));
+    if (proc.exitCode !== null) {
+      throw new Error(`ivgw run exited ${proc.exitCode}`);
+    }
+    const pid = proc.pid as number;
+    const m = smaps(pid);
+    const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+    const heaps: Record<string, number> = {};
+    for (const x of metrics.matchAll(/^ivgw_worker_heap_used_bytes\{worker="(\w+)"\} (\d+)/gm)) {
+      heaps[x[1] as string] = round(Number(x[2]) / 1048576, 1);
+    }
+    const mainHeap = Number(/^ivgw_nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
+    const segments = existsSync(join(dir, 'data', 'cloud')) ? readdirSync(join(dir, 'data', 'cloud'), { recursive: true }).length : 0;
+    return {
+      rssMB: round((m.Rss ?? 0) / 1024, 1),
+      privateDirtyMB: round((m.Private_Dirty ?? 0) / 1024, 1),
+      sharedCleanMB: round(((m.Shared_Clean ?? 0) + (m.Private_Clean ?? 0)) / 1024, 1),
+      threads: readdirSync(`/proc/${pid}/task`).length,
+      mainHeapUsedMB: round(mainHeap / 1048576, 1),
+      workerHeapUsedMB: heaps,
+      storeEntries: segments,
+    };
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
+  const settleS = opts.quick ? 12 : 30;
+  const variants: [string, NodeJS.ProcessEnv][] = [['glibc', {}], ['arenaMax2', { MALLOC_ARENA_MAX: '2' }]];
+  if (existsSync(JEMALLOC)) {
+    variants.push(['jemalloc', { LD_PRELOAD: JEMALLOC }]);
+  }
+  const results: Record<string, Record<string, unknown>> = {};
+  for (const [name, env] of variants) {
+    results[name] = await measure(env, settleS);
+  }
+  const best = Math.min(...Object.values(results).map((r) => r.rssMB as number));
+  return { idleRssMB: results.glibc?.rssMB, bestIdleRssMB: best, targetMB: 80, settleS, variants: results };
+}
