@@ -31,6 +31,11 @@ export default tseslint.config(
     },
   },
   {
+    // the README's embed examples: plain Node ESM programs
+    files: ['examples/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
+  },
+  {
     // command-line programs, tests and benchmarks talk to a terminal
     files: ['bin/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'client/load/load-run.ts'],
     rules: { 'no-console': 'off' },

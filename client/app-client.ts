@@ -7,7 +7,8 @@
  * commands, voice. Used by `ivgw view`, `ivgw load` and the end-to-end tests.
  *
  * node-datachannel may be loaded by one thread per process only: use one process per
- * simulated app thread group (the load tester spreads apps over processes).
+ * simulated app thread group (the load tester spreads apps over processes). It is loaded
+ * on the first connect, not when this file is imported (app-connection.ts, loadRtc).
  * Survives the device's ICE restart (PROTOCOL.md §3.1): takes the new `control` and
  * `s<n>` channels, re-opens `voice`, and sends what it queued meanwhile.
  * Events: `event` (every device event and unsolicited message), `closed` (the connection
@@ -16,14 +17,13 @@
  * Must never: leave a request pending after close (every pending request is rejected).
  */
 import { randomBytes } from 'node:crypto';
-import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { IvError } from '../runtime/errors.js';
 import type { ChannelInfo, DeviceToApp } from '../shared/protocol/control.js';
 import type { DeviceSignal } from '../shared/protocol/signaling-messages.js';
 import { CONTROL_LABEL } from '../shared/protocol/transport-rules.js';
 import { TypedEmitter } from '../runtime/typed-emitter.js';
-import { AppConnection } from './app-connection.js';
+import { AppConnection, loadRtc, loadedRtc } from './app-connection.js';
 import { AppStreams } from './app-streams.js';
 import { AppVoice } from './app-voice.js';
 import { ControlChannel, type RequestBody } from './control-channel.js';
@@ -161,6 +161,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   }
 
   private async start(): Promise<void> {
+    const ndc = await loadRtc();
     const failed = new Promise<never>((_, reject) => {
       this.failConnect = (reason) => reject(new IvError('IV_ERR_P2P_CONNECT_FAIL', `${reason} before the control channel opened`));
     });
@@ -174,7 +175,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
     });
     refused.catch(() => undefined);
     const opened = new Promise<void>((resolve) => (this.onControlOpen = resolve));
-    this.control.bind(this.connection.offer(requestId));
+    this.control.bind(this.connection.offer(requestId, ndc));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       opened,
@@ -380,7 +381,11 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
    * cleanup() under them aborts the process.
    */
   static async shutdownTransport(settleMs = 250): Promise<void> {
+    const ndc = loadedRtc();
+    if (!ndc) {
+      return; // never loaded in this thread: nothing to release
+    }
     await new Promise((r) => setTimeout(r, settleMs));
-    nodeDataChannel.cleanup();
+    ndc.cleanup();
   }
 }

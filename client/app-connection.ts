@@ -5,16 +5,34 @@
  * device's restart offer answered with a new peer connection (the old one and its
  * channels closed), and the wait for that offer when a connection that was up drops
  * because its path failed (`restartWaitMs`).
+ * node-datachannel is loaded on the first connect (`loadRtc`), never by importing this
+ * file: the entry points import the client, and a gateway's main thread must never load
+ * it (its p2p worker does; two threads of one process loading it crash).
  * Owns: the current PeerConnection, every DataChannel of it, the restart bookkeeping
  * (`restarting`, `restarts`, `restartOffers`). Must never: act on events of a replaced
  * peer connection, or decide what a channel carries (the owner's `onChannel` does).
  */
-import nodeDataChannel from 'node-datachannel';
+import type nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { CandidateGate } from '../shared/protocol/candidate-gate.js';
 import { rtcConfig, setUpTransport, type RtcConfig } from '../shared/protocol/node-transport.js';
 import type { AppSignal } from '../shared/protocol/signaling-messages.js';
 import { CONTROL_LABEL, candidateOnBind, offerAsDtlsClient, pathFailed } from '../shared/protocol/transport-rules.js';
+
+type Rtc = typeof nodeDataChannel;
+let rtc: Promise<Rtc> | undefined;
+let loaded: Rtc | undefined;
+
+/** node-datachannel, loaded (and set up) on first use in this thread. */
+export function loadRtc(): Promise<Rtc> {
+  rtc ??= import('node-datachannel').then((m) => (loaded = setUpTransport(m.default)));
+  return rtc;
+}
+
+/** node-datachannel if this thread loaded it, else undefined. */
+export function loadedRtc(): Rtc | undefined {
+  return loaded;
+}
 
 export interface ConnectionHooks {
   publish(msg: AppSignal): void;
@@ -26,6 +44,7 @@ export interface ConnectionHooks {
 
 export class AppConnection {
   pc!: PeerConnection;
+  private rtc!: Rtc;
   private config!: RtcConfig;
   /** Every channel of the current peer connection (an unreferenced one is collected and closes). */
   readonly channels = new Set<DataChannel>();
@@ -50,9 +69,9 @@ export class AppConnection {
     return this.restartWait !== undefined;
   }
 
-  /** The app's offer with its `control` channel (returned, not yet open); `requestId` names it. */
-  offer(requestId: string): DataChannel {
-    setUpTransport(nodeDataChannel);
+  /** The app's offer with its `control` channel (returned, not yet open); `requestId` names it; `ndc` from loadRtc(). */
+  offer(requestId: string, ndc: Rtc): DataChannel {
+    this.rtc = ndc;
     this.config = rtcConfig({ iceServers: this.opts.iceServers ?? [], bindAddress: this.opts.bindAddress });
     const pc = this.createPc();
     this.pc = pc;
@@ -145,7 +164,7 @@ export class AppConnection {
 
   /** A peer connection with the callbacks every one needs; events of a replaced one are ignored. */
   private createPc(): PeerConnection {
-    const pc = new nodeDataChannel.PeerConnection(this.opts.peerId, this.config);
+    const pc = new this.rtc.PeerConnection(this.opts.peerId, this.config);
     const gate = new CandidateGate(pc, (c) => this.hooks.publish({ type: 'candidate', peer: this.opts.peerId, ...c }));
     this.gates.set(pc, gate);
     pc.onLocalCandidate((candidate, mid) => {
