@@ -8,7 +8,12 @@
  */
 
 // ---- the whole gateway from a config ----
-// export { Gateway, type GatewayOptions, type GatewayEvents } from './gateway/gateway.js';
+export { Gateway } from './gateway/gateway.js';
+export { DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogRecord, type GatewayOptions } from './gateway/gateway-options.js';
+export type { GatewayStatus } from './gateway/gateway-report.js';
+export { loadConfig, ConfigError } from './gateway/config/load.js';
+export { gatewayOptions } from './gateway/config/to-options.js';
+export type { GatewayConfig, CameraConfig } from './gateway/config/schema.js';
 
 // ---- P2P (iv_av.h) ----
 export { IV_AVT_EVENT, P2pModule, type IvAvtEvent, type P2pDeviceOptions, type P2pInitParams, type P2pModuleEvents, type SendStatus } from './actors/p2p/p2p-module.js';

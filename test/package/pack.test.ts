@@ -1,7 +1,8 @@
 /**
  * The installable package: `npm pack` (its prepack builds) gives a tarball that installs
  * into an empty project and works there — the README's embed example (examples/device.mjs
- * and examples/app.mjs, shipped in the package and run verbatim from the installed copy):
+ * and examples/app.mjs, and examples/gateway.mjs — the whole Gateway — watched by the same
+ * app; shipped in the package and run verbatim from the installed copy):
  * a P2pModule device with an embedded broker and a camera channel, an AppClient (a
  * second process: node-datachannel may load in one thread of a process only, and the
  * device's p2p worker has it) that watches it live, and a CloudModule recording into a
@@ -51,9 +52,9 @@ function lines(proc: ReturnType<typeof spawn>): () => Promise<Record<string, unk
   };
 }
 
-test('the README embed section is examples/device.mjs and examples/app.mjs verbatim', (t) => {
+test('the README embed section is examples/gateway.mjs, device.mjs and app.mjs verbatim', (t) => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  for (const file of ['device.mjs', 'app.mjs']) {
+  for (const file of ['gateway.mjs', 'device.mjs', 'app.mjs']) {
     const code = readFileSync(join(ROOT, 'examples', file), 'utf8');
     t.true(readme.includes(`\`\`\`js\n${code}\`\`\``), `README shows examples/${file}`);
   }
@@ -70,7 +71,7 @@ test('npm pack → npm install in an empty project → the embed example runs th
   const info = (JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[$/m))) as PackResult[])[0] as PackResult;
   const files = info.files.map((f) => f.path);
   for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/bin/ivgw-main.js', 'bin/ivgw.js',
-    'native/build/Release/iv_native.node', 'native/include/iv_av.h', 'native/include/iv_cs.h', 'actors/capture/samples/demo-h264.h264', 'examples/device.mjs', 'examples/app.mjs', 'README.md', 'docs/ARCHITECTURE.md', 'package.json']) {
+    'native/build/Release/iv_native.node', 'native/include/iv_av.h', 'native/include/iv_cs.h', 'actors/capture/samples/demo-h264.h264', 'examples/gateway.mjs', 'examples/device.mjs', 'examples/app.mjs', 'README.md', 'docs/ARCHITECTURE.md', 'package.json']) {
     t.true(files.includes(f), `the tarball has ${f}`);
   }
   t.deepEqual(files.filter((f) => /^dist\/(test|bench)\/|\.map$|\.ts$/.test(f) && !f.endsWith('.d.ts')), [], 'no tests, benchmarks, sources or maps');
@@ -130,6 +131,26 @@ test('npm pack → npm install in an empty project → the embed example runs th
   t.true(segments.length >= 2, 'segments in the local cloud directory');
   t.true(segments.every((s) => /^cam-1\/0\/\d{4}-\d{2}-\d{2}\/[^/]+\/seg-\d{6}\.m4s$/.test(s)));
   t.true(segments.every((s) => statSync(join(project, 'cloud', s)).size > 1_000));
+
+  // the whole gateway from code (examples/gateway.mjs), watched by the same app
+  const gw = spawn(process.execPath, [join(examples, 'gateway.mjs')], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+  let gwErr = '';
+  gw.stderr?.on('data', (d: Buffer) => (gwErr += d.toString()));
+  t.teardown(() => gw.kill('SIGKILL'));
+  const gwReady = await lines(gw)().catch((err: Error) => t.fail(`gateway: ${err.message}: ${gwErr}`));
+  t.like(gwReady, { deviceId: 'nvr-1', peerId: 'app-1' });
+  const health = await fetch(`${String(gwReady.http)}/healthz`);
+  t.is(health.status, 200, 'the embedded gateway is healthy');
+  const app2 = spawn(process.execPath, [join(examples, 'app.mjs'), JSON.stringify(gwReady)], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => app2.kill('SIGKILL'));
+  const watched2 = await lines(app2)().catch((err: Error) => t.fail(`app of the gateway: ${err.message}: ${gwErr}`));
+  t.true((watched2.videoFrames as number) >= 25 && (watched2.violations as unknown[]).length === 0, `the app watched the gateway's channel 0: ${JSON.stringify(watched2)}`);
+  const status = await (await fetch(`${String(gwReady.http)}/api/status`)).json() as { cameras: { name: string; state: string }[] };
+  t.deepEqual(status.cameras.map((c) => c.name), ['demo-h264', 'demo-h265']);
+  const gwExit = new Promise((r) => gw.once('exit', r));
+  gw.kill('SIGTERM');
+  t.is(await gwExit, 0, gwErr);
+  t.true(gwErr.includes('[peer app-1] connected'), 'the gateway logged the app');
 
   const v = await run('npx', ['--no-install', 'ivgw', '--version'], { cwd: project });
   t.is(v.stdout.trim().split(' ').slice(0, 2).join(' '), `${pkg.name} ${pkg.version}`);
