@@ -211,8 +211,8 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     system.on('event', (e) => {
       this.metrics.supervisorEvent(e.type, e.child);
       this.emit('supervisor', e);
-      if (e.type !== 'start' && e.type !== 'stop' && !e.child.startsWith('peer:')) {
-        this.log(e.type === 'escalate' || e.type === 'start-failed' ? 'error' : 'warn', 'supervisor', `${e.type} ${e.supervisor}/${e.child}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error.code} ${e.error.message}` : ''}`, { type: e.type, supervisor: e.supervisor, child: e.child, ...(e.reason ? { reason: e.reason } : {}), ...(e.error ? { code: e.error.code } : {}), ...(e.attempt ? { attempt: e.attempt } : {}) });
+      if (!e.child.startsWith('peer:')) {
+        this.log(e.type === 'start' || e.type === 'stop' ? 'debug' : e.type === 'escalate' || e.type === 'start-failed' ? 'error' : 'warn', 'supervisor', `${e.type} ${e.supervisor}/${e.child}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error.code} ${e.error.message}` : ''}`, { type: e.type, supervisor: e.supervisor, child: e.child, ...(e.reason ? { reason: e.reason } : {}), ...(e.error ? { code: e.error.code } : {}), ...(e.attempt ? { attempt: e.attempt } : {}) });
       }
     });
     system.on('fatal', (err) => {

@@ -100,7 +100,7 @@ scrape_configs:
   await apps.connect('phone', { url: mq.url, deviceId: device, peerId: 'phone', token: token.token });
   const s = await apps.open('phone', 'action=live&channel=0');
   t.is(await until('apps connected = 1', async () => ((await appsNow()) === 1 ? 1 : undefined), 20_000), 1);
-  t.true((await apps.stats('phone', s)).videoFrames > 0, 'the app streams');
+  t.true(await until('video at the app', async () => ((await apps.stats('phone', s)).videoFrames > 0 ? true : undefined), 10_000), 'the app streams');
   await apps.call('close', { client: 'phone' });
   t.is(await until('apps connected = 0 again', async () => ((await appsNow()) === 0 ? 0 : undefined), 20_000), 0);
   await sleep(2_500); // a step of the range query after the scrape that saw 0

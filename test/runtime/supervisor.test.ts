@@ -61,7 +61,7 @@ test('transient children are restarted only after an abnormal exit, temporary on
   await settle();
   t.is(fam.starts.get('tr'), 1);
   t.is(fam.starts.get('tmp'), 1);
-  t.deepEqual(sup.children(), [{ id: 'tr', status: 'stopped' }, { id: 'tmp', status: 'stopped' }]);
+  t.deepEqual(sup.children(), [{ id: 'tr', status: 'stopped', restart: 'transient' }, { id: 'tmp', status: 'stopped', restart: 'temporary' }]);
   const fam2 = new FakeFamily();
   const sup2 = new Supervisor({ id: 's2', strategy: 'one_for_one', backoffMs: [0] }, [fam2.spec('tr', 'transient')]);
   await sup2.start();
