@@ -41,6 +41,9 @@ export function optionsFromConfig(c: GatewayConfig): RunOptions {
   };
   if (sig.kind === 'embedded') {
     o.brokerListen = sig.listen;
+    if (sig.websocket) {
+      o.brokerWebsocket = sig.websocket;
+    }
     if (sig.tls) {
       o.brokerTls = sig.tls;
     }

@@ -54,6 +54,8 @@ export interface RunOptions {
   brokerListen?: { host: string; port: number }[];
   /** Embedded broker TLS (mqtts) listeners with the certificate and key files. */
   brokerTls?: { cert: string; key: string; listen: { host: string; port: number }[] };
+  /** Embedded broker MQTT-over-WebSocket listeners (browsers). */
+  brokerWebsocket?: { host: string; port: number }[];
   broker?: string;
   /** Credentials / TLS for the external broker. */
   brokerOptions?: NonNullable<SignalingOptions['connectOptions']>;
@@ -148,6 +150,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       refusalWindow.unref();
       broker = await startEmbeddedBroker({
         listen,
+        ...(opts.brokerWebsocket ? { websocket: opts.brokerWebsocket } : {}),
         ...(opts.brokerTls ? { tls: { cert: readFileSync(opts.brokerTls.cert), key: readFileSync(opts.brokerTls.key), listen: opts.brokerTls.listen } } : {}),
         acl: {
           deviceId: identity.id,
@@ -281,6 +284,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     out(`ivgw: device ${deviceId} up; signaling ${brokerUrl}; channels ${cameras.map((c) => `${c.channel}=${c.camera}`).join(', ')}`);
     if (broker && opts.brokerListen) {
       out(`ivgw: MQTT broker listening on ${opts.brokerListen.map((l, i) => `${l.host}:${i === 0 ? broker?.port : l.port}`).join(', ')}${broker.tlsUrl ? `; TLS ${broker.tlsUrl}` : ''}`);
+    }
+    if (broker && broker.wsUrls.length > 0) {
+      out(`ivgw: MQTT over WebSocket (browsers) on ${broker.wsUrls.join(', ')}`);
     }
     out(`ivgw: identity ${identity.file ?? 'from --secret (this run only)'}; DTLS certificate fingerprint ${identity.fingerprint}`);
     out(`ivgw: app token (peer app1, 24 h): ${token}`);
