@@ -30,9 +30,9 @@ export class SignalingClient {
             reject(err);
             return;
           }
-          // the broker gives no reason; the token's own claims often tell which it was
+          // the broker gives no reason (the code stays the broker's refusal); the token's own claims often tell which it was
           const why = tokenProblem(opts.token, opts);
-          reject(new IvError(why?.code ?? 'IV_ERR_AUTH_INVALID', `the broker refused this app (user name = peer id ${opts.peerId}, password = its token): ${err.message}${why ? `; ${why.reason}` : ''}`));
+          reject(new IvError('IV_ERR_AUTH_INVALID', `the broker refused this app (user name = peer id ${opts.peerId}, password = its token): ${err.message}${why ? `; ${why.reason}` : ''}`));
         });
       });
       await mqtt.subscribeAsync(downTopic(opts.deviceId, opts.peerId), { qos: 1 });

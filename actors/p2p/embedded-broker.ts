@@ -72,11 +72,11 @@ export async function startEmbeddedBroker(opts: {
     wss.on('connection', (ws) => {
       const stream = createWebSocketStream(ws);
       stream.on('error', () => ws.terminate());
-      handle(stream as unknown as import('node:net').Socket);
+      handle(stream as unknown as Parameters<typeof handle>[0]);
     });
     wss.on('error', () => undefined); // the http server reports listen errors
     wsServers.push(wss);
-    return http as unknown as Server;
+    return http;
   };
   const all = [
     ...listen.map((l) => ({ ...l, kind: 'tcp' as const })),

@@ -64,7 +64,7 @@ async function openPage(fragment: Record<string, string>): Promise<{ page: Page;
   return { page, requests };
 }
 
-const progress = (page: Page) => page.evaluate('window.ivgw') as Promise<Progress>;
+const progress = (page: Page) => page.evaluate<Progress>('window.ivgw');
 
 test.serial('the page connects over WebSocket signaling and receives live FLV with no integrity violation', async (t) => {
   const peer = 'browser1';
@@ -102,7 +102,7 @@ test.serial('a bad token shows the refusal reason in the page', async (t) => {
   t.regex(text, /not an iv1 access token/);
   const expired = await openPage({ broker: wsUrl, device: gw.deviceId, peer: 'browser3', token: gw.token('browser3', ['live'], -30) });
   await expired.page.waitForFunction('window.ivgw && window.ivgw.state === "failed"', undefined, { timeout: 15_000 });
-  t.regex(await expired.page.textContent('#error') ?? '', /IV_ERR_AUTH_EXPIRED: .*the access token expired \d+ s ago/);
+  t.regex(await expired.page.textContent('#error') ?? '', /IV_ERR_AUTH_INVALID: the broker refused this app .*; the access token expired \d+ s ago/);
   await page.close();
   await expired.page.close();
 });
