@@ -17,7 +17,7 @@ import { LOG_LEVELS } from '../gateway/logger.js';
 
 export const RUN_FLAGS = {
   config: { type: 'string' }, seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, data: { type: 'string' },
-  'mqtt-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, stun: { type: 'string' }, keepalive: { type: 'string' },
+  'mqtt-port': { type: 'string' }, 'ws-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, stun: { type: 'string' }, keepalive: { type: 'string' },
   watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' },
   'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' }, firmware: { type: 'string' },
   http: { type: 'string' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' },
@@ -45,10 +45,14 @@ export function applyRunFlags(values: RunFlags, base: RunOptions, firmwareArgs: 
   };
   const seconds = durationFlag('run', 'seconds', values.seconds);
   const mqttPort = num('mqtt-port', values['mqtt-port'], 0);
+  const wsPort = num('ws-port', values['ws-port'], 0);
   const maxApps = num('max-apps', values['max-apps'], 1);
   const maxStreams = num('max-streams', values['max-streams'], 1);
   const fps = num('fps', values.fps, 1);
-  if (seconds === null || mqttPort === null || maxApps === null || maxStreams === null || fps === null) {
+  if (wsPort !== undefined && wsPort !== null && wsPort > 65535) {
+    return fail(`--ws-port must be a port 0..65535, got ${values['ws-port'] ?? ''}`);
+  }
+  if (seconds === null || mqttPort === null || wsPort === null || maxApps === null || maxStreams === null || fps === null) {
     return 2;
   }
   const opts: RunOptions = { ...base, seconds: seconds ?? base.seconds };
@@ -74,6 +78,15 @@ export function applyRunFlags(values: RunFlags, base: RunOptions, firmwareArgs: 
       return fail(`--broker must be an MQTT URL such as mqtt://HOST:1883 or mqtts://HOST:8883, got ${values.broker}`);
     }
     opts.broker = values.broker;
+  }
+  if (!opts.broker) {
+    // MQTT over WebSocket for browsers: the config's listeners, or on embedded defaults one on 127.0.0.1 (a free port unless --ws-port)
+    const ws = opts.brokerWebsocket ?? (base.fromConfig ? [] : [{ host: '127.0.0.1', port: 0 }]);
+    if (wsPort !== undefined) {
+      opts.brokerWebsocket = ws.length > 0 ? ws.map((l, i) => (i === 0 ? { ...l, port: wsPort } : l)) : [{ host: '127.0.0.1', port: wsPort }];
+    } else if (ws.length > 0) {
+      opts.brokerWebsocket = ws;
+    }
   }
   set('iceBind', values['ice-bind']);
   if (values.stun !== undefined) {

@@ -9,7 +9,7 @@ const D = 'durations: 30s, 10m, 1h, 1d (a plain number is seconds)';
 
 export const USAGES: Record<CommandName, string> = {
   run: `usage: ivgw run [--config FILE] [--seconds DURATION] [--device ID] [--secret S] [--data DIR]
-                [--mqtt-port P | --broker URL] [--ice-bind ADDR|any] [--stun stun:HOST:PORT]
+                [--mqtt-port P [--ws-port P] | --broker URL] [--ice-bind ADDR|any] [--stun stun:HOST:PORT]
                 [--keepalive SECONDS,PROBES] [--watermarks LOW,WARN,HIGH] [--max-apps N] [--max-streams N]
                 [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME]
                 [--video FILE.h264|.h265 [--fps N]] [--firmware ./libfw.so [-- ARGS...]]
@@ -20,6 +20,8 @@ export const USAGES: Record<CommandName, string> = {
   --seconds      stop after this long (${D})
   --device/--secret  the device identity (default: <data>/device.json, created on first start)
   --data         the data directory (default ./ivgw-data): device.json, recordings, spool
+  --ws-port P    the embedded broker's MQTT-over-WebSocket listener for browsers (127.0.0.1;
+                 default: a free port on embedded defaults, the config's signaling.embedded.websocket)
   --record DIR   record every camera to DIR (default the data directory); --no-record: off
   --s3-*         upload to S3 (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN])
   --video        channel 0 plays that elementary stream (looped) instead of the demo camera

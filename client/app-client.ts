@@ -16,7 +16,6 @@
  * Owns: those parts and the order they are set up and closed in.
  * Must never: leave a request pending after close (every pending request is rejected).
  */
-import { randomBytes } from 'node:crypto';
 import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { IvError } from '../runtime/errors.js';
 import type { ChannelInfo, DeviceToApp } from '../shared/protocol/control.js';
@@ -28,7 +27,7 @@ import { AppStreams } from './app-streams.js';
 import { AppVoice } from './app-voice.js';
 import { ControlChannel, type RequestBody } from './control-channel.js';
 import { SignalingClient } from './signaling-client.js';
-import { pinProblem } from '../shared/protocol/fingerprint-pin.js';
+import { SignalRouter } from './signal-router.js';
 import type { StreamReceiver } from './stream-receiver.js';
 
 export interface AppClientOptions {
@@ -63,19 +62,12 @@ export type AppClientEvents = {
 };
 
 export class AppClient extends TypedEmitter<AppClientEvents> {
-  /** The requestIds of this client's connections (its offer, the device's restart offers). */
-  private readonly requestIds = new Set<string>();
-  /** Descriptions ignored because their certificate is not the pinned one, and the last reason. */
-  pinRefusals = 0;
-  private pinRefusal: string | undefined;
+  /** The device's messages sorted for this client: its own request ids, the certificate pin (signal-router.ts). */
+  private readonly router: SignalRouter;
 
-  private refusedByPin(sdp: string): boolean {
-    const problem = pinProblem(sdp, this.opts.fingerprint);
-    if (problem) {
-      this.pinRefusals++;
-      this.pinRefusal = problem;
-    }
-    return problem !== undefined;
+  /** Descriptions ignored because their certificate is not the pinned one. */
+  get pinRefusals(): number {
+    return this.router.pinRefusals;
   }
   private signaling: SignalingClient | undefined;
   private readonly connection: AppConnection;
@@ -94,6 +86,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
 
   private constructor(private readonly opts: AppClientOptions) {
     super();
+    this.router = new SignalRouter(opts.fingerprint);
     this.connection = new AppConnection(opts, {
       publish: (msg) => this.signaling?.publish(msg),
       onChannel: (dc) => this.onChannel(dc),
@@ -168,8 +161,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
     failed.catch(() => undefined);
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
     this.signaling = await SignalingClient.connect({ url: this.opts.url, deviceId: this.opts.deviceId, peerId: this.opts.peerId, token: this.opts.token, timeoutMs });
-    const requestId = `r-${randomBytes(8).toString('hex')}`;
-    this.requestIds.add(requestId);
+    const requestId = this.router.newOffer();
     const refused = new Promise<never>((_, reject) => {
       this.signaling?.onMessage((msg) => this.onSignal(msg, requestId, reject));
     });
@@ -182,8 +174,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
       refused,
       failed,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(this.pinRefusal ? new IvError('IV_ERR_AUTH_INVALID', `no answer from ${this.opts.deviceId} within ${timeoutMs} ms with the pinned certificate; ignored: ${this.pinRefusal}`)
-          : new IvError('IV_ERR_TIMEOUT', `no connection to ${this.opts.deviceId} within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(this.router.timeoutError(this.opts.deviceId, timeoutMs)), timeoutMs);
       }),
     ]).finally(() => {
       clearTimeout(timer);
@@ -192,43 +183,38 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   }
 
   /**
-   * One message from the device's signaling; `refuse` fails the connect while it runs. A
-   * candidate or bye naming another connection's request is not ours (the same peer id
-   * used elsewhere) and is ignored.
+   * One message from the device's signaling (sorted by the router: another connection's
+   * candidates and byes, and descriptions without the pinned certificate, are dropped
+   * there); `refuse` fails the connect while it runs.
    */
   private onSignal(msg: DeviceSignal, requestId: string, refuse: (err: Error) => void): void {
-    if ((msg.type === 'candidate' || msg.type === 'bye') && msg.requestId !== undefined && !this.requestIds.has(msg.requestId)) {
-      return;
-    }
-    if ((msg.type === 'answer' || msg.type === 'offer') && this.refusedByPin(msg.sdp)) {
-      return; // a description that does not carry the pinned certificate is not the device's
-    }
-    switch (msg.type) {
+    const a = this.router.route(msg, requestId);
+    switch (a?.kind) {
+      case undefined:
+        return;
       case 'answer':
-        if (msg.requestId === requestId && !this.connection.wasUp) {
-          this.connection.takeAnswer(msg.sdp);
+        if (!this.connection.wasUp) {
+          this.connection.takeAnswer(a.sdp);
         }
         return;
-      case 'offer':
-        if (msg.iceRestart) {
-          this.restartFromOffer(msg.requestId, msg.sdp);
-        }
+      case 'restart':
+        this.restartFromOffer(a.requestId, a.sdp);
         return;
       case 'candidate':
-        this.connection.remoteCandidate({ candidate: msg.candidate, mid: msg.mid });
+        this.connection.remoteCandidate({ candidate: a.candidate, mid: a.mid });
         return;
       case 'refused':
-        if (msg.requestId === requestId || this.failConnect) {
-          refuse(new IvError(msg.code, `device refused: ${msg.reason}`));
+        if (a.own || this.failConnect) {
+          refuse(new IvError(a.code, `device refused: ${a.reason}`));
         }
         return;
       case 'bye':
         if (this.failConnect) {
           // replaced or shut down while connecting: not a failed path to retry
-          refuse(new IvError('IV_ERR_CLOSED', `device said bye: ${msg.reason}`));
+          refuse(new IvError('IV_ERR_CLOSED', `device said bye: ${a.reason}`));
           return;
         }
-        this.lost(`the device said bye${msg.reason ? `: ${msg.reason}` : ''}`);
+        this.lost(`the device said bye${a.reason ? `: ${a.reason}` : ''}`);
         return;
     }
   }
@@ -238,7 +224,6 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
    * the streams' channels and voice are finished until their new ones open.
    */
   private restartFromOffer(requestId: string, sdp: string): void {
-    this.requestIds.add(requestId);
     if (this.closed || this.failConnect) {
       return; // while connecting the app is the offerer
     }

@@ -12,13 +12,14 @@ import { IvError } from '../runtime/errors.js';
 import { encodeControl, type DeviceToApp } from '../shared/protocol/control.js';
 import { streamOfLabel } from '../shared/protocol/transport-rules.js';
 import { StreamReceiver } from './stream-receiver.js';
+import type { ControlLink } from './control-channel.js';
 
 type StreamEntry = { receiver: StreamReceiver; dc: DataChannel | undefined; ackTimer: NodeJS.Timeout; ackBase: number };
 
 /** What the streams need of their client. */
 export interface StreamHost {
   /** The control channel when it is open (acks are never queued). */
-  openControl(): DataChannel | undefined;
+  openControl(): ControlLink | undefined;
   /** The last RTT probe time the device sent (echoed in acks). */
   lastProbe(): number;
   /** Device clock − local clock, ms. */

@@ -3,10 +3,12 @@
  * the current channel (a restart brings a new one), a bounded queue for what is sent
  * while none is open, requests and their answers (runtime/pending-table.ts), the RTT
  * probes to echo, and everything else the device says handed to the owner.
+ * Transport-neutral and browser-safe: the channel is a `ControlLink`, which
+ * node-datachannel's DataChannel is as it stands and the browser client makes of an
+ * RTCDataChannel.
  * Owns: the queue and the pending requests. Must never: take messages from a replaced
  * channel, or leave a request pending after closeAll().
  */
-import type { DataChannel } from 'node-datachannel';
 import { systemClock } from '../runtime/clock.js';
 import { IvError, isIvError, isIvErrorCode } from '../runtime/errors.js';
 import { PendingTable } from '../runtime/pending-table.js';
@@ -16,6 +18,20 @@ import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } f
 export type RequestBody = Extract<AppToDevice, { id: number }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
 
 const QUEUE_LIMIT = 256;
+
+/** A reliable, ordered message channel (node-datachannel's DataChannel has this shape). */
+export interface ControlLink {
+  isOpen(): boolean;
+  sendMessageBinary(bytes: Uint8Array): unknown;
+  onMessage(cb: (msg: string | Uint8Array | ArrayBuffer) => void): void;
+  onOpen(cb: () => void): void;
+  onClosed(cb: () => void): void;
+}
+
+/** A channel message as bytes (a text message as its UTF-8). */
+export function messageBytes(m: string | Uint8Array | ArrayBuffer): Uint8Array {
+  return typeof m === 'string' ? new TextEncoder().encode(m) : m instanceof Uint8Array ? m : new Uint8Array(m);
+}
 
 export interface ControlHooks {
   /** The current channel opened (what was queued has gone out). */
@@ -27,7 +43,7 @@ export interface ControlHooks {
 }
 
 export class ControlChannel {
-  private dc: DataChannel | undefined;
+  private dc: ControlLink | undefined;
   private readonly queue: Uint8Array[] = [];
   private readonly pending = new PendingTable(systemClock);
   /** The time of the device's last RTT probe, echoed in acks. */
@@ -36,16 +52,16 @@ export class ControlChannel {
   constructor(private readonly device: string, private readonly hooks: ControlHooks) {}
 
   /** The current channel when it is open. */
-  get open(): DataChannel | undefined {
+  get open(): ControlLink | undefined {
     return this.dc?.isOpen() ? this.dc : undefined;
   }
 
   /** Take `dc` as the control channel (the app's own, or the device's after a restart). */
-  bind(dc: DataChannel): void {
+  bind(dc: ControlLink): void {
     this.dc = dc;
     dc.onMessage((m) => {
       if (this.dc === dc) {
-        this.onMessage(typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer));
+        this.onMessage(messageBytes(m));
       }
     });
     dc.onClosed(() => {

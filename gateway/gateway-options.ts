@@ -30,6 +30,8 @@ export interface GatewayOptions {
   brokerListen?: HostPort[];
   /** Embedded broker TLS (mqtts) listeners with the certificate and key files. */
   brokerTls?: { cert: string; key: string; listen: HostPort[] };
+  /** Embedded broker MQTT-over-WebSocket listeners (browsers). */
+  brokerWebsocket?: HostPort[];
   /** An external broker's URL instead of the embedded one. */
   broker?: string;
   /** Credentials / TLS for the external broker. */
@@ -103,6 +105,8 @@ export interface GatewayInfo {
   deviceId: string;
   /** The broker URL apps use (the embedded broker's first listener, or the external one). */
   brokerUrl: string;
+  /** The embedded broker's MQTT-over-WebSocket URLs (browsers); empty without. */
+  websocketUrls: string[];
   stunUrl: string;
   /** The DTLS certificate's fingerprint apps may pin. */
   fingerprint: string;

@@ -174,6 +174,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       this.cleanup.push(() => clearInterval(refusalWindow));
       broker = await startEmbeddedBroker({
         listen,
+        ...(o.brokerWebsocket ? { websocket: o.brokerWebsocket } : {}),
         ...(o.brokerTls ? { tls: { cert: readFileSync(o.brokerTls.cert), key: readFileSync(o.brokerTls.key), listen: o.brokerTls.listen } } : {}),
         acl: {
           deviceId,
@@ -297,9 +298,13 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       const b = broker;
       this.log('info', 'ivgw', `MQTT broker listening on ${o.brokerListen.map((l, i) => `${l.host}:${i === 0 ? b.port : l.port}`).join(', ')}${b.tlsUrl ? `; TLS ${b.tlsUrl}` : ''}`);
     }
+    if (broker && broker.wsUrls.length > 0) {
+      this.log('info', 'ivgw', `MQTT over WebSocket (browsers) on ${broker.wsUrls.join(', ')}`, { websocket: broker.wsUrls });
+    }
     const info: GatewayInfo = {
       deviceId,
       brokerUrl,
+      websocketUrls: broker?.wsUrls ?? [],
       stunUrl,
       fingerprint: identity.fingerprint,
       identityFile: identity.file,

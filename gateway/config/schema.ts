@@ -37,7 +37,8 @@ export interface TlsFiles {
 }
 
 export type SignalingConfig =
-  | { kind: 'embedded'; listen: { host: string; port: number }[]; tls?: { cert: string; key: string; listen: { host: string; port: number }[] } }
+  /** `websocket`: MQTT over WebSocket listeners (browsers), same authentication and ACL. */
+  | { kind: 'embedded'; listen: { host: string; port: number }[]; websocket?: { host: string; port: number }[]; tls?: { cert: string; key: string; listen: { host: string; port: number }[] } }
   | { kind: 'external'; url: string; username?: string; password?: string; tls?: TlsFiles };
 
 export interface IceServerConfig {

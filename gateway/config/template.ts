@@ -40,6 +40,7 @@ signaling:
   embedded:                    # the built-in MQTT broker (apps authenticate with their token)
     listen: [127.0.0.1:1883]   # 0.0.0.0:1883 for phones on the LAN
     # tls: { cert: broker.crt, key: broker.key, listen: [0.0.0.0:8883] }
+    # websocket: [127.0.0.1:8083]  # MQTT over WebSocket for browsers (same tokens and topic rules)
   # external:                  # or any MQTT broker (docs/DEPLOY.md: mosquitto ACL)
   #   url: mqtts://broker.example.com:8883
   #   username: \${IVGW_MQTT_USER}

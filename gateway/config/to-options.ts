@@ -37,6 +37,9 @@ export function gatewayOptions(c: GatewayConfig): GatewayOptions {
   };
   if (sig.kind === 'embedded') {
     o.brokerListen = sig.listen;
+    if (sig.websocket) {
+      o.brokerWebsocket = sig.websocket;
+    }
     if (sig.tls) {
       o.brokerTls = sig.tls;
     }

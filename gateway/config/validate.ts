@@ -241,17 +241,20 @@ function signalingSection(c: Checker, v: unknown, path: (p: string) => string): 
     const tls = t ? Object.fromEntries((['ca', 'cert', 'key'] as const).flatMap((k) => { const f = c.string(t, k, 'signaling.external.tls'); return f ? [[k, path(f)]] : []; })) : undefined;
     return { kind: 'external', url: url ?? '', ...(username ? { username } : {}), ...(password ? { password } : {}), ...(tls ? { tls } : {}) };
   }
-  const e = c.object(o.embedded, 'signaling.embedded', ['listen', 'tls']) ?? {};
+  const e = c.object(o.embedded, 'signaling.embedded', ['listen', 'tls', 'websocket']) ?? {};
   const listenRaw = e.listen === undefined ? ['127.0.0.1:1883'] : Array.isArray(e.listen) ? e.listen : [e.listen];
   const listen = listenRaw.map((l, i) => hostPort(c, l, `signaling.embedded.listen[${i}]`, 1883)).filter((x): x is { host: string; port: number } => x !== undefined);
+  const wsRaw = e.websocket === undefined ? [] : Array.isArray(e.websocket) ? e.websocket : [e.websocket];
+  const websocket = wsRaw.map((l, i) => hostPort(c, l, `signaling.embedded.websocket[${i}]`, 8083)).filter((x): x is { host: string; port: number } => x !== undefined);
+  const ws = websocket.length > 0 ? { websocket } : {};
   if (e.tls === undefined) {
-    return { kind: 'embedded', listen };
+    return { kind: 'embedded', listen, ...ws };
   }
   const t = c.object(e.tls, 'signaling.embedded.tls', ['cert', 'key', 'listen']) ?? {};
   const cert = c.required(t, 'cert', 'signaling.embedded.tls');
   const key = c.required(t, 'key', 'signaling.embedded.tls');
   const tl = t.listen === undefined ? ['0.0.0.0:8883'] : Array.isArray(t.listen) ? t.listen : [t.listen];
-  return { kind: 'embedded', listen, tls: { cert: path(cert ?? ''), key: path(key ?? ''), listen: tl.map((l, i) => hostPort(c, l, `signaling.embedded.tls.listen[${i}]`, 8883)).filter((x): x is { host: string; port: number } => x !== undefined) } };
+  return { kind: 'embedded', listen, ...ws, tls: { cert: path(cert ?? ''), key: path(key ?? ''), listen: tl.map((l, i) => hostPort(c, l, `signaling.embedded.tls.listen[${i}]`, 8883)).filter((x): x is { host: string; port: number } => x !== undefined) } };
 }
 
 function iceSection(c: Checker, v: unknown): IceConfig {
