@@ -54,7 +54,7 @@ export interface GatewayOptions {
   record?: { dir: string; store: StoreConfig };
   /** The configured cameras; absent: the two demo cameras. */
   cameras?: CameraConfig[];
-  /** The HTTP server (/metrics, /healthz, /api/status); absent: none. */
+  /** The HTTP server (/metrics, /healthz, /api/status, and the browser viewer at `/` from `staticDir`, default the bundled one); absent: none. */
   http?: { listen: string; bearerToken?: string; staticDir?: string };
 }
 

@@ -18,8 +18,9 @@
  * and a stop asked for during start-up (start() then rejects with IV_ERR_CLOSED).
  * Must never: print, exit the process, or leave a worker running after start() failed.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../runtime/actor-system.js';
 import { FrameRing } from '../runtime/frame-ring.js';
 import { IvError } from '../runtime/errors.js';
@@ -41,6 +42,9 @@ import { GatewayMetrics } from './metrics.js';
 import { GatewayHttpServer, type Health } from './http-server.js';
 import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
 import { DEFAULT_KEEP_ALIVE, DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
+
+/** The browser viewer (client/browser, bundled by `npm run build:web`), served at `/` of the HTTP server. */
+const VIEWER_DIR = fileURLToPath(new URL('../www/', import.meta.url));
 
 /** The parts a running gateway holds. */
 interface Running extends GatewayParts {
@@ -319,7 +323,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
         health: () => this.health(),
         status: () => this.status(),
         ...(o.http.bearerToken !== undefined ? { bearerToken: o.http.bearerToken } : {}),
-        ...(o.http.staticDir !== undefined ? { staticDir: o.http.staticDir } : {}),
+        ...(o.http.staticDir !== undefined ? { staticDir: o.http.staticDir } : existsSync(VIEWER_DIR) ? { staticDir: VIEWER_DIR } : {}),
       });
       this.cleanup.push(() => http.close());
       info.httpUrl = http.url;

@@ -75,6 +75,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     // the demo's way in; a configured gateway never logs a token (ivgw token mints them)
     const token = gw.token('app1');
     say(`app token (peer app1, 24 h): ${token}`);
+    if (info.httpUrl && info.websocketUrls[0]) {
+      // the token rides in the fragment, which the browser never sends to any server
+      const fragment = new URLSearchParams({ broker: info.websocketUrls[0], device: info.deviceId, peer: 'app1', token, fp: info.fingerprint });
+      say(`watch it in a browser: ${info.httpUrl}/#${fragment.toString()}`);
+    }
     say(`view it with: npx ivgw view --broker ${info.brokerUrl} --device ${info.deviceId} --peer app1 --token ${token} --seconds 5 --out live.flv`);
   }
   say(`tokens for apps: npx ivgw token ${data} --peer NAME --ttl 1d --json`);

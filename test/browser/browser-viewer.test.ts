@@ -114,3 +114,22 @@ test.serial('a pinned fingerprint that is not the device\'s: the answer is ignor
   t.regex(await page.textContent('#error') ?? '', /IV_ERR_AUTH_INVALID: .*is not the pinned sha-256 AB:AB/);
   await page.close();
 });
+
+test.serial('the URL ivgw run prints opens the viewer it serves at / and streams channel 0; the token stays in the fragment', async (t) => {
+  const line = gw.log.find((l) => l.includes('watch it in a browser: ')) ?? '';
+  const url = /watch it in a browser: (\S+)/.exec(line)?.[1];
+  t.truthy(url, `ivgw run printed the viewer URL:\n${gw.log.join('\n')}`);
+  const token = new URLSearchParams(new URL(url as string).hash.slice(1)).get('token') ?? '';
+  t.true(token.startsWith('iv1.'), 'the URL carries a token in its fragment');
+  const page = await browser.newPage();
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(url as string);
+  await page.waitForFunction('window.ivgw && (window.ivgw.videoFrames >= 25 || window.ivgw.error !== "")', undefined, { timeout: 20_000 });
+  const p = await progress(page);
+  t.is(p.error, '', p.error);
+  t.true(p.videoFrames >= 25, `${p.videoFrames} video frames`);
+  t.deepEqual(p.violations, []);
+  t.true(requests.length >= 2 && requests.every((r) => !r.includes(token)), 'the page and its script were fetched from the gateway, and no request carried the token');
+  await page.close();
+});
