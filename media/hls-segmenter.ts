@@ -103,7 +103,9 @@ export class HlsSegmenter {
     });
     if (opts.video) {
       this.videoSource = new EncodedVideoPacketSource(opts.video.codec === 'h264' ? 'avc' : 'hevc');
-      this.output.addVideoTrack(this.videoSource, { frameRate: opts.video.fps });
+      // no frameRate: mediabunny would snap timestamps to that grid, and two frames arriving in one
+      // burst would share a timestamp (a recording that does not decode); the camera's own times are kept
+      this.output.addVideoTrack(this.videoSource);
     }
     if (opts.audio) {
       this.audioSource = new EncodedAudioPacketSource(opts.audio.codec === 'aac' ? 'aac' : 'pcm-s16');

@@ -36,6 +36,16 @@ export interface IngestStats extends StreamStatsSnapshot {
 
 export const nowUs = (): number => Date.now() * 1000;
 
+/**
+ * A frame without its own timestamp is stamped with its arrival time, at least 1 ms after
+ * the previous one of its stream: frames that arrive in one burst (a source catching up
+ * after a stall, a busy machine) must not share a timestamp, or muxers see a dts that
+ * does not increase and the recording does not decode.
+ */
+function arrivalPts(last: number): number {
+  return Math.max(nowUs(), last + 1_000);
+}
+
 export class Ingest {
   private readonly video: VideoValidator | undefined;
   private readonly audio: AudioValidator | undefined;
@@ -46,6 +56,9 @@ export class Ingest {
   private videoCount = 0;
   private audioCount = 0;
   private formatAnnounced = false;
+  /** The last arrival-time pts given per stream (µs). */
+  private lastVideoPts = 0;
+  private lastAudioPts = 0;
 
   constructor(private readonly ring: FrameRing, private readonly opts: IngestOptions) {
     if (opts.video) {
@@ -64,7 +77,7 @@ export class Ingest {
   }
 
   /** One Annex-B access unit. */
-  pushVideo(au: Uint8Array, pts = nowUs(), keyframe?: boolean): IngestResult {
+  pushVideo(au: Uint8Array, ptsGiven?: number, keyframe?: boolean): IngestResult {
     const index = this.videoCount++;
     if (!this.video) {
       return this.refuse(new IvError('IV_ERR_INVALID_PARAM', 'this camera has no video stream', { field: 'stream' }), index);
@@ -74,6 +87,7 @@ export class Ingest {
       return this.refuse(verdict.error, index);
     }
     const f = verdict.frame;
+    const pts = ptsGiven ?? (this.lastVideoPts = arrivalPts(this.lastVideoPts));
     const seq = this.writer.write({ data: f.data, pts, dts: pts, keyframe: f.keyframe, codec: VIDEO_CODEC_ID[f.format.codec], stream: STREAM.VIDEO });
     this.stats.video(f.data.length, f.keyframe);
     if (f.keyframe && !this.formatAnnounced) {
@@ -84,7 +98,7 @@ export class Ingest {
   }
 
   /** One audio frame (ADTS for AAC; 1024 samples/channel for G.711 and PCM). */
-  pushAudio(frame: Uint8Array, pts = nowUs()): IngestResult {
+  pushAudio(frame: Uint8Array, ptsGiven?: number): IngestResult {
     const index = this.audioCount++;
     if (!this.audio || !this.opts.audio) {
       return this.refuse(new IvError('IV_ERR_INVALID_PARAM', 'this camera has no audio stream', { field: 'stream' }), index);
@@ -93,6 +107,7 @@ export class Ingest {
     if (!verdict.ok) {
       return this.refuse(verdict.error, index);
     }
+    const pts = ptsGiven ?? (this.lastAudioPts = arrivalPts(this.lastAudioPts));
     const seq = this.writer.write({ data: frame, pts, dts: pts, keyframe: !this.opts.video, codec: AUDIO_CODEC_ID[this.opts.audio.codec], stream: STREAM.AUDIO });
     this.stats.audio(frame.length);
     return { ok: true, seq, keyframe: false };

@@ -26,7 +26,8 @@ export function ffmpeg(args: string[]): { status: number; stderr: string } {
 
 /** Decode a file completely; returns the decoder's error lines (empty when clean). */
 export function decodeErrors(file: string, inputArgs: string[] = []): string[] {
-  const r = ffmpeg(['-v', 'error', '-err_detect', 'careful+explode', ...inputArgs, '-i', file, '-f', 'null', '-']);
+  // passthrough: the file's own timestamps reach the null muxer (which insists they increase), never re-timed to a constant rate
+  const r = ffmpeg(['-v', 'error', '-err_detect', 'careful+explode', ...inputArgs, '-i', file, '-fps_mode', 'passthrough', '-enc_time_base', '-1', '-f', 'null', '-']);
   const lines = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   if (r.status !== 0 && lines.length === 0) {
     lines.push(`ffmpeg exited ${r.status}`);

@@ -125,8 +125,9 @@ test('FLV refuses linear PCM audio and non-8 kHz G.711 with typed errors', (t) =
   t.true(isIvError(t.throws(() => new FlvMuxer({ audio: { codec: 'g711u', sampleRate: 16000, channels: 1 } })), 'IV_ERR_AV_UNSUPPORTED'));
 });
 
-async function hlsOf(cam: Cam, dir: string): Promise<{ durations: number[] }> {
+async function hlsOf(cam: Cam, dir: string, retime?: (frames: ReturnType<typeof capture>) => void): Promise<{ durations: number[] }> {
   const frames = capture(cam);
+  retime?.(frames);
   const segments: { uri: string; duration: number }[] = [];
   const seg = new HlsSegmenter({
     video: { codec: cam.codec, fps: 25 },
@@ -171,6 +172,22 @@ for (const cam of [{ codec: 'h264', audio: AAC }, { codec: 'h265', audio: G711 }
     }
   });
 }
+
+test('a camera whose frames arrive in pairs (two frames 5 ms apart every 80 ms) is recorded with increasing timestamps that decode', async (t) => {
+  const dir = tempDir(t);
+  await hlsOf({ codec: 'h264', audio: AAC }, dir, (frames) => {
+    const video = frames.filter((f) => f.stream === STREAM.VIDEO);
+    const origin = video[0]?.pts ?? 0;
+    video.forEach((f, i) => {
+      f.pts = origin + Math.floor(i / 2) * 80_000 + (i % 2) * 5_000;
+    });
+  });
+  const playlist = join(dir, 'index.m3u8');
+  t.deepEqual(decodeErrors(playlist), [], 'no "non monotonically increasing dts"');
+  const times = packetTimes(playlist);
+  const v = times.video ?? [];
+  t.true(v.length > 200 && v.every((x, i) => i === 0 || x > (v[i - 1] as number)), 'video timestamps strictly increase');
+});
 
 test('G.711 in a recording is decoded losslessly to 16-bit PCM', async (t) => {
   const dir = tempDir(t);
