@@ -14,9 +14,9 @@ import mpegtsModule from 'mpegts.js';
 // mpegts.js is a UMD bundle whose typings say `export default`: TypeScript (NodeNext) sees
 // the CommonJS module object, esbuild hands over module.exports; both are covered
 type Mpegts = typeof mpegtsModule.default;
-const mpegts: Mpegts = (mpegtsModule as unknown as { default?: Mpegts }).default ?? (mpegtsModule as unknown as Mpegts);
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the typings promise `.default`; the bundle may not have it
+const mpegts: Mpegts = (mpegtsModule.default as Mpegts | undefined) ?? (mpegtsModule as unknown as Mpegts);
 type Player = ReturnType<Mpegts['createPlayer']>;
-type BaseLoader = InstanceType<Mpegts['BaseLoader']>;
 type CustomLoader = NonNullable<NonNullable<Parameters<Mpegts['createPlayer']>[1]>['customLoader']>;
 
 /** What the page shows about a stream's codecs: can this browser decode them? */
@@ -49,7 +49,7 @@ export class LivePlayer {
   constructor(readonly video: HTMLVideoElement, hasAudio: boolean) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the loader class mpegts.js instantiates reaches its player through this
     const self = this;
-    const Base = mpegts.BaseLoader as unknown as new (type: string) => BaseLoader;
+    const Base = mpegts.BaseLoader;
     class FeedLoader extends Base {
       constructor() {
         super('ivgw-feed-loader');

@@ -160,11 +160,13 @@ async function main(): Promise<void> {
     }
   };
   const openedAt = performance.now();
+  if (player) {
+    video.requestVideoFrameCallback(() => {
+      progress.firstDecodedMs = performance.now() - openedAt;
+    });
+  }
   const receiver = await client.open(`action=live&channel=${channel}`, 5_000, player ? (b) => player?.push(b) : undefined);
   progress.state = 'streaming';
-  video.requestVideoFrameCallback?.(() => {
-    progress.firstDecodedMs = performance.now() - openedAt;
-  });
   progress.path = await client.selectedPath().catch(() => 'unknown');
   let lastBytes = 0;
   let lastAt = performance.now();
