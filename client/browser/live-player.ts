@@ -3,9 +3,12 @@
  * Source Extensions: H.264 video, AAC audio). mpegts.js fetches nothing: its loader is a
  * custom one (`customLoader`) fed with the bytes BrowserClient.open hands over; bytes that
  * arrive before mpegts.js opens its loader are queued.
- * Stays at the live edge: mpegts.js's latency chasing (`liveBufferLatencyChasing`), and
- * when the picture is still more than 1 s behind the buffered end, a seek to 0.3 s
- * before it (`seeks` counts them).
+ * Stays at the live edge: more than 0.5 s behind the buffered end it plays at 1.1× until
+ * 0.25 s behind (mpegts.js `liveSync`); more than 1 s behind, mpegts.js's latency chasing
+ * (`liveBufferLatencyChasing`) jumps to 0.3 s before the end, and if it still is, a seek
+ * does (`seeks` counts those).
+ * Reports the newest picture presented (requestVideoFrameCallback: its media time, which is
+ * the FLV timestamp, and when it was due on screen), for capture-to-screen latency.
  * Owns: the mpegts.js player and the <video>'s source. Must never: keep the player or its
  * timer after destroy().
  */
@@ -34,17 +37,25 @@ export function videoSupport(codec: 'h264' | 'h265'): { ok: boolean; reason: str
 
 const MAX_BEHIND_S = 1;
 const KEEP_BEHIND_S = 0.3;
+const SYNC_ABOVE_S = 0.5;
+const SYNC_TARGET_S = 0.25;
 
 export class LivePlayer {
   /** Seeks to the live edge made by this player (not mpegts.js's own chasing). */
   seeks = 0;
   /** The last mpegts.js error, in words ('' when none). */
   error = '';
+  /** The newest picture presented: its media time (s) and when it was due on screen (performance.now() clock, ms); -1 before. */
+  presentedMediaS = -1;
+  presentedAtMs = -1;
+  /** Pictures presented (requestVideoFrameCallback), from the first. */
+  presented = 0;
   private readonly queue: ArrayBuffer[] = [];
   private deliver: ((chunk: ArrayBuffer) => void) | undefined;
   private received = 0;
   private readonly player: Player;
   private readonly timer: ReturnType<typeof setInterval>;
+  private destroyed = false;
 
   constructor(readonly video: HTMLVideoElement, hasAudio: boolean) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the loader class mpegts.js instantiates reaches its player through this
@@ -78,6 +89,11 @@ export class LivePlayer {
       liveBufferLatencyChasing: true,
       liveBufferLatencyMaxLatency: MAX_BEHIND_S,
       liveBufferLatencyMinRemain: KEEP_BEHIND_S,
+      // closer than that by playing a little faster (no jump)
+      liveSync: true,
+      liveSyncMaxLatency: SYNC_ABOVE_S,
+      liveSyncTargetLatency: SYNC_TARGET_S,
+      liveSyncPlaybackRate: 1.1,
       customLoader: FeedLoader as unknown as CustomLoader,
     });
     this.player.on(mpegts.Events.ERROR, (type: string, detail: string, info: { msg?: string } | undefined) => {
@@ -87,6 +103,16 @@ export class LivePlayer {
     this.player.load();
     void Promise.resolve(this.player.play()).catch(() => undefined);
     this.timer = setInterval(() => this.chase(), 250);
+    const onFrame = (_now: number, meta: VideoFrameCallbackMetadata): void => {
+      if (this.destroyed) {
+        return;
+      }
+      this.presentedMediaS = meta.mediaTime;
+      this.presentedAtMs = meta.expectedDisplayTime;
+      this.presented++;
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
   }
 
   /** A stream message's bytes (copied: the caller's buffer stays its own). */
@@ -121,6 +147,10 @@ export class LivePlayer {
   }
 
   destroy(): void {
+    if (this.destroyed) {
+      return;
+    }
+    this.destroyed = true;
     clearInterval(this.timer);
     this.deliver = undefined;
     this.player.pause();

@@ -8,8 +8,10 @@
  * replies, and shows live numbers. Everything is also on `window.ivgw` for tests: state,
  * connect time, bytes, frames, integrity violations (the shared StreamReceiver counts the
  * same bytes the player gets), bitrate, latencies, watermark pauses, the refusal reason.
- * Capture-to-screen latency is an estimate: capture-to-receive (StreamReceiver, with the
- * device's clock offset) plus how far the picture shown is behind the newest buffered one.
+ * Capture-to-screen latency: the newest presented picture's due time on the device's clock
+ * (offset from ping) minus its capture time (`stream_time` originMs + its FLV timestamp,
+ * which mpegts.js keeps as the media time: live timestamps start at 0); as a cross-check,
+ * capture-to-receive (StreamReceiver) plus how far the picture is behind the buffered end.
  * Owns: the page's one connection, closed on `pagehide`. Must never: put the token anywhere
  * but the fragment.
  * Not yet: playback timeline, intercom, G.711 audio (an AAC-less channel plays muted video).
@@ -36,10 +38,17 @@ interface Progress {
   violations: string[];
   /** Capture-to-receive, ms (StreamReceiver). */
   latencyMs: number;
-  /** Capture-to-screen estimate, ms: latencyMs + what the <video> is behind its buffered end. */
+  /**
+   * Capture-to-screen, ms, of the newest picture presented: when it was due on screen (device
+   * clock, with the offset from ping) − (the stream's `originMs` + its timestamp); -1 before.
+   */
   screenLatencyMs: number;
-  /** ms from the open request to the <video>'s first decoded frame (-1 before). */
+  /** The same estimated another way: latencyMs + what the <video> is behind its buffered end. */
+  bufferLatencyMs: number;
+  /** ms from the open request to the <video>'s first decoded frame on screen (-1 before). */
   firstDecodedMs: number;
+  /** The same from the page's navigation start (page load → first decoded frame). */
+  firstDecodedPageMs: number;
   /** Received stream bitrate over the last second, kbit/s. */
   kbps: number;
   /** `watermark high` events (the device paused the stream) and the gaps they announced. */
@@ -65,7 +74,7 @@ declare global {
   }
 }
 
-const progress: Progress = { state: 'connecting', connectMs: -1, firstFrameMs: -1, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, gaps: 0, violations: [], latencyMs: -1, screenLatencyMs: -1, firstDecodedMs: -1, kbps: 0, watermarkPauses: 0, seeks: 0, channels: [], channel: 0, playerError: '', path: '', error: '', code: '' };
+const progress: Progress = { state: 'connecting', connectMs: -1, firstFrameMs: -1, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, gaps: 0, violations: [], latencyMs: -1, screenLatencyMs: -1, bufferLatencyMs: -1, firstDecodedMs: -1, firstDecodedPageMs: -1, kbps: 0, watermarkPauses: 0, seeks: 0, channels: [], channel: 0, playerError: '', path: '', error: '', code: '' };
 window.ivgw = progress;
 
 const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
@@ -75,7 +84,7 @@ function show(): void {
     ? `connected in ${Math.round(progress.connectMs)} ms; first frame ${Math.round(progress.firstFrameMs)} ms, on screen ${Math.round(progress.firstDecodedMs)} ms; ${progress.videoFrames} video / ${progress.audioFrames} audio frames, ${(progress.bytes / 1024).toFixed(0)} KiB; ${progress.violations.length} violations`
     : '';
   $('live').textContent = progress.state === 'streaming'
-    ? `${progress.kbps.toFixed(0)} kbit/s; latency capture→receive ${Math.round(progress.latencyMs)} ms, capture→screen ≈ ${Math.round(progress.screenLatencyMs)} ms; ${progress.watermarkPauses} watermark pauses; ${progress.seeks} seeks to the live edge${progress.playerError ? `; player: ${progress.playerError}` : ''}`
+    ? `${progress.kbps.toFixed(0)} kbit/s; latency capture→receive ${Math.round(progress.latencyMs)} ms, capture→screen ${Math.round(progress.screenLatencyMs)} ms (≈ ${Math.round(progress.bufferLatencyMs)} ms from the buffer); ${progress.watermarkPauses} watermark pauses; ${progress.seeks} seeks to the live edge${progress.playerError ? `; player: ${progress.playerError}` : ''}`
     : '';
   $('error').textContent = progress.error;
 }
@@ -134,7 +143,10 @@ async function main(): Promise<void> {
   const client = await BrowserClient.connect({ url: need('broker'), deviceId: need('device'), peerId: need('peer'), token: need('token'), ...(fp ? { fingerprint: fp } : {}) });
   progress.connectMs = client.connectMs;
   let player: LivePlayer | undefined;
-  client.onClosed = (reason) => fail('closed', new Error(reason));
+  client.onClosed = (reason) => {
+    player?.destroy();
+    fail('closed', new Error(reason));
+  };
   window.addEventListener('pagehide', () => {
     player?.destroy();
     client.close();
@@ -154,15 +166,19 @@ async function main(): Promise<void> {
   } else {
     player = new LivePlayer(video, info?.audio?.codec === 'aac');
   }
+  let originMs = -1;
   client.onEvent = (msg) => {
     if (msg.op === 'event' && msg.event === 'watermark' && msg.level === 'high') {
       progress.watermarkPauses++;
+    } else if (msg.op === 'event' && msg.event === 'stream_time') {
+      originMs = msg.originMs;
     }
   };
   const openedAt = performance.now();
   if (player) {
     video.requestVideoFrameCallback(() => {
       progress.firstDecodedMs = performance.now() - openedAt;
+      progress.firstDecodedPageMs = performance.now();
     });
   }
   const receiver = await client.open(`action=live&channel=${channel}`, 5_000, player ? (b) => player?.push(b) : undefined);
@@ -182,7 +198,10 @@ async function main(): Promise<void> {
     if (player) {
       progress.seeks = player.seeks;
       progress.playerError = player.error;
-      progress.screenLatencyMs = s.lastLatencyMs >= 0 ? s.lastLatencyMs + player.behindS() * 1_000 : -1;
+      progress.bufferLatencyMs = s.lastLatencyMs >= 0 ? s.lastLatencyMs + player.behindS() * 1_000 : -1;
+      if (originMs >= 0 && player.presentedAtMs >= 0) {
+        progress.screenLatencyMs = performance.timeOrigin + player.presentedAtMs + client.clockOffsetMs - (originMs + player.presentedMediaS * 1_000);
+      }
     }
     show();
   }, 250);
