@@ -47,7 +47,7 @@ export function rtcLink(dc: RTCDataChannel): ControlLink {
   };
 }
 
-type Stream = { receiver: StreamReceiver; timer: ReturnType<typeof setInterval> };
+type Stream = { receiver: StreamReceiver; timer: ReturnType<typeof setInterval>; acking: boolean };
 
 export class BrowserClient {
   /** ms from connect() to the control channel opening. */
@@ -236,17 +236,25 @@ export class BrowserClient {
     });
     const timer = setInterval(() => {
       const control = this.control.open;
-      if (control && dc.readyState === 'open') {
+      if (control && dc.readyState === 'open' && this.streams.get(stream)?.acking !== false) {
         control.sendMessageBinary(encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes, echo: this.control.lastProbe }));
       }
     }, 200);
-    this.streams.set(stream, { receiver, timer });
+    this.streams.set(stream, { receiver, timer, acking: true });
     const origin = this.pendingOrigins.get(stream);
     if (origin !== undefined) {
       this.pendingOrigins.delete(stream);
       receiver.setOrigin(origin, this.clockOffsetMs);
     }
     return receiver;
+  }
+
+  /** Stop (or resume) acking a stream: its backlog on the device grows until the watermarks pause it (tests). */
+  setAcking(stream: number, on: boolean): void {
+    const s = this.streams.get(stream);
+    if (s) {
+      s.acking = on;
+    }
   }
 
   /** Send a command (`command`, the `command` right); resolves with the device's reply (empty: the device closed the channel). */

@@ -7,14 +7,16 @@
  * gets a message saying so instead), sends commands from the text box and shows the
  * replies, and shows live numbers. Everything is also on `window.ivgw` for tests: state,
  * connect time, bytes, frames, integrity violations (the shared StreamReceiver counts the
- * same bytes the player gets), bitrate, latencies, watermark pauses, the refusal reason.
+ * same bytes the player gets), bitrate, latencies, watermark pauses, the refusal reason;
+ * `window.ivgwControl.setAcking(false)` holds the stream's acks (the device's watermarks
+ * then pause it).
  * Capture-to-screen latency: the newest presented picture's due time on the device's clock
  * (offset from ping) minus its capture time (`stream_time` originMs + its FLV timestamp,
  * which mpegts.js keeps as the media time: live timestamps start at 0); as a cross-check,
  * capture-to-receive (StreamReceiver) plus how far the picture is behind the buffered end.
  * Owns: the page's one connection, closed on `pagehide`. Must never: put the token anywhere
  * but the fragment.
- * Not yet: playback timeline, intercom, G.711 audio (an AAC-less channel plays muted video).
+ * Not yet: playback timeline, intercom, G.711 audio (a channel without AAC plays video only).
  */
 import type { ChannelInfo } from '../../shared/protocol/control.js';
 import { BrowserClient } from './browser-client.js';
@@ -51,8 +53,10 @@ interface Progress {
   firstDecodedPageMs: number;
   /** Received stream bitrate over the last second, kbit/s. */
   kbps: number;
-  /** `watermark high` events (the device paused the stream) and the gaps they announced. */
+  /** `watermark high` events (the device paused the stream). */
   watermarkPauses: number;
+  /** Timestamp jumps those pauses announced (StreamReceiver). */
+  pauseGaps: number;
   /** Seeks to the live edge the page made. */
   seeks: number;
   /** The device's cameras (`channels`), empty until they are known. */
@@ -71,10 +75,12 @@ interface Progress {
 declare global {
   interface Window {
     ivgw: Progress;
+    /** For tests and the console: stop or resume acking the live stream (the device's watermarks then pause it). */
+    ivgwControl: { setAcking(on: boolean): void };
   }
 }
 
-const progress: Progress = { state: 'connecting', connectMs: -1, firstFrameMs: -1, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, gaps: 0, violations: [], latencyMs: -1, screenLatencyMs: -1, bufferLatencyMs: -1, firstDecodedMs: -1, firstDecodedPageMs: -1, kbps: 0, watermarkPauses: 0, seeks: 0, channels: [], channel: 0, playerError: '', path: '', error: '', code: '' };
+const progress: Progress = { state: 'connecting', connectMs: -1, firstFrameMs: -1, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, gaps: 0, violations: [], latencyMs: -1, screenLatencyMs: -1, bufferLatencyMs: -1, firstDecodedMs: -1, firstDecodedPageMs: -1, kbps: 0, watermarkPauses: 0, pauseGaps: 0, seeks: 0, channels: [], channel: 0, playerError: '', path: '', error: '', code: '' };
 window.ivgw = progress;
 
 const $ = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
@@ -152,10 +158,9 @@ async function main(): Promise<void> {
     client.close();
   });
   commandBox(client);
-  await client.syncClock().catch(() => undefined);
   const channel = Number(q.get('channel') ?? '0');
   progress.channel = channel;
-  const list = await client.channels().catch(() => [] as ChannelInfo[]);
+  const [, list] = await Promise.all([client.syncClock().catch(() => undefined), client.channels().catch(() => [] as ChannelInfo[])]);
   progress.channels = list.map((c) => ({ ...c, ...(c.video ? (({ ok, reason }) => ({ playable: ok, why: reason }))(videoSupport(c.video.codec)) : { playable: false, why: 'no video' }) }));
   showChannels(progress.channels);
   const info = progress.channels.find((c) => c.channel === channel);
@@ -183,12 +188,13 @@ async function main(): Promise<void> {
   }
   const receiver = await client.open(`action=live&channel=${channel}`, 5_000, player ? (b) => player?.push(b) : undefined);
   progress.state = 'streaming';
+  window.ivgwControl = { setAcking: (on) => client.setAcking(receiver.stream, on) };
   progress.path = await client.selectedPath().catch(() => 'unknown');
   let lastBytes = 0;
   let lastAt = performance.now();
   setInterval(() => {
     const s = receiver.stats;
-    Object.assign(progress, { bytes: s.bytes, videoFrames: s.videoFrames, audioFrames: s.audioFrames, keyframes: s.keyframes, gaps: s.gaps, firstFrameMs: s.firstFrameMs, violations: [...s.violations], latencyMs: s.lastLatencyMs });
+    Object.assign(progress, { bytes: s.bytes, videoFrames: s.videoFrames, audioFrames: s.audioFrames, keyframes: s.keyframes, gaps: s.gaps, pauseGaps: s.pauseGaps, firstFrameMs: s.firstFrameMs, violations: [...s.violations], latencyMs: s.lastLatencyMs });
     const now = performance.now();
     if (now - lastAt >= 1_000) {
       progress.kbps = ((s.bytes - lastBytes) * 8) / (now - lastAt);
