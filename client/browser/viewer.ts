@@ -154,8 +154,13 @@ async function main(): Promise<void> {
     fail('closed', new Error(reason));
   };
   window.addEventListener('pagehide', () => {
-    player?.destroy();
+    // the connection first: nothing the player does on its way out may keep it open
     client.close();
+    try {
+      player?.destroy();
+    } catch {
+      // the page is going anyway
+    }
   });
   commandBox(client);
   const channel = Number(q.get('channel') ?? '0');
