@@ -4,7 +4,7 @@
  * connects with BrowserClient, lists the device's cameras (`channels`: codec, size, and
  * whether this browser can decode them), plays `action=live&channel=N` in the <video>
  * with mpegts.js (live-player.ts; H.264 + AAC; an H.265 channel this browser cannot decode
- * gets a message saying so instead), sends commands from the text box and shows the
+ * gets a message saying so instead, and no stream), sends commands from the text box and shows the
  * replies, and shows live numbers. Everything is also on `window.ivgw` for tests: state,
  * connect time, bytes, frames, integrity violations (the shared StreamReceiver counts the
  * same bytes the player gets), bitrate, latencies, watermark pauses, the refusal reason;
@@ -29,7 +29,8 @@ interface ChannelView extends ChannelInfo {
 }
 
 interface Progress {
-  state: 'connecting' | 'streaming' | 'failed' | 'closed';
+  /** `unplayable`: connected, but this browser cannot decode the channel (no stream is opened). */
+  state: 'connecting' | 'streaming' | 'unplayable' | 'failed' | 'closed';
   connectMs: number;
   firstFrameMs: number;
   bytes: number;
@@ -148,16 +149,16 @@ async function main(): Promise<void> {
   const fp = q.get('fp');
   const client = await BrowserClient.connect({ url: need('broker'), deviceId: need('device'), peerId: need('peer'), token: need('token'), ...(fp ? { fingerprint: fp } : {}) });
   progress.connectMs = client.connectMs;
-  let player: LivePlayer | undefined;
+  const view: { player?: LivePlayer } = {};
   client.onClosed = (reason) => {
-    player?.destroy();
+    view.player?.destroy();
     fail('closed', new Error(reason));
   };
   window.addEventListener('pagehide', () => {
     // the connection first: nothing the player does on its way out may keep it open
     client.close();
     try {
-      player?.destroy();
+      view.player?.destroy();
     } catch {
       // the page is going anyway
     }
@@ -173,9 +174,12 @@ async function main(): Promise<void> {
   if (info && !info.playable) {
     $('player-message').textContent = `channel ${channel}: ${info.why}`;
     video.hidden = true;
-  } else {
-    player = new LivePlayer(video, info?.audio?.codec === 'aac');
+    progress.state = 'unplayable';
+    show();
+    return;
   }
+  const live = new LivePlayer(video, info?.audio?.codec === 'aac');
+  view.player = live;
   let originMs = -1;
   client.onEvent = (msg) => {
     if (msg.op === 'event' && msg.event === 'watermark' && msg.level === 'high') {
@@ -185,13 +189,11 @@ async function main(): Promise<void> {
     }
   };
   const openedAt = performance.now();
-  if (player) {
-    video.requestVideoFrameCallback(() => {
-      progress.firstDecodedMs = performance.now() - openedAt;
-      progress.firstDecodedPageMs = performance.now();
-    });
-  }
-  const receiver = await client.open(`action=live&channel=${channel}`, 5_000, player ? (b) => player?.push(b) : undefined);
+  video.requestVideoFrameCallback(() => {
+    progress.firstDecodedMs = performance.now() - openedAt;
+    progress.firstDecodedPageMs = performance.now();
+  });
+  const receiver = await client.open(`action=live&channel=${channel}`, 5_000, (b) => live.push(b));
   progress.state = 'streaming';
   window.ivgwControl = { setAcking: (on) => client.setAcking(receiver.stream, on) };
   progress.path = await client.selectedPath().catch(() => 'unknown');
@@ -206,13 +208,11 @@ async function main(): Promise<void> {
       lastBytes = s.bytes;
       lastAt = now;
     }
-    if (player) {
-      progress.seeks = player.seeks;
-      progress.playerError = player.error;
-      progress.bufferLatencyMs = s.lastLatencyMs >= 0 ? s.lastLatencyMs + player.behindS() * 1_000 : -1;
-      if (originMs >= 0 && player.presentedAtMs >= 0) {
-        progress.screenLatencyMs = performance.timeOrigin + player.presentedAtMs + client.clockOffsetMs - (originMs + player.presentedMediaS * 1_000);
-      }
+    progress.seeks = live.seeks;
+    progress.playerError = live.error;
+    progress.bufferLatencyMs = s.lastLatencyMs >= 0 ? s.lastLatencyMs + live.behindS() * 1_000 : -1;
+    if (originMs >= 0 && live.presentedAtMs >= 0) {
+      progress.screenLatencyMs = performance.timeOrigin + live.presentedAtMs + client.clockOffsetMs - (originMs + live.presentedMediaS * 1_000);
     }
     show();
   }, 250);

@@ -151,6 +151,7 @@ test.serial('the page lists the device\'s cameras from the channels request; H.2
     await one.waitForFunction('document.getElementById("player-message").textContent !== "" || window.ivgw.error !== ""', undefined, { timeout: 20_000 });
     t.regex(await one.textContent('#player-message') ?? '', /^channel 1: this browser cannot decode H\.265 \(HEVC\) video/);
     t.true(await one.isHidden('#video'));
+    t.is(await one.evaluate<string>('window.ivgw.state'), 'unplayable');
     await one.close();
   }
 });
