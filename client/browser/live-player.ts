@@ -2,7 +2,7 @@
  * live-player — a stream's FLV bytes played in a <video> with mpegts.js (FLV over Media
  * Source Extensions: H.264 video, AAC audio). mpegts.js fetches nothing: its loader is a
  * custom one (`customLoader`) fed with the bytes BrowserClient.open hands over; bytes that
- * arrive before mpegts.js opens its loader are queued.
+ * arrive before mpegts.js opens its loader are queued, bytes after it aborted it dropped.
  * Stays at the live edge: more than 0.5 s behind the buffered end it plays at 1.1× until
  * 0.25 s behind (mpegts.js `liveSync`); more than 1 s behind, mpegts.js's latency chasing
  * (`liveBufferLatencyChasing`) jumps to 0.3 s before the end, and if it still is, a seek
@@ -56,6 +56,7 @@ export class LivePlayer {
   private readonly player: Player;
   private readonly timer: ReturnType<typeof setInterval>;
   private destroyed = false;
+  private stopped = false;
 
   constructor(readonly video: HTMLVideoElement, hasAudio: boolean) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the loader class mpegts.js instantiates reaches its player through this
@@ -78,7 +79,9 @@ export class LivePlayer {
         }
       }
       override abort(): void {
+        // mpegts.js only aborts a live source it is done with: later bytes are dropped, not queued
         self.deliver = undefined;
+        self.stopped = true;
         this._status = mpegts.LoaderStatus.kComplete;
       }
     }
@@ -117,6 +120,9 @@ export class LivePlayer {
 
   /** A stream message's bytes (copied: the caller's buffer stays its own). */
   push(bytes: Uint8Array): void {
+    if (this.stopped || this.destroyed) {
+      return;
+    }
     const chunk = bytes.slice().buffer;
     if (this.deliver) {
       this.deliver(chunk);
