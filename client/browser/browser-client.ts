@@ -10,11 +10,12 @@
  * candidates added after its answer.
  * Owns: the peer connection, its channels, the streams' ack timers. Must never: leave a
  * request pending or a timer running after close().
+ * Requests: open (streams), command, channels, ping (clock sync).
  * Not yet: the device's ICE restart (its offer ends the connection), voice.
  */
 import { IvError } from '../../runtime/errors.js';
 import { CandidateGate } from '../../shared/protocol/candidate-gate.js';
-import { encodeControl, type DeviceToApp } from '../../shared/protocol/control.js';
+import { encodeControl, type ChannelInfo, type DeviceToApp } from '../../shared/protocol/control.js';
 import { CONTROL_LABEL, offerAsDtlsClient } from '../../shared/protocol/transport-rules.js';
 import { ControlChannel, messageBytes, type ControlLink, type RequestBody } from '../control-channel.js';
 import { SignalRouter } from '../signal-router.js';
@@ -46,7 +47,7 @@ export function rtcLink(dc: RTCDataChannel): ControlLink {
   };
 }
 
-type Stream = { receiver: StreamReceiver; timer: ReturnType<typeof setInterval> };
+type Stream = { receiver: StreamReceiver; timer: ReturnType<typeof setInterval>; acking: boolean };
 
 export class BrowserClient {
   /** ms from connect() to the control channel opening. */
@@ -63,7 +64,7 @@ export class BrowserClient {
   private signaling: SignalingClient | undefined;
   private readonly gate: CandidateGate;
   private readonly streams = new Map<number, Stream>();
-  private readonly channels = new Map<string, RTCDataChannel>();
+  private readonly dataChannels = new Map<string, RTCDataChannel>();
   private readonly channelWaiters = new Map<string, (dc: RTCDataChannel) => void>();
   private readonly pendingOrigins = new Map<number, number>();
   private wasUp = false;
@@ -177,7 +178,7 @@ export class BrowserClient {
       this.channelWaiters.delete(dc.label);
       waiter(dc);
     } else {
-      this.channels.set(dc.label, dc);
+      this.dataChannels.set(dc.label, dc);
     }
   }
 
@@ -207,37 +208,66 @@ export class BrowserClient {
     return this.control.request(msg, timeoutMs);
   }
 
-  /** Open a stream (`action=live&channel=0`): its bytes go to the returned receiver, acked every 200 ms. */
-  async open(params: string, timeoutMs = 5_000): Promise<StreamReceiver> {
+  /**
+   * Open a stream (`action=live&channel=0`): its bytes go to the returned receiver, acked
+   * every 200 ms, and, when given, to `onBytes` too (each message as received, after the
+   * receiver counted it: a player's feed).
+   */
+  async open(params: string, timeoutMs = 5_000, onBytes?: (bytes: Uint8Array) => void): Promise<StreamReceiver> {
     const openedAt = performance.now();
     const ok = await this.request({ op: 'open', params }, timeoutMs);
     if (ok.op !== 'ok' || ok.stream === undefined || ok.label === undefined) {
       throw new IvError('IV_ERR_PROTOCOL', 'open answered without a stream');
     }
     const { stream, label } = ok;
-    const dc = this.channels.get(label) ?? await new Promise<RTCDataChannel>((resolve, reject) => {
+    const dc = this.dataChannels.get(label) ?? await new Promise<RTCDataChannel>((resolve, reject) => {
       const t = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `stream channel ${label} did not open`)), timeoutMs);
       this.channelWaiters.set(label, (d) => {
         clearTimeout(t);
         resolve(d);
       });
     });
-    this.channels.delete(label);
+    this.dataChannels.delete(label);
     const receiver = new StreamReceiver(stream, false, () => performance.now(), openedAt);
-    dc.addEventListener('message', (e: MessageEvent<string | ArrayBuffer>) => receiver.push(messageBytes(e.data)));
+    dc.addEventListener('message', (e: MessageEvent<string | ArrayBuffer>) => {
+      const bytes = messageBytes(e.data);
+      receiver.push(bytes);
+      onBytes?.(bytes);
+    });
     const timer = setInterval(() => {
       const control = this.control.open;
-      if (control && dc.readyState === 'open') {
+      if (control && dc.readyState === 'open' && this.streams.get(stream)?.acking !== false) {
         control.sendMessageBinary(encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes, echo: this.control.lastProbe }));
       }
     }, 200);
-    this.streams.set(stream, { receiver, timer });
+    this.streams.set(stream, { receiver, timer, acking: true });
     const origin = this.pendingOrigins.get(stream);
     if (origin !== undefined) {
       this.pendingOrigins.delete(stream);
       receiver.setOrigin(origin, this.clockOffsetMs);
     }
     return receiver;
+  }
+
+  /** Stop (or resume) acking a stream: its backlog on the device grows until the watermarks pause it (tests). */
+  setAcking(stream: number, on: boolean): void {
+    const s = this.streams.get(stream);
+    if (s) {
+      s.acking = on;
+    }
+  }
+
+  /** Send a command (`command`, the `command` right); resolves with the device's reply (empty: the device closed the channel). */
+  async command(data: Uint8Array | string, timeoutMs = 5_000): Promise<Uint8Array> {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const r = await this.request({ op: 'command', data: bytes }, timeoutMs) as Extract<DeviceToApp, { op: 'reply' }>;
+    return r.data;
+  }
+
+  /** The device's channels: codecs, picture size and rate, and (with the playback right) the recorded ranges. */
+  async channels(timeoutMs = 5_000): Promise<ChannelInfo[]> {
+    const r = await this.request({ op: 'channels' }, timeoutMs) as Extract<DeviceToApp, { op: 'channels' }>;
+    return r.channels;
   }
 
   /**
