@@ -9,47 +9,28 @@
  * address (PROTOCOL.md, "Browsers"). A bad token shows the refusal in words; a pinned
  * fingerprint that is not the device's is refused with IV_ERR_AUTH_INVALID.
  */
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { GatewayHttpServer } from '../../gateway/http-server.js';
-import { startGateway, type Gateway } from '../helpers/gateway.js';
+import type { Browser, Page } from 'playwright-core';
+import type { GatewayHttpServer } from '../../gateway/http-server.js';
+import type { Gateway } from '../helpers/gateway.js';
+import { startBrowserRig, type BrowserRig } from '../helpers/browser.js';
 
-const WWW = fileURLToPath(new URL('../../www/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 interface Progress { state: string; connectMs: number; firstFrameMs: number; bytes: number; videoFrames: number; audioFrames: number; keyframes: number; gaps: number; violations: string[]; latencyMs: number; path: string; error: string; code: string }
 
+let rig: BrowserRig;
 let gw: Gateway;
 let wsUrl: string;
 let http: GatewayHttpServer;
 let browser: Browser;
 
-async function wsUrlOf(g: Gateway): Promise<string> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const m = g.log.map((l) => /MQTT over WebSocket \(browsers\) on (ws:\/\/\S+)/.exec(l)).find((x) => x);
-    if (m?.[1]) {
-      return m[1].replace(/,$/, '');
-    }
-    if (Date.now() > until) {
-      throw new Error(`no WebSocket listener line:\n${g.log.join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test.before(async () => {
-  gw = await startGateway();
-  wsUrl = await wsUrlOf(gw);
-  http = await GatewayHttpServer.start({ listen: '127.0.0.1:0', staticDir: WWW, metrics: async () => ({ contentType: 'text/plain', text: '' }), health: () => ({ ok: true, reasons: [] }), status: async () => ({}) });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  rig = await startBrowserRig([], []);
+  ({ gw, wsUrl, http, browser } = rig);
 });
 
 test.after.always(async () => {
-  await browser?.close();
-  await http?.close();
-  await gw?.stop();
+  await rig?.close();
 });
 
 function viewerUrl(f: Record<string, string>): string {

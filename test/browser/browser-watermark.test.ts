@@ -7,38 +7,31 @@
  * announced pause (no unannounced gap, no violation), and the <video> is back within
  * about a second of the live edge and keeps playing.
  */
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { chromium, type Browser } from 'playwright-core';
-import { GatewayHttpServer } from '../../gateway/http-server.js';
-import { startGateway, type Gateway } from '../helpers/gateway.js';
+import type { Browser } from 'playwright-core';
+import type { GatewayHttpServer } from '../../gateway/http-server.js';
+import type { Gateway } from '../helpers/gateway.js';
+import { startBrowserRig, type BrowserRig } from '../helpers/browser.js';
 
-const WWW = fileURLToPath(new URL('../../www/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 interface Progress { state: string; videoFrames: number; violations: string[]; gaps: number; pauseGaps: number; watermarkPauses: number; seeks: number; screenLatencyMs: number; playerError: string; error: string }
 
+let rig: BrowserRig;
 let gw: Gateway;
+let wsUrl: string;
 let http: GatewayHttpServer;
 let browser: Browser;
 
 test.before(async () => {
-  gw = await startGateway(['--watermarks', '30000,60000,120000']);
-  http = await GatewayHttpServer.start({ listen: '127.0.0.1:0', staticDir: WWW, metrics: async () => ({ contentType: 'text/plain', text: '' }), health: () => ({ ok: true, reasons: [] }), status: async () => ({}) });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
+  rig = await startBrowserRig(['--watermarks', '30000,60000,120000'], ['--autoplay-policy=no-user-gesture-required']);
+  ({ gw, wsUrl, http, browser } = rig);
 });
 
 test.after.always(async () => {
-  await browser?.close();
-  await http?.close();
-  await gw?.stop();
+  await rig?.close();
 });
 
 test('held acks: the device pauses the stream, the page counts the watermark pause and is back at the live edge', async (t) => {
-  let wsUrl = '';
-  for (const until = Date.now() + 20_000; !wsUrl && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-    wsUrl = gw.log.map((l) => /MQTT over WebSocket \(browsers\) on (ws:\/\/\S+)/.exec(l)?.[1]).find((x) => x)?.replace(/,$/, '') ?? '';
-  }
   const page = await browser.newPage();
   await page.goto(`${http.url}/#${new URLSearchParams({ broker: wsUrl, device: gw.deviceId, peer: 'wm1', token: gw.token('wm1') }).toString()}`);
   await page.waitForFunction('window.ivgw && (document.getElementById("video").currentTime > 2 || window.ivgw.error !== "")', undefined, { timeout: 20_000 });

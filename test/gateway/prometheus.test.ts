@@ -9,7 +9,7 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 import { join } from 'node:path';
 import { IVGW } from '../helpers/gateway.js';
 import { startIvgw } from '../helpers/ivgw-process.js';
@@ -19,14 +19,6 @@ import { startMosquitto } from '../helpers/mosquitto.js';
 import { RemoteApps } from '../helpers/remote-apps.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -4,16 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect, type AddressInfo } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
+import { freePort } from './free-port.js';
 import { join } from 'node:path';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /**
  * Listens on 127.0.0.1 and on every address of `alsoOn` (e.g. a test namespace's host end), one port.
