@@ -10,7 +10,7 @@
  *  - a built-in STUN responder (or the configured STUN/TURN servers);
  *  - cloud worker: one CloudActor per recorded camera (full time or events) with the
  *    cloud module's defaults (actors/cloud/cloud-defaults.ts);
- *  - the HTTP server (gateway-http.ts) when `http` is given.
+ *  - the HTTP server (http-server.ts: metrics, health, status, the browser viewer at `/`) when `http` is given.
  * Everything it would log is a `log` record (never a secret or token); the CLI writes them.
  *
  * Owns: the start order (network first, so a port in use fails before any worker exists),
