@@ -56,6 +56,8 @@ interface CloudState {
   uploader: Uploader;
   /** Snapshot keys whose upload result the owner still waits for. */
   pictures: Set<string>;
+  /** Objects confirmed before anyone waited for them (a snapshot uploaded before eventStart returned); bounded. */
+  confirmed: Set<string>;
   lock: Promise<unknown>;
   ticking: boolean;
   lapsReported: number;
@@ -158,6 +160,7 @@ export default defineActor({
     const recording = await RecordingStore.open(args.spoolDir, args.retention);
     const store = openStore(args.store);
     const pictures = new Set<string>();
+    const confirmed = new Set<string>();
     /** When each object of this run was accepted (for the upload latency); bounded: older entries go first. */
     const acceptedAt = new Map<string, number>();
     let marks: Promise<void> = Promise.resolve();
@@ -173,6 +176,12 @@ export default defineActor({
         }
         if (pictures.delete(key)) {
           ctx.emit('CLOUD_NOTICE', { type: 'picture', key, code: 'IV_ERR_NONE' });
+        } else {
+          // a local store can confirm a snapshot before eventStart has registered it as awaited
+          confirmed.add(key);
+          if (confirmed.size > 256) {
+            confirmed.delete(confirmed.values().next().value as string);
+          }
         }
       },
       onFailed: (key, err, attempt) => {
@@ -213,7 +222,7 @@ export default defineActor({
       },
     });
     await closeOrphanSession(recording);
-    const state: CloudState = { args, ring, reader: undefined, recorder, recording, uploader, pictures, lock: Promise.resolve(), ticking: false, lapsReported: 0, lastPrune: 0, closed: false, progress, resumed: false };
+    const state: CloudState = { args, ring, reader: undefined, recorder, recording, uploader, pictures, confirmed, lock: Promise.resolve(), ticking: false, lapsReported: 0, lastPrune: 0, closed: false, progress, resumed: false };
     uploader.start(); // pending objects of an earlier run go first
     ctx.setInterval(() => tick(state, ctx), 10);
     return state;
@@ -230,7 +239,9 @@ export default defineActor({
       locked(state, async () => {
         await drain(state, ctx);
         const r = await state.recorder.eventStart(body.eventId, { eventStartMs: body.eventStartMs, streamStartMs: body.streamStartMs }, body.picture);
-        if (r.pictureKey) {
+        if (r.pictureKey && state.confirmed.delete(r.pictureKey)) {
+          ctx.emit('CLOUD_NOTICE', { type: 'picture', key: r.pictureKey, code: 'IV_ERR_NONE' }); // already in the store
+        } else if (r.pictureKey) {
           state.pictures.add(r.pictureKey);
         }
         await drain(state, ctx); // the pre-record starts now
