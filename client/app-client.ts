@@ -81,7 +81,9 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   connectRetries = 0;
   private failConnect: ((reason: string) => void) | undefined;
   /** Device clock − local clock, ms (syncClock() measures it; 0 until then). */
-  clockOffsetMs = 0;
+  get clockOffsetMs(): number {
+    return this.control.clockOffsetMs;
+  }
   private readonly voice: AppVoice;
 
   private constructor(private readonly opts: AppClientOptions) {
@@ -256,23 +258,12 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   }
 
   /** Measure the device's clock offset: the ping with the smallest round trip of `samples`. */
-  async syncClock(samples = 3): Promise<{ rttMs: number; offsetMs: number }> {
-    let best: { rttMs: number; offsetMs: number } | undefined;
-    for (let i = 0; i < samples; i++) {
-      const p = await this.ping();
-      if (!best || p.rttMs < best.rttMs) {
-        best = p;
-      }
-    }
-    this.clockOffsetMs = (best as { offsetMs: number }).offsetMs;
-    return best as { rttMs: number; offsetMs: number };
+  syncClock(samples = 3): Promise<{ rttMs: number; offsetMs: number }> {
+    return this.control.syncClock(samples);
   }
 
   /** Send a request on the control channel and wait for its answer. */
   request(msg: RequestBody, timeoutMs = 5_000): Promise<DeviceToApp> {
-    if (this.closed) {
-      return Promise.reject(new IvError('IV_ERR_CLOSED', 'the client is closed'));
-    }
     return this.control.request(msg, timeoutMs);
   }
 
@@ -302,16 +293,13 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   }
 
   /** Send a command; resolves with the device's reply (empty: the device closed the channel). */
-  async command(data: Uint8Array | string, timeoutMs = 5_000): Promise<Uint8Array> {
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    const r = await this.request({ op: 'command', data: bytes }, timeoutMs) as Extract<DeviceToApp, { op: 'reply' }>;
-    return r.data;
+  command(data: Uint8Array | string, timeoutMs = 5_000): Promise<Uint8Array> {
+    return this.control.command(data, timeoutMs);
   }
 
   /** The device's channels: codecs, picture size and rate, and (with the playback right) the recorded ranges. */
-  async channels(timeoutMs = 5_000): Promise<ChannelInfo[]> {
-    const r = await this.request({ op: 'channels' }, timeoutMs) as Extract<DeviceToApp, { op: 'channels' }>;
-    return r.channels;
+  channels(timeoutMs = 5_000): Promise<ChannelInfo[]> {
+    return this.control.channels(timeoutMs);
   }
 
   /** Start intercom: the device calls onRecvInit(params, peer). */
@@ -330,11 +318,8 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   }
 
   /** Round trip on the control channel; `offsetMs` ≈ device clock − local clock. */
-  async ping(): Promise<{ rttMs: number; offsetMs: number }> {
-    const t = Date.now();
-    const pong = await this.request({ op: 'ping', t }) as Extract<DeviceToApp, { op: 'pong' }>;
-    const now = Date.now();
-    return { rttMs: now - t, offsetMs: pong.deviceTime - (t + now) / 2 };
+  ping(): Promise<{ rttMs: number; offsetMs: number }> {
+    return this.control.ping();
   }
 
   private lost(reason: string): void {

@@ -6,13 +6,15 @@
  * Transport-neutral and browser-safe: the channel is a `ControlLink`, which
  * node-datachannel's DataChannel is as it stands and the browser client makes of an
  * RTCDataChannel.
+ * The requests every app makes (command, channels, ping, the clock offset) are here too,
+ * so the Node and browser clients share them.
  * Owns: the queue and the pending requests. Must never: take messages from a replaced
- * channel, or leave a request pending after closeAll().
+ * channel, or leave a request pending after closeAll() (later requests reject IV_ERR_CLOSED).
  */
 import { systemClock } from '../runtime/clock.js';
 import { IvError, isIvError, isIvErrorCode } from '../runtime/errors.js';
 import { PendingTable } from '../runtime/pending-table.js';
-import { decodeFromDevice, encodeControl, type AppToDevice, type DeviceToApp } from '../shared/protocol/control.js';
+import { decodeFromDevice, encodeControl, type AppToDevice, type ChannelInfo, type DeviceToApp } from '../shared/protocol/control.js';
 
 /** Omit that keeps a union a union. */
 export type RequestBody = Extract<AppToDevice, { id: number }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
@@ -48,6 +50,9 @@ export class ControlChannel {
   private readonly pending = new PendingTable(systemClock);
   /** The time of the device's last RTT probe, echoed in acks. */
   lastProbe = 0;
+  /** Device clock − local clock, ms (syncClock()). */
+  clockOffsetMs = 0;
+  private closed = false;
 
   constructor(private readonly device: string, private readonly hooks: ControlHooks) {}
 
@@ -100,7 +105,10 @@ export class ControlChannel {
   }
 
   /** Send a request and wait for its answer: `error` rejects with its code, no answer in time with IV_ERR_TIMEOUT. */
-  request(msg: RequestBody, timeoutMs: number): Promise<DeviceToApp> {
+  request(msg: RequestBody, timeoutMs = 5_000): Promise<DeviceToApp> {
+    if (this.closed) {
+      return Promise.reject(new IvError('IV_ERR_CLOSED', 'the client is closed'));
+    }
     let entry: ReturnType<PendingTable['add']>;
     try {
       entry = this.pending.add(msg.op, this.device, timeoutMs);
@@ -124,8 +132,43 @@ export class ControlChannel {
     );
   }
 
-  /** Reject every pending request (the client closed). */
+  /** Send a command (`command`, the `command` right); resolves with the device's reply (empty: the device closed the channel). */
+  async command(data: Uint8Array | string, timeoutMs = 5_000): Promise<Uint8Array> {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const r = await this.request({ op: 'command', data: bytes }, timeoutMs) as Extract<DeviceToApp, { op: 'reply' }>;
+    return r.data;
+  }
+
+  /** The device's channels: codecs, picture size and rate, and (with the playback right) the recorded ranges. */
+  async channels(timeoutMs = 5_000): Promise<ChannelInfo[]> {
+    const r = await this.request({ op: 'channels' }, timeoutMs) as Extract<DeviceToApp, { op: 'channels' }>;
+    return r.channels;
+  }
+
+  /** Round trip on the control channel; `offsetMs` ≈ device clock − local clock. */
+  async ping(): Promise<{ rttMs: number; offsetMs: number }> {
+    const t = Date.now();
+    const pong = await this.request({ op: 'ping', t }) as Extract<DeviceToApp, { op: 'pong' }>;
+    const now = Date.now();
+    return { rttMs: now - t, offsetMs: pong.deviceTime - (t + now) / 2 };
+  }
+
+  /** The device's clock offset (kept in `clockOffsetMs`) from the ping with the smallest round trip of `samples`. */
+  async syncClock(samples = 3): Promise<{ rttMs: number; offsetMs: number }> {
+    let best = await this.ping();
+    for (let i = 1; i < samples; i++) {
+      const p = await this.ping();
+      if (p.rttMs < best.rttMs) {
+        best = p;
+      }
+    }
+    this.clockOffsetMs = best.offsetMs;
+    return best;
+  }
+
+  /** Reject every pending request, and every later one (the client closed). */
   closeAll(): void {
+    this.closed = true;
     this.pending.closeAll('IV_ERR_CLOSED', 'the client closed');
   }
 

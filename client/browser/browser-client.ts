@@ -1,26 +1,33 @@
 /**
- * browser-client — an app in a web browser (docs/PROTOCOL.md, "Browsers"): the browser's
- * own RTCPeerConnection and mqtt.js's browser build over WebSocket, on the same
+ * browser-client — an app in a web browser (docs/PROTOCOL.md §3.2): the browser's own
+ * RTCPeerConnection and mqtt.js's browser build over WebSocket, on the same
  * transport-neutral core as the Node `AppClient`: the signaling client and router
- * (request ids, certificate pin), the control channel, StreamReceiver, the candidate
- * gate, the token's claims for refusal reasons. Nothing Node-only: bundled by esbuild
- * for the page (client/browser/build-web.ts).
+ * (request ids, certificate pin), the control channel (its requests: command, channels,
+ * ping), StreamReceiver, the candidate gate, the token's claims for refusal reasons.
+ * Nothing Node-only: bundled by esbuild for the page (bin/build-web.ts).
  * Connect: the offer is sent with `a=setup:active` (the device answers passive), the
  * browser's candidates (mDNS `.local` host names) are sent after it, the device's
  * candidates added after its answer.
- * Owns: the peer connection, its channels, the streams' ack timers. Must never: leave a
- * request pending or a timer running after close().
- * Requests: open (streams), command, channels, ping (clock sync).
- * Not yet: the device's ICE restart (its offer ends the connection), voice.
+ * The device's ICE restart (§3.1): its offer is answered with a new RTCPeerConnection (the
+ * old one closed), its `control` replaces the old one, every open stream continues on its
+ * new `s<n>` (browser-streams.ts), an intercom session gets its `voice` channel back. A
+ * connection whose path fails after it was up waits `restartWaitMs` for that offer; one
+ * the device closed on purpose (ICE still up) ends at once.
+ * Owns: the current peer connection and its candidate gate, the restart bookkeeping.
+ * Must never: act on events of a replaced peer connection, or leave a request pending or
+ * a timer running after close().
  */
 import { IvError } from '../../runtime/errors.js';
 import { CandidateGate } from '../../shared/protocol/candidate-gate.js';
-import { encodeControl, type ChannelInfo, type DeviceToApp } from '../../shared/protocol/control.js';
+import type { ChannelInfo, DeviceToApp } from '../../shared/protocol/control.js';
+import type { DeviceSignal } from '../../shared/protocol/signaling-messages.js';
 import { CONTROL_LABEL, offerAsDtlsClient } from '../../shared/protocol/transport-rules.js';
-import { ControlChannel, messageBytes, type ControlLink, type RequestBody } from '../control-channel.js';
+import { ControlChannel, type ControlLink, type RequestBody } from '../control-channel.js';
 import { SignalRouter } from '../signal-router.js';
 import { SignalingClient } from '../signaling-client.js';
-import { StreamReceiver } from '../stream-receiver.js';
+import type { StreamReceiver } from '../stream-receiver.js';
+import { BrowserStreams } from './browser-streams.js';
+import { BrowserVoice } from './browser-voice.js';
 
 export interface BrowserClientOptions {
   /** The broker's MQTT-over-WebSocket URL (`ws://host:port`, `wss://…`). */
@@ -33,6 +40,8 @@ export interface BrowserClientOptions {
   iceServers?: RTCIceServer[];
   /** ms (default 10 000). */
   timeoutMs?: number;
+  /** After a connection that was up drops: how long to wait for the device's restart offer (default 30 000 ms). */
+  restartWaitMs?: number;
 }
 
 /** An RTCDataChannel as the control channel's link. */
@@ -47,59 +56,60 @@ export function rtcLink(dc: RTCDataChannel): ControlLink {
   };
 }
 
-type Stream = { receiver: StreamReceiver; timer: ReturnType<typeof setInterval>; acking: boolean };
+const iceUp = (pc: RTCPeerConnection): boolean => pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
 
 export class BrowserClient {
   /** ms from connect() to the control channel opening. */
   connectMs = 0;
-  /** Device clock − local clock, ms (syncClock()). */
-  clockOffsetMs = 0;
   /** Called once when the connection ends without close(). */
   onClosed: ((reason: string) => void) | undefined;
   /** Every device event (stream_closed, watermark, stream_time). */
   onEvent: ((msg: DeviceToApp) => void) | undefined;
-  readonly pc: RTCPeerConnection;
+  /** A device-initiated ICE restart finished (its offer → the new control channel open). */
+  onRestart: ((info: { ms: number }) => void) | undefined;
+  /** The connection dropped (its path failed): waiting for the device's restart offer. */
+  onInterrupted: ((reason: string) => void) | undefined;
+  /** Device-initiated ICE restarts this client went through: how long each took. */
+  readonly restarts: { ms: number }[] = [];
+  /** Restart offers received (a retry replaces the previous one). */
+  restartOffers = 0;
+  readonly voice: BrowserVoice;
+  private current: RTCPeerConnection;
+  private gate: CandidateGate;
   private readonly router: SignalRouter;
   private readonly control: ControlChannel;
+  private readonly streams: BrowserStreams;
   private signaling: SignalingClient | undefined;
-  private readonly gate: CandidateGate;
-  private readonly streams = new Map<number, Stream>();
-  private readonly dataChannels = new Map<string, RTCDataChannel>();
-  private readonly channelWaiters = new Map<string, (dc: RTCDataChannel) => void>();
-  private readonly pendingOrigins = new Map<number, number>();
   private wasUp = false;
   private closed = false;
+  private restarting: { startedAt: number } | undefined;
+  private restartWait: ReturnType<typeof setTimeout> | undefined;
   private failConnect: ((err: Error) => void) | undefined;
   private onControlOpen: (() => void) | undefined;
 
   private constructor(private readonly opts: BrowserClientOptions) {
     this.router = new SignalRouter(opts.fingerprint);
-    this.pc = new RTCPeerConnection({ iceServers: opts.iceServers ?? [] });
-    const pc = this.pc;
-    this.gate = new CandidateGate({
-      remoteDescription: () => pc.remoteDescription,
-      addRemoteCandidate: (candidate, mid) => void pc.addIceCandidate({ candidate, sdpMid: mid }).catch(() => undefined),
-    }, (c) => this.signaling?.publish({ type: 'candidate', peer: opts.peerId, ...c }));
     this.control = new ControlChannel(opts.deviceId, {
-      opened: () => {
-        this.wasUp = true;
-        this.onControlOpen?.();
-        this.onControlOpen = undefined;
+      opened: () => this.controlOpened(),
+      closed: () => {
+        // closed with ICE up: the device ended the connection; with the path down: its restart follows
+        if (iceUp(this.current) && !this.restarting) {
+          this.lost('the control channel closed');
+        } else {
+          this.awaitRestart('the control channel closed');
+        }
       },
-      closed: () => this.lost('the control channel closed'),
-      message: (msg) => this.onDeviceMessage(msg),
+      message: (msg) => {
+        if (msg.op === 'event') {
+          this.streams.onEvent(msg);
+        }
+        this.onEvent?.(msg);
+      },
     });
-    pc.addEventListener('icecandidate', (e) => {
-      if (e.candidate?.candidate) {
-        this.gate.local({ candidate: e.candidate.candidate, mid: e.candidate.sdpMid ?? '0' });
-      }
-    });
-    pc.addEventListener('datachannel', (e) => this.onChannel(e.channel));
-    pc.addEventListener('connectionstatechange', () => {
-      if (pc.connectionState === 'failed' || pc.connectionState === 'closed') {
-        this.lost(`peer connection ${pc.connectionState}`);
-      }
-    });
+    this.streams = new BrowserStreams({ openControl: () => this.control.open, lastProbe: () => this.control.lastProbe, clockOffsetMs: () => this.control.clockOffsetMs });
+    this.voice = new BrowserVoice(() => this.current, (msg) => this.request(msg));
+    this.current = this.createPc();
+    this.gate = this.gateFor(this.current);
   }
 
   static async connect(opts: BrowserClientOptions): Promise<BrowserClient> {
@@ -115,6 +125,16 @@ export class BrowserClient {
     return c;
   }
 
+  /** The current peer connection (a restart replaces it). */
+  get pc(): RTCPeerConnection {
+    return this.current;
+  }
+
+  /** Device clock − local clock, ms (syncClock()). */
+  get clockOffsetMs(): number {
+    return this.control.clockOffsetMs;
+  }
+
   private async start(): Promise<void> {
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
     const failed = new Promise<never>((_, reject) => (this.failConnect = reject));
@@ -128,39 +148,10 @@ export class BrowserClient {
     try {
       this.signaling = await Promise.race([SignalingClient.connect({ url: this.opts.url, deviceId: this.opts.deviceId, peerId: this.opts.peerId, token: this.opts.token, timeoutMs }), deadline]);
       const requestId = this.router.newOffer();
-      this.signaling.onMessage((msg) => {
-        const a = this.router.route(msg, requestId);
-        switch (a?.kind) {
-          case 'answer':
-            if (!this.wasUp && this.pc.signalingState === 'have-local-offer') {
-              this.pc.setRemoteDescription({ type: 'answer', sdp: a.sdp }).then(() => this.gate.remoteDescribed(), (err: Error) => this.failConnect?.(new IvError('IV_ERR_PROTOCOL', `the device's answer was unusable: ${err.message}`)));
-            }
-            return;
-          case 'candidate':
-            this.gate.remote({ candidate: a.candidate, mid: a.mid });
-            return;
-          case 'refused':
-            if (a.own || this.failConnect) {
-              this.failConnect?.(new IvError(a.code, `device refused: ${a.reason}`));
-            }
-            return;
-          case 'bye':
-            if (this.failConnect) {
-              this.failConnect(new IvError('IV_ERR_CLOSED', `device said bye: ${a.reason}`));
-            } else {
-              this.lost(`the device said bye${a.reason ? `: ${a.reason}` : ''}`);
-            }
-            return;
-          case 'restart':
-            this.lost('the device restarted the connection (ICE restart is not supported by this client yet)');
-            return;
-          case undefined:
-            return;
-        }
-      });
-      this.control.bind(rtcLink(this.pc.createDataChannel(CONTROL_LABEL)));
-      const offer = await this.pc.createOffer();
-      await this.pc.setLocalDescription(offer);
+      this.signaling.onMessage((msg) => this.onSignal(msg, requestId));
+      this.control.bind(rtcLink(this.current.createDataChannel(CONTROL_LABEL)));
+      const offer = await this.current.createOffer();
+      await this.current.setLocalDescription(offer);
       // the local description stays actpass; the text sent asks the device to be passive (PROTOCOL.md §3)
       this.signaling.publish({ type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp: offerAsDtlsClient(offer.sdp ?? '') });
       this.gate.described();
@@ -171,103 +162,190 @@ export class BrowserClient {
     }
   }
 
-  private onChannel(dc: RTCDataChannel): void {
-    dc.binaryType = 'arraybuffer';
-    const waiter = this.channelWaiters.get(dc.label);
-    if (waiter) {
-      this.channelWaiters.delete(dc.label);
-      waiter(dc);
-    } else {
-      this.dataChannels.set(dc.label, dc);
+  private onSignal(msg: DeviceSignal, requestId: string): void {
+    const a = this.router.route(msg, requestId);
+    switch (a?.kind) {
+      case 'answer': {
+        const pc = this.current;
+        if (!this.wasUp && pc.signalingState === 'have-local-offer') {
+          pc.setRemoteDescription({ type: 'answer', sdp: a.sdp }).then(() => this.gate.remoteDescribed(), (err: Error) => this.failConnect?.(new IvError('IV_ERR_PROTOCOL', `the device's answer was unusable: ${err.message}`)));
+        }
+        return;
+      }
+      case 'restart':
+        void this.restartFromOffer(a.requestId, a.sdp);
+        return;
+      case 'candidate':
+        this.gate.remote({ candidate: a.candidate, mid: a.mid });
+        return;
+      case 'refused':
+        if (a.own || this.failConnect) {
+          this.failConnect?.(new IvError(a.code, `device refused: ${a.reason}`));
+        }
+        return;
+      case 'bye':
+        if (this.failConnect) {
+          this.failConnect(new IvError('IV_ERR_CLOSED', `device said bye: ${a.reason}`));
+        } else {
+          this.lost(`the device said bye${a.reason ? `: ${a.reason}` : ''}`);
+        }
+        return;
+      case undefined:
+        return;
     }
   }
 
-  private onDeviceMessage(msg: DeviceToApp): void {
-    if (msg.op === 'event') {
-      const s = this.streams.get(msg.stream);
-      if (msg.event === 'stream_time') {
-        if (s) {
-          s.receiver.setOrigin(msg.originMs, this.clockOffsetMs);
-        } else {
-          this.pendingOrigins.set(msg.stream, msg.originMs);
-        }
-      } else if (msg.event === 'watermark' && msg.level === 'high') {
-        s?.receiver.expectPause();
-      } else if (msg.event === 'stream_closed') {
-        this.removeStream(msg.stream);
+  /** A peer connection whose events count only while it is the current one. */
+  private createPc(): RTCPeerConnection {
+    const pc = new RTCPeerConnection({ iceServers: this.opts.iceServers ?? [] });
+    pc.addEventListener('icecandidate', (e) => {
+      if (pc === this.current && e.candidate?.candidate) {
+        this.gate.local({ candidate: e.candidate.candidate, mid: e.candidate.sdpMid ?? '0' });
+      }
+    });
+    pc.addEventListener('datachannel', (e) => {
+      if (pc !== this.current) {
+        e.channel.close();
+      } else if (e.channel.label === CONTROL_LABEL) {
+        this.control.bind(rtcLink(e.channel)); // the device's control channel after its restart
+      } else {
+        this.streams.onChannel(e.channel);
+      }
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc !== this.current) {
+        return;
+      }
+      const state = pc.connectionState;
+      if (state === 'connected') {
+        clearTimeout(this.restartWait);
+        this.restartWait = undefined;
+      } else if (state === 'closed' || (state === 'failed' && !this.wasUp)) {
+        this.lost(`peer connection ${state}`);
+      } else if ((state === 'failed' || state === 'disconnected') && this.wasUp && !this.restarting) {
+        this.awaitRestart(`peer connection ${state}`); // the device restarts a failed path (§3.1)
+      }
+    });
+    return pc;
+  }
+
+  private gateFor(pc: RTCPeerConnection): CandidateGate {
+    return new CandidateGate({
+      remoteDescription: () => pc.remoteDescription,
+      addRemoteCandidate: (candidate, mid) => void pc.addIceCandidate({ candidate, sdpMid: mid }).catch(() => undefined),
+    }, (c) => this.signaling?.publish({ type: 'candidate', peer: this.opts.peerId, ...c }));
+  }
+
+  /** The device's ICE-restart offer: answered by a new peer connection; the old one and its channels are finished. */
+  private async restartFromOffer(requestId: string, sdp: string): Promise<void> {
+    if (this.closed || this.failConnect) {
+      return; // while connecting the app is the offerer
+    }
+    this.restartOffers++;
+    clearTimeout(this.restartWait);
+    this.restartWait = undefined;
+    this.restarting ??= { startedAt: performance.now() };
+    this.streams.channelsReplaced();
+    this.voice.channelReplaced();
+    this.control.drop();
+    const old = this.current;
+    const pc = this.createPc();
+    this.current = pc;
+    this.gate = this.gateFor(pc);
+    old.close();
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      this.gate.remoteDescribed();
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      if (pc !== this.current || this.closed) {
+        return;
+      }
+      this.signaling?.publish({ type: 'answer', peer: this.opts.peerId, token: this.opts.token, requestId, sdp: answer.sdp ?? '' });
+      this.gate.described();
+    } catch (err) {
+      if (pc === this.current) {
+        this.lost(`the device's restart offer was unusable: ${(err as Error).message}`);
       }
     }
-    this.onEvent?.(msg);
+  }
+
+  /** The control channel opened (and sent what was queued): connected, or a restart finished. */
+  private controlOpened(): void {
+    this.wasUp = true;
+    this.onControlOpen?.();
+    this.onControlOpen = undefined;
+    const r = this.restarting;
+    if (r) {
+      this.restarting = undefined;
+      const info = { ms: Math.round(performance.now() - r.startedAt) };
+      this.restarts.push(info);
+      this.voice.restarted();
+      this.onRestart?.(info);
+    }
+  }
+
+  /** A connection that was up dropped: the device restarts it unless it is gone. */
+  private awaitRestart(reason: string): void {
+    if (this.restartWait || this.closed || this.restarting) {
+      return;
+    }
+    if (!this.wasUp) {
+      this.lost(reason);
+      return;
+    }
+    const waitMs = this.opts.restartWaitMs ?? 30_000;
+    this.onInterrupted?.(reason);
+    this.restartWait = setTimeout(() => {
+      this.restartWait = undefined;
+      this.lost(`${reason}; the device did not restart it within ${waitMs} ms`);
+    }, waitMs);
   }
 
   /** Send a request on the control channel and wait for its answer (`error` rejects with its code). */
   request(msg: RequestBody, timeoutMs = 5_000): Promise<DeviceToApp> {
-    if (this.closed) {
-      return Promise.reject(new IvError('IV_ERR_CLOSED', 'the client is closed'));
-    }
     return this.control.request(msg, timeoutMs);
   }
 
   /**
-   * Open a stream (`action=live&channel=0`): its bytes go to the returned receiver, acked
-   * every 200 ms, and, when given, to `onBytes` too (each message as received, after the
-   * receiver counted it: a player's feed).
+   * Open a stream (`action=live&channel=0`, `action=playback&…`): its bytes go to the
+   * returned receiver, acked every 200 ms, and, when given, to `onBytes` as whole FLV
+   * units (a player's feed; a tag cut by a restart never reaches it). `onEnded`: the device
+   * ended the stream (`stream_closed`, e.g. `end of recording`).
    */
-  async open(params: string, timeoutMs = 5_000, onBytes?: (bytes: Uint8Array) => void): Promise<StreamReceiver> {
+  async open(params: string, timeoutMs = 5_000, onBytes?: (bytes: Uint8Array) => void, onEnded?: (reason: string) => void): Promise<StreamReceiver> {
     const openedAt = performance.now();
     const ok = await this.request({ op: 'open', params }, timeoutMs);
     if (ok.op !== 'ok' || ok.stream === undefined || ok.label === undefined) {
       throw new IvError('IV_ERR_PROTOCOL', 'open answered without a stream');
     }
-    const { stream, label } = ok;
-    const dc = this.dataChannels.get(label) ?? await new Promise<RTCDataChannel>((resolve, reject) => {
-      const t = setTimeout(() => reject(new IvError('IV_ERR_TIMEOUT', `stream channel ${label} did not open`)), timeoutMs);
-      this.channelWaiters.set(label, (d) => {
-        clearTimeout(t);
-        resolve(d);
-      });
-    });
-    this.dataChannels.delete(label);
-    const receiver = new StreamReceiver(stream, false, () => performance.now(), openedAt);
-    dc.addEventListener('message', (e: MessageEvent<string | ArrayBuffer>) => {
-      const bytes = messageBytes(e.data);
-      receiver.push(bytes);
-      onBytes?.(bytes);
-    });
-    const timer = setInterval(() => {
-      const control = this.control.open;
-      if (control && dc.readyState === 'open' && this.streams.get(stream)?.acking !== false) {
-        control.sendMessageBinary(encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes, echo: this.control.lastProbe }));
-      }
-    }, 200);
-    this.streams.set(stream, { receiver, timer, acking: true });
-    const origin = this.pendingOrigins.get(stream);
-    if (origin !== undefined) {
-      this.pendingOrigins.delete(stream);
-      receiver.setOrigin(origin, this.clockOffsetMs);
-    }
-    return receiver;
+    return this.streams.attach(ok.stream, ok.label, openedAt, timeoutMs, onBytes, onEnded);
+  }
+
+  /** Close a stream the app opened. */
+  async closeStream(stream: number): Promise<void> {
+    this.streams.remove(stream);
+    await this.request({ op: 'close', stream });
   }
 
   /** Stop (or resume) acking a stream: its backlog on the device grows until the watermarks pause it (tests). */
   setAcking(stream: number, on: boolean): void {
-    const s = this.streams.get(stream);
-    if (s) {
-      s.acking = on;
-    }
+    this.streams.setAcking(stream, on);
   }
 
   /** Send a command (`command`, the `command` right); resolves with the device's reply (empty: the device closed the channel). */
-  async command(data: Uint8Array | string, timeoutMs = 5_000): Promise<Uint8Array> {
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    const r = await this.request({ op: 'command', data: bytes }, timeoutMs) as Extract<DeviceToApp, { op: 'reply' }>;
-    return r.data;
+  command(data: Uint8Array | string, timeoutMs = 5_000): Promise<Uint8Array> {
+    return this.control.command(data, timeoutMs);
   }
 
   /** The device's channels: codecs, picture size and rate, and (with the playback right) the recorded ranges. */
-  async channels(timeoutMs = 5_000): Promise<ChannelInfo[]> {
-    const r = await this.request({ op: 'channels' }, timeoutMs) as Extract<DeviceToApp, { op: 'channels' }>;
-    return r.channels;
+  channels(timeoutMs = 5_000): Promise<ChannelInfo[]> {
+    return this.control.channels(timeoutMs);
+  }
+
+  /** The device's clock offset from the ping with the smallest round trip of `samples`. */
+  syncClock(samples = 3): Promise<{ rttMs: number; offsetMs: number }> {
+    return this.control.syncClock(samples);
   }
 
   /**
@@ -276,7 +354,7 @@ export class BrowserClient {
    * the browser's checks, its mDNS name was never resolved).
    */
   async selectedPath(): Promise<string> {
-    const stats = await this.pc.getStats();
+    const stats = await this.current.getStats();
     const all = new Map<string, Record<string, unknown>>();
     stats.forEach((v: Record<string, unknown>) => all.set(v.id as string, v));
     const pair = [...all.values()].find((v) => v.type === 'candidate-pair' && v.nominated === true && v.state === 'succeeded');
@@ -285,35 +363,6 @@ export class BrowserClient {
       return c ? `${String(c.candidateType)} ${String(c.address ?? c.ip ?? '?')}:${String(c.port)}` : '?';
     };
     return pair ? `local ${side(pair.localCandidateId)} → remote ${side(pair.remoteCandidateId)}` : 'none';
-  }
-
-  /** Round trip on the control channel; `offsetMs` ≈ device clock − local clock. */
-  async ping(): Promise<{ rttMs: number; offsetMs: number }> {
-    const t = Date.now();
-    const pong = await this.request({ op: 'ping', t });
-    const now = Date.now();
-    return { rttMs: now - t, offsetMs: pong.op === 'pong' ? pong.deviceTime - (t + now) / 2 : 0 };
-  }
-
-  /** The device's clock offset from the ping with the smallest round trip of `samples`. */
-  async syncClock(samples = 3): Promise<{ rttMs: number; offsetMs: number }> {
-    let best = await this.ping();
-    for (let i = 1; i < samples; i++) {
-      const p = await this.ping();
-      if (p.rttMs < best.rttMs) {
-        best = p;
-      }
-    }
-    this.clockOffsetMs = best.offsetMs;
-    return best;
-  }
-
-  private removeStream(stream: number): void {
-    const s = this.streams.get(stream);
-    if (s) {
-      clearInterval(s.timer);
-      this.streams.delete(stream);
-    }
   }
 
   private lost(reason: string): void {
@@ -333,12 +382,12 @@ export class BrowserClient {
       return;
     }
     this.closed = true;
-    for (const s of this.streams.keys()) {
-      this.removeStream(s);
-    }
+    clearTimeout(this.restartWait);
+    this.streams.close();
+    this.voice.close();
     this.control.closeAll();
     this.signaling?.bye();
-    this.pc.close();
+    this.current.close();
     this.signaling?.end();
   }
 }

@@ -3,10 +3,11 @@
  * Source Extensions: H.264 video, AAC audio). mpegts.js fetches nothing: its loader is a
  * custom one (`customLoader`) fed with the bytes BrowserClient.open hands over; bytes that
  * arrive before mpegts.js opens its loader are queued, bytes after it aborted it dropped.
- * Stays at the live edge: more than 0.5 s behind the buffered end it plays at 1.1× until
- * 0.25 s behind (mpegts.js `liveSync`); more than 1 s behind, mpegts.js's latency chasing
- * (`liveBufferLatencyChasing`) jumps to 0.3 s before the end, and if it still is, a seek
- * does (`seeks` counts those).
+ * A live stream stays at the live edge: more than 0.5 s behind the buffered end it plays
+ * at 1.1× until 0.25 s behind (mpegts.js `liveSync`); more than 1 s behind, mpegts.js's
+ * latency chasing (`liveBufferLatencyChasing`) jumps to 0.3 s before the end, and if it
+ * still is, a seek does (`seeks` counts those). A playback stream (`chase` false) is
+ * played as it comes, never skipped.
  * Reports the newest picture presented (requestVideoFrameCallback: its media time, which is
  * the FLV timestamp, and when it was due on screen), for capture-to-screen latency.
  * Owns: the mpegts.js player and the <video>'s source. Must never: keep the player or its
@@ -58,7 +59,7 @@ export class LivePlayer {
   private destroyed = false;
   private stopped = false;
 
-  constructor(readonly video: HTMLVideoElement, hasAudio: boolean) {
+  constructor(readonly video: HTMLVideoElement, hasAudio: boolean, private readonly chaseEdge = true) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the loader class mpegts.js instantiates reaches its player through this
     const self = this;
     const Base = mpegts.BaseLoader;
@@ -89,11 +90,11 @@ export class LivePlayer {
       isLive: true,
       enableWorker: false,
       enableStashBuffer: false,
-      liveBufferLatencyChasing: true,
+      liveBufferLatencyChasing: chaseEdge,
       liveBufferLatencyMaxLatency: MAX_BEHIND_S,
       liveBufferLatencyMinRemain: KEEP_BEHIND_S,
       // closer than that by playing a little faster (no jump)
-      liveSync: true,
+      liveSync: chaseEdge,
       liveSyncMaxLatency: SYNC_ABOVE_S,
       liveSyncTargetLatency: SYNC_TARGET_S,
       liveSyncPlaybackRate: 1.1,
@@ -143,7 +144,7 @@ export class LivePlayer {
       return;
     }
     const end = b.end(b.length - 1);
-    if (end - this.video.currentTime > MAX_BEHIND_S) {
+    if (this.chaseEdge && end - this.video.currentTime > MAX_BEHIND_S) {
       this.video.currentTime = Math.max(b.start(b.length - 1), end - KEEP_BEHIND_S);
       this.seeks++;
     }
