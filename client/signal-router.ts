@@ -34,6 +34,8 @@ export class SignalRouter {
   /** Descriptions ignored because their certificate is not the pinned one, and the last reason. */
   pinRefusals = 0;
   pinRefusal: string | undefined;
+  /** The device answered an offer of this app (so a connect that times out got that far). */
+  answered = false;
 
   constructor(private readonly fingerprint: string | undefined) {}
 
@@ -59,7 +61,11 @@ export class SignalRouter {
     }
     switch (msg.type) {
       case 'answer':
-        return msg.requestId === offerId ? { kind: 'answer', sdp: msg.sdp } : undefined;
+        if (msg.requestId !== offerId) {
+          return undefined;
+        }
+        this.answered = true;
+        return { kind: 'answer', sdp: msg.sdp };
       case 'offer':
         if (!msg.iceRestart) {
           return undefined;
@@ -75,10 +81,17 @@ export class SignalRouter {
     }
   }
 
-  /** The error of a connect that saw no usable answer within `timeoutMs`: a pin refusal says so. */
+  /**
+   * The error of a connect that did not complete within `timeoutMs`, saying how far it got:
+   * answers ignored for their certificate, no answer at all (the device is offline), or an
+   * answer but no peer connection (no network path).
+   */
   timeoutError(deviceId: string, timeoutMs: number): IvError {
-    return this.pinRefusal
-      ? new IvError('IV_ERR_AUTH_INVALID', `no answer from ${deviceId} within ${timeoutMs} ms with the pinned certificate; ignored: ${this.pinRefusal}`)
-      : new IvError('IV_ERR_TIMEOUT', `no connection to ${deviceId} within ${timeoutMs} ms`);
+    if (this.pinRefusal) {
+      return new IvError('IV_ERR_AUTH_INVALID', `no answer from ${deviceId} within ${timeoutMs} ms with the pinned certificate; ignored: ${this.pinRefusal}`);
+    }
+    return this.answered
+      ? new IvError('IV_ERR_TIMEOUT', `no connection to ${deviceId} within ${timeoutMs} ms: it answered, but ICE/DTLS did not complete (no network path between this app and the device's candidates)`)
+      : new IvError('IV_ERR_TIMEOUT', `no answer from ${deviceId} within ${timeoutMs} ms: the device is offline (not connected to this broker)`);
   }
 }

@@ -5,7 +5,8 @@
  * id and token as credentials. Live H.264 plays and a command comes back, while another
  * app logged in over the same websockets listener, subscribed to the page's topics, reads
  * nothing of it (the ACL applies there too); a token mosquitto does not know for that peer
- * is refused and the page says why in words.
+ * is refused and the page says why in words; with the gateway stopped the page says the
+ * device is offline.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,8 @@ import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
 import { SAMPLE } from '../../actors/capture/index.js';
 import { mintToken } from '../../shared/protocol/access-token.js';
-import { CHROMIUM } from '../helpers/browser.js';
+import { GatewayHttpServer } from '../../gateway/http-server.js';
+import { CHROMIUM, WWW } from '../helpers/browser.js';
 import { freePort } from '../helpers/free-port.js';
 import { startIvgw } from '../helpers/ivgw-process.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
@@ -24,7 +26,7 @@ import { startMosquitto } from '../helpers/mosquitto.js';
 const DEVICE = 'mq-browser-dev';
 const SECRET = 'browser-mosquitto-test-secret-0123456789';
 
-test('through mosquitto\'s websockets listener with password file and ACL: the page streams and commands; an unknown token is refused in words', async (t) => {
+test('through mosquitto\'s websockets listener with password file and ACL: the page streams and commands; an unknown token is refused in words; a stopped device is offline', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-browser-mq-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755);
@@ -86,4 +88,16 @@ http: { listen: "127.0.0.1:${http}" }
   const text = await refused.textContent('#error') ?? '';
   t.log(text);
   t.regex(text, /^IV_ERR_AUTH_INVALID: .*someone-else/);
+  await refused.close();
+
+  // the device offline: the broker takes the page (served from elsewhere now), nobody answers its offer
+  await gw.stop();
+  const pages = await GatewayHttpServer.start({ listen: '127.0.0.1:0', staticDir: WWW, metrics: async () => ({ contentType: 'text/plain', text: '' }), health: () => ({ ok: true, reasons: [] }), status: async () => ({}) });
+  t.teardown(() => pages.close());
+  const alone = await browser.newPage();
+  await alone.goto(url(token).replace(`http://127.0.0.1:${http}`, pages.url));
+  await alone.waitForFunction('window.ivgw.state === "failed"', undefined, { timeout: 20_000 });
+  const offline = await alone.textContent('#error') ?? '';
+  t.log(offline);
+  t.regex(offline, /^IV_ERR_TIMEOUT: no answer from mq-browser-dev within \d+ ms: the device is offline/);
 });
