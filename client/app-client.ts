@@ -2,7 +2,7 @@
  * app-client — an app talking to a gateway (docs/PROTOCOL.md) from Node: `AppClient`
  * puts together the MQTT signaling (signaling-client.ts), the peer connection and its
  * ICE restarts (app-connection.ts), the control channel (control-channel.ts), the open
- * streams (app-streams.ts) and the intercom (app-voice.ts), and offers the app's API on
+ * streams (stream-set.ts) and the intercom (app-voice.ts), and offers the app's API on
  * them: connect (with retries), requests, streams, pings and the clock offset,
  * commands, voice. Used by `ivgw view`, `ivgw load` and the end-to-end tests.
  *
@@ -23,7 +23,7 @@ import type { DeviceSignal } from '../shared/protocol/signaling-messages.js';
 import { CONTROL_LABEL } from '../shared/protocol/transport-rules.js';
 import { TypedEmitter } from '../runtime/typed-emitter.js';
 import { AppConnection, loadRtc, loadedRtc } from './app-connection.js';
-import { AppStreams } from './app-streams.js';
+import { StreamSet } from './stream-set.js';
 import { AppVoice } from './app-voice.js';
 import { ControlChannel, type RequestBody } from './control-channel.js';
 import { SignalingClient } from './signaling-client.js';
@@ -71,7 +71,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
   }
   private signaling: SignalingClient | undefined;
   private readonly connection: AppConnection;
-  private readonly streams: AppStreams;
+  private readonly streams: StreamSet<DataChannel>;
   private readonly control: ControlChannel;
   private onControlOpen: (() => void) | undefined;
   private closed = false;
@@ -108,7 +108,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
         this.emit('event', msg);
       },
     });
-    this.streams = new AppStreams({
+    this.streams = new StreamSet<DataChannel>({
       openControl: () => this.control.open,
       lastProbe: () => this.control.lastProbe,
       clockOffsetMs: () => this.clockOffsetMs,
@@ -133,6 +133,11 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
         }
       }
     }
+  }
+
+  /** performance.now() when this client's offer went to the broker (-1 before): the start of its connect as the device sees it. */
+  get offerSentAt(): number {
+    return this.connection.offerSentAt;
   }
 
   /** Device-initiated ICE restarts this client went through: how long each took (offer → control open). */

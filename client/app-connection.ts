@@ -60,6 +60,8 @@ export class AppConnection {
   readonly restarts: { ms: number }[] = [];
   /** Restart offers received from the device (each answered; a retry replaces the previous one). */
   restartOffers = 0;
+  /** performance.now() when the app's offer was published (-1 before). */
+  offerSentAt = -1;
   private closed = false;
 
   constructor(private readonly opts: { peerId: string; token: string; bindAddress?: string; iceServers?: string[]; restartWaitMs?: number }, private readonly hooks: ConnectionHooks) {}
@@ -153,6 +155,9 @@ export class AppConnection {
 
   /** Publish a description, then the local candidates that waited for it. */
   private publishDescription(pc: PeerConnection, msg: AppSignal): void {
+    if (msg.type === 'offer') {
+      this.offerSentAt = performance.now();
+    }
     this.hooks.publish(msg);
     this.gates.get(pc)?.described();
   }

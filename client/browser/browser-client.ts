@@ -10,7 +10,7 @@
  * candidates added after its answer.
  * The device's ICE restart (§3.1): its offer is answered with a new RTCPeerConnection (the
  * old one closed), its `control` replaces the old one, every open stream continues on its
- * new `s<n>` (browser-streams.ts), an intercom session gets its `voice` channel back. A
+ * new `s<n>` (stream-set.ts, shared with the Node client), an intercom session gets its `voice` channel back. A
  * connection whose path fails after it was up waits `restartWaitMs` for that offer; one
  * the device closed on purpose (ICE still up) ends at once.
  * Owns: the current peer connection and its candidate gate, the restart bookkeeping.
@@ -26,7 +26,7 @@ import { ControlChannel, type ControlLink, type RequestBody } from '../control-c
 import { SignalRouter } from '../signal-router.js';
 import { SignalingClient } from '../signaling-client.js';
 import type { StreamReceiver } from '../stream-receiver.js';
-import { BrowserStreams } from './browser-streams.js';
+import { StreamSet, type StreamLink } from '../stream-set.js';
 import { BrowserVoice } from './browser-voice.js';
 
 export interface BrowserClientOptions {
@@ -56,6 +56,15 @@ export function rtcLink(dc: RTCDataChannel): ControlLink {
   };
 }
 
+/** An RTCDataChannel as a stream's link. */
+function rtcStreamLink(dc: RTCDataChannel): StreamLink {
+  dc.binaryType = 'arraybuffer';
+  return {
+    isOpen: () => dc.readyState === 'open',
+    onMessage: (cb) => dc.addEventListener('message', (e: MessageEvent<string | ArrayBuffer>) => cb(e.data)),
+  };
+}
+
 const iceUp = (pc: RTCPeerConnection): boolean => pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
 
 export class BrowserClient {
@@ -78,7 +87,7 @@ export class BrowserClient {
   private gate: CandidateGate;
   private readonly router: SignalRouter;
   private readonly control: ControlChannel;
-  private readonly streams: BrowserStreams;
+  private readonly streams: StreamSet<StreamLink>;
   private signaling: SignalingClient | undefined;
   private wasUp = false;
   private closed = false;
@@ -106,7 +115,7 @@ export class BrowserClient {
         this.onEvent?.(msg);
       },
     });
-    this.streams = new BrowserStreams({ openControl: () => this.control.open, lastProbe: () => this.control.lastProbe, clockOffsetMs: () => this.control.clockOffsetMs });
+    this.streams = new StreamSet<StreamLink>({ openControl: () => this.control.open, lastProbe: () => this.control.lastProbe, clockOffsetMs: () => this.control.clockOffsetMs });
     this.voice = new BrowserVoice(() => this.current, (msg) => this.request(msg));
     this.current = this.createPc();
     this.gate = this.gateFor(this.current);
@@ -209,7 +218,7 @@ export class BrowserClient {
       } else if (e.channel.label === CONTROL_LABEL) {
         this.control.bind(rtcLink(e.channel)); // the device's control channel after its restart
       } else {
-        this.streams.onChannel(e.channel);
+        this.streams.onChannel(e.channel.label, rtcStreamLink(e.channel));
       }
     });
     pc.addEventListener('connectionstatechange', () => {
@@ -319,7 +328,7 @@ export class BrowserClient {
     if (ok.op !== 'ok' || ok.stream === undefined || ok.label === undefined) {
       throw new IvError('IV_ERR_PROTOCOL', 'open answered without a stream');
     }
-    return this.streams.attach(ok.stream, ok.label, openedAt, timeoutMs, onBytes, onEnded);
+    return this.streams.attach(ok.stream, ok.label, { timeoutMs, ...(onBytes ? { onBytes } : {}), ...(onEnded ? { onEnded } : {}) }, openedAt);
   }
 
   /** Close a stream the app opened. */
