@@ -45,7 +45,7 @@ export interface GatewayOptions {
   icePortRange?: { begin: number; end: number };
   /** p2p_keep_alive_cfg; default 5 s × 3 probes (the spec's recommendation); 0 turns it off. */
   keepAlive?: { timeInterS: number; maxAttemptNum: number };
-  /** Default DEFAULT_WATERMARKS; all zero disables. */
+  /** Per stream; default DEFAULT_WATERMARKS (200 / 400 / 500 KiB); all zero disables. */
   watermarks?: Watermarks;
   admission?: AdmissionLimits;
   /** Channel 0 plays this H.264/H.265 elementary stream file (looped, no audio) instead of the demo camera. */
@@ -58,8 +58,13 @@ export interface GatewayOptions {
   http?: { listen: string; bearerToken?: string; staticDir?: string };
 }
 
-/** ≈ 1, 2 and 4 s of a 2 Mbit/s stream: a stalled app costs at most ~1 MiB plus the SCTP buffer. */
-export const DEFAULT_WATERMARKS: Watermarks = { low: 256 * 1024, warn: 512 * 1024, high: 1024 * 1024 };
+/**
+ * The spec's example (`iv_avt_p2p_set_buf_watermark(200 * 1024, 400 * 1024, 500 * 1024)`):
+ * ≈ 0.8, 1.6 and 2 s of a 2 Mbit/s stream. With them an app on a link slower than its
+ * camera costs the gateway ~1 MB at most (`npm run bench -- weak-network`), within the
+ * spec's `1 × 512 KB + 732 KB`; with 256 KiB / 512 KiB / 1 MiB it cost ~1.6 MB.
+ */
+export const DEFAULT_WATERMARKS: Watermarks = { low: 200 * 1024, warn: 400 * 1024, high: 500 * 1024 };
 
 /** p2p_keep_alive_cfg as the spec recommends it. */
 export const DEFAULT_KEEP_ALIVE = { timeInterS: 5, maxAttemptNum: 3 } as const;

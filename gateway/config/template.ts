@@ -64,7 +64,7 @@ cloud:
   #   secretAccessKey: \${AWS_SECRET_ACCESS_KEY}
   #   sessionToken: \${AWS_SESSION_TOKEN:-}
 
-watermarks: { low: 256KiB, warn: 512KiB, high: 1MiB }   # per stream; all 0 disables
+watermarks: { low: 200KiB, warn: 400KiB, high: 500KiB } # per stream (the SDK's example); all 0 disables
 admission: { maxApps: 256, maxStreams: 512 }
 keepAlive: { interval: 5s, probes: 3 }                   # STUN probes; 0 turns them off
 logging: { level: info, format: auto }                   # auto (JSON unless a terminal) | text | json

@@ -10,10 +10,10 @@ import { admissionProblem, DEFAULT_ADMISSION } from '../../actors/p2p/admission.
 import { parseStunUrl } from '../../actors/p2p/stun.js';
 import { checkWatermarks } from '../../actors/p2p/watermark.js';
 import type { AudioFormat } from '../../media/codecs.js';
+import { DEFAULT_WATERMARKS } from '../gateway-options.js';
 import { Checker, join, show, type Obj } from './check.js';
 import type { CameraConfig, CameraSource, CloudConfig, ConfigProblem, GatewayConfig, IceConfig, IceServerConfig, SignalingConfig } from './schema.js';
 
-export const DEFAULT_WATERMARKS = { low: 256 * 1024, warn: 512 * 1024, high: 1024 * 1024 };
 const TOP = ['device', 'cameras', 'signaling', 'ice', 'cloud', 'watermarks', 'admission', 'keepAlive', 'logging', 'http'] as const;
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:8080';
 export const SOURCE_HINT = 'expected rtsp://, ffmpeg:, file:, test: or push';

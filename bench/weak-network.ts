@@ -1,0 +1,120 @@
+/**
+ * weak-network — `npm run bench -- weak-network`: what apps on a slow link cost the
+ * gateway. `ivgw run --config` with one 2 Mbit/s H.264 camera (encoded by ffmpeg for the
+ * run) and default watermarks serves 20 apps (`ivgw load --mix live=100`, 5 with --quick)
+ * that run in a network namespace the bench creates, behind a veth whose gateway → app
+ * direction is shaped to 256 kbit/s (tc tbf): every app falls behind the camera at once,
+ * the device's watermarks pause it, and its unsent bytes wait in the gateway. The
+ * gateway's RSS (smaps_rollup) is sampled every 250 ms: before the apps, at its peak while
+ * they stall, and 15 s after they left. The same run is repeated on an unshaped link as
+ * the baseline, and on the shaped link with the watermarks of the spec's example
+ * (`iv_avt_p2p_set_buf_watermark(200 KiB, 400 KiB, 500 KiB)`) instead of the defaults. Spec (iv_av.h, weak network): at most `n × 512 KB + 732 KB` per app with n
+ * streams (here n = 1: 1244 KB). Needs root for `ip netns` and `tc`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createNetNs } from '../test/helpers/netns.js';
+import type { BenchOptions } from './run.js';
+import { round } from './stats.js';
+
+const IVGW = fileURLToPath(new URL('../../bin/ivgw.js', import.meta.url));
+const SECRET = 'weak-network-bench-secret-0123456789';
+const SPEC_PER_APP_KB = 512 + 732;
+
+function rssKB(pid: number): number {
+  const m = /^Rss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+function sh(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
+  }
+}
+
+async function once(dir: string, video: string, apps: number, shapedKbit: number | undefined, watermarks = ''): Promise<{ baseMB: number; peakPerAppKB: number; afterMB: number; appKbps: number; errors: number; violations: number }> {
+  const ns = createNetNs();
+  try {
+    const hostIf = spawnSync('ip', ['-o', 'addr', 'show', 'to', `${ns.hostIp}/32`], { encoding: 'utf8' }).stdout.split(/\s+/)[1] ?? '';
+    if (shapedKbit) {
+      sh('tc', ['qdisc', 'add', 'dev', hostIf, 'root', 'tbf', 'rate', `${shapedKbit}kbit`, 'burst', '16kb', 'latency', '2000ms']);
+    }
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const conf = join(dir, `ivgw-${shapedKbit ?? 'free'}${watermarks ? '-wm' : ''}.yaml`);
+    writeFileSync(conf, `device: { id: weak-dev, data: ${join(dir, 'data')} }
+cameras: [{ name: cam, channel: 0, source: "file:${video}", fps: 25, audio: none, recording: off }]
+signaling: { embedded: { listen: ["${ns.hostIp}:${port}"] } }
+ice: { bind: any }
+cloud: { local: { dir: ${join(dir, 'cloud')} } }
+http: { listen: off }
+${watermarks ? `watermarks: ${watermarks}\n` : ''}`);
+    const gw = spawn(process.execPath, [IVGW, 'run', '--config', conf, '--secret', SECRET, '--seconds', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`ivgw run did not start:\n${out}`)), 30_000);
+      gw.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes(' up; signaling ')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      gw.once('exit', (code) => reject(new Error(`ivgw run exited ${code}:\n${out}`)));
+    });
+    const pid = gw.pid as number;
+    await new Promise((r) => setTimeout(r, 3_000));
+    const base = rssKB(pid);
+    let peak = base;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssKB(pid));
+    }, 250);
+    const load = spawnSync('ip', ['netns', 'exec', ns.name, process.execPath, IVGW, 'load', '--broker', `mqtt://${ns.hostIp}:${port}`, '--device', 'weak-dev', '--secret', SECRET, '--peers', String(apps), '--ramp', '2', '--seconds', '25', '--mix', 'live=100', '--bind', ns.nsIp, '--json'], { encoding: 'utf8', timeout: 120_000 });
+    await new Promise((r) => setTimeout(r, 15_000)); // the apps are gone: does the memory come back?
+    clearInterval(sampler);
+    const after = rssKB(pid);
+    gw.kill('SIGTERM');
+    await new Promise((r) => gw.once('exit', r));
+    const lines = load.stdout.trim().split('\n');
+    let report: Record<string, unknown> = {};
+    try {
+      report = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, unknown>;
+    } catch {
+      throw new Error(`ivgw load printed no report: ${load.stdout.slice(-2000)} ${load.stderr.slice(-2000)}`);
+    }
+    const totals = (report.totals ?? {}) as Record<string, number>;
+    return { baseMB: round(base / 1024, 1), peakPerAppKB: round((peak - base) / apps, 0), afterMB: round(after / 1024, 1), appKbps: round(((totals.bytes ?? 0) * 8) / apps / 25 / 1000, 0), errors: totals.errors ?? -1, violations: totals.integrityViolations ?? -1 };
+  } finally {
+    ns.remove();
+  }
+}
+
+export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
+  const apps = opts.quick ? 5 : 20;
+  const dir = mkdtempSync(join(tmpdir(), 'ivgw-weak-'));
+  try {
+    const video = join(dir, 'cam-2mbit.h264');
+    sh('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=20', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '2M', '-maxrate', '2M', '-bufsize', '1M', '-g', '50', '-bf', '0', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', video]);
+    const healthy = await once(dir, video, apps, undefined);
+    const weak = await once(dir, video, apps, 256);
+    const specWatermarks = await once(dir, video, apps, 256, '{ low: 200KiB, warn: 400KiB, high: 500KiB }');
+    return {
+      apps,
+      cameraKbps: 2_000,
+      shapedKbps: 256,
+      specPerAppKB: SPEC_PER_APP_KB,
+      weakRssPerAppKB: weak.peakPerAppKB,
+      healthyRssPerAppKB: healthy.peakPerAppKB,
+      weakMet: weak.peakPerAppKB <= SPEC_PER_APP_KB,
+      weakSpecWatermarksRssPerAppKB: specWatermarks.peakPerAppKB,
+      weak,
+      weakSpecWatermarks: specWatermarks,
+      healthy,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
