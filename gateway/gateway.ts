@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../runtime/actor-system.js';
 import { FrameRing } from '../runtime/frame-ring.js';
 import { IvError } from '../runtime/errors.js';
+import type { WorkerHeap } from '../runtime/schema.js';
 import { TypedEmitter } from '../runtime/typed-emitter.js';
 import { CAPTURE_ACTOR, demoCameras } from '../actors/capture/index.js';
 import { mintToken } from '../shared/protocol/access-token.js';
@@ -40,7 +41,7 @@ import { CameraStatusBoard } from './cameras/camera-status.js';
 import { runIdentity, type RunIdentity } from './identity/run-identity.js';
 import { GatewayMetrics } from './metrics.js';
 import { GatewayHttpServer, type Health } from './http-server.js';
-import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
+import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, settledHeaps, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
 import { DEFAULT_KEEP_ALIVE, DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
 
 /** The browser viewer (client/browser, bundled by `npm run build:web`), served at `/` of the HTTP server. */
@@ -137,6 +138,15 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
         this.emit('log', rec);
       }
     }
+  }
+
+  /** Each isolate's V8 heap, after a full GC in each when node runs with `--expose-gc` (benchmarks). */
+  async settleMemory(): Promise<Record<string, WorkerHeap>> {
+    const r = this.running;
+    if (!r) {
+      throw new IvError('IV_ERR_NOT_INITIALIZED', 'the gateway is not running; call start() first');
+    }
+    return settledHeaps(r);
   }
 
   async start(): Promise<GatewayInfo> {
