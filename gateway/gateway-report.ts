@@ -220,9 +220,8 @@ export async function cloudSnapshots(p: GatewayParts | undefined): Promise<Cloud
   return out;
 }
 
-function workerNames(p: GatewayParts): string[] {
-  return ['capture', 'p2p', 'io', ...(p.recorded.length > 0 ? ['cloud'] : [])];
-}
+/** The gateway's workers: capture, the pinned p2p one, and io (commands, voice and the cloud actors). */
+const WORKERS = ['capture', 'p2p', 'io'] as const;
 
 /**
  * Each isolate's V8 heap (`main` and every worker) after a full GC in each when the
@@ -230,7 +229,7 @@ function workerNames(p: GatewayParts): string[] {
  */
 export async function settledHeaps(p: GatewayParts): Promise<Record<string, WorkerHeap>> {
   const out: Record<string, WorkerHeap> = { main: collectHeap() };
-  for (const name of workerNames(p)) {
+  for (const name of WORKERS) {
     const w = p.system.worker(name);
     if (w) {
       out[name] = (await w.request('sys', 'SYS_GC', {}, 10_000)) as WorkerHeap;
@@ -244,7 +243,7 @@ export function workerHeaps(p: GatewayParts | undefined): { worker: string; heap
   if (!p) {
     return [];
   }
-  const names = workerNames(p);
+  const names = WORKERS;
   return names.flatMap((worker) => {
     const heapUsed = p.system.worker(worker)?.heapUsed;
     return heapUsed === undefined ? [] : [{ worker, heapUsed }];

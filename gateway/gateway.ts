@@ -216,11 +216,12 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const cameras: GatewayCamera[] = (await cameraPlans(o)).map((p) => ({ ...p, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
     const record = o.record;
     const recorded = record ? cameras.filter((c) => c.config.recording !== 'off' && c.video) : [];
+    const cloudActors = record ? recorded.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudActorArgs({ device: deviceId, channel: c.channel, ring: c.ring, ...(c.video ? { video: { codec: c.video.codec, fps: c.source.kind === 'push' ? 25 : c.source.fps } } : {}), ...(c.audio ? { audio: c.audio } : {}), store: record.store, spoolDir: join(record.dir, 'local', `ch${c.channel}`), retention: c.config.retention }) })) : [];
     const system = new ActorSystem({
       workers: [
         { name: 'capture', actors: cameras.map((c) => ({ id: `capture:${c.camera}`, module: CAPTURE_ACTOR, args: { camera: c.camera, ring: c.ring, source: c.source, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) } })) },
-        ...p2pHostWorkers(),
-        ...(record && recorded.length > 0 ? [{ name: 'cloud', resourceLimits: CLOUD_WORKER_LIMITS, actors: recorded.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudActorArgs({ device: deviceId, channel: c.channel, ring: c.ring, ...(c.video ? { video: { codec: c.video.codec, fps: c.source.kind === 'push' ? 25 : c.source.fps } } : {}), ...(c.audio ? { audio: c.audio } : {}), store: record.store, spoolDir: join(record.dir, 'local', `ch${c.channel}`), retention: c.config.retention }) })) }] : []),
+        // the cloud actors share the io worker (commands, voice): an isolate of their own costs ~9 MB and buys nothing
+        ...p2pHostWorkers().map((w) => (w.name === 'io' && cloudActors.length > 0 ? { ...w, resourceLimits: CLOUD_WORKER_LIMITS, actors: [...w.actors, ...cloudActors] } : w)),
       ],
     });
     system.on('event', (e) => {
