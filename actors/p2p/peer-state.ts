@@ -18,7 +18,6 @@ import type { StreamBudget } from './admission.js';
 import type { CustomSender } from './custom-sender.js';
 import type { PeerSession, SessionResume } from './session.js';
 import type { StreamSender } from './stream-sender.js';
-import type { LiveSender } from './live-sender.js';
 import type { WatermarkState, Watermarks } from './watermark.js';
 
 export interface CameraChannel {
@@ -52,7 +51,7 @@ export interface PeerArgs {
 
 /** One open stream as the actor serves it. */
 export interface ServedStream {
-  sender: StreamSender | LiveSender | CustomSender;
+  sender: StreamSender | CustomSender;
   dc: DataChannel;
   watermarks: WatermarkState;
   params: string;
