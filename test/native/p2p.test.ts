@@ -127,7 +127,8 @@ test.serial('a stalled app raises WATERMARK_WARN and _HIGH at the C callback wit
   const high = await gw.waitFor(/^fw: event 6 handle=(\S+) gets=(\d+)$/, 20_000);
   t.is(warn[1], handle);
   t.is(high[1], handle);
-  const stats = await gw.waitFor(/^fw: stats buf=(\d+) inst=(\d+) ave=(\d+) acked=(\d+)$/);
+  // the firmware asks every 10th get until it sees unacknowledged bytes (at most 5 times)
+  const stats = await gw.waitFor(/^fw: stats buf=([1-9]\d*) inst=(\d+) ave=(\d+) acked=(\d+)$/, 20_000);
   t.true(Number(stats[1]) > 0, 'get_send_buf from inside send_get: bytes not yet acknowledged');
   t.true(Number(stats[2]) > 0, 'inst_net_rate > 0 while streaming');
   const ticks = async (): Promise<number> => {
