@@ -11,6 +11,7 @@ import { IvError } from '../runtime/errors.js';
 import { VOICE_LABEL } from '../shared/protocol/transport-rules.js';
 import type { AppConnection } from './app-connection.js';
 import type { RequestBody } from './control-channel.js';
+import { sendBinary } from '../shared/protocol/channel-send.js';
 
 export class AppVoice {
   private dc: DataChannel | undefined;
@@ -44,7 +45,7 @@ export class AppVoice {
 
   send(frame: Uint8Array): void {
     if (this.dc && frame.byteLength > 0) {
-      this.dc.sendMessageBinary(frame);
+      sendBinary(this.dc, frame); // a channel closing under it: the frame is lost with the connection
     } else if (this.connection.restarting?.wantVoice && frame.byteLength > 0) {
       this.dropped++;
     } else {
@@ -53,7 +54,9 @@ export class AppVoice {
   }
 
   async stop(): Promise<void> {
-    this.dc?.sendMessageBinary(new Uint8Array(0));
+    if (this.dc) {
+      sendBinary(this.dc, new Uint8Array(0));
+    }
     await this.request({ op: 'voice_stop' });
   }
 

@@ -15,6 +15,7 @@ import { systemClock } from '../runtime/clock.js';
 import { IvError, isIvError, isIvErrorCode } from '../runtime/errors.js';
 import { PendingTable } from '../runtime/pending-table.js';
 import { decodeFromDevice, encodeControl, type AppToDevice, type ChannelInfo, type DeviceToApp } from '../shared/protocol/control.js';
+import { sendBinary } from '../shared/protocol/channel-send.js';
 
 /** Omit that keeps a union a union. */
 export type RequestBody = Extract<AppToDevice, { id: number }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
@@ -79,7 +80,7 @@ export class ControlChannel {
         return;
       }
       for (const m of this.queue.splice(0)) {
-        dc.sendMessageBinary(m);
+        sendBinary(dc, m);
       }
       this.hooks.opened();
     };
@@ -98,7 +99,7 @@ export class ControlChannel {
   /** Send now, or queue (bounded) while no channel is open. */
   send(bytes: Uint8Array): void {
     if (this.dc?.isOpen()) {
-      this.dc.sendMessageBinary(bytes);
+      sendBinary(this.dc, bytes);
     } else if (this.queue.length < QUEUE_LIMIT) {
       this.queue.push(bytes);
     }

@@ -16,6 +16,7 @@ import { streamOfLabel } from '../shared/protocol/transport-rules.js';
 import { messageBytes, type ControlLink } from './control-channel.js';
 import { FlvAligner } from './flv-aligner.js';
 import { StreamReceiver } from './stream-receiver.js';
+import { sendBinary } from '../shared/protocol/channel-send.js';
 
 /** A stream's data channel as the set needs it (node-datachannel's DataChannel has this shape). */
 export interface StreamLink {
@@ -100,7 +101,7 @@ export class StreamSet<L extends StreamLink> {
       timer: setInterval(() => {
         const control = this.host.openControl();
         if (control && entry.acking && entry.link?.isOpen()) {
-          control.sendMessageBinary(encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes - entry.ackBase, echo: this.host.lastProbe() }));
+          sendBinary(control, encodeControl({ op: 'ack', stream, bytes: receiver.stats.bytes - entry.ackBase, echo: this.host.lastProbe() }));
         }
       }, 200),
     };

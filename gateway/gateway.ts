@@ -216,7 +216,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     system.on('event', (e) => {
       this.metrics.supervisorEvent(e.type, e.child);
       this.emit('supervisor', e);
-      if (!e.child.startsWith('peer:')) {
+      if (!e.child.startsWith('peer:') || e.type === 'exit') { // an app's peer actor: only its crash is news
         this.log(e.type === 'start' || e.type === 'stop' ? 'debug' : e.type === 'escalate' || e.type === 'start-failed' ? 'error' : 'warn', 'supervisor', `${e.type} ${e.supervisor}/${e.child}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error.code} ${e.error.message}` : ''}`, { type: e.type, supervisor: e.supervisor, child: e.child, ...(e.reason ? { reason: e.reason } : {}), ...(e.error ? { code: e.error.code } : {}), ...(e.attempt ? { attempt: e.attempt } : {}) });
       }
     });

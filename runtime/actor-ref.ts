@@ -7,6 +7,10 @@
  * method table: `call`, `notify` and `onNotification` take only that table's methods
  * and infer body and result from the name.
  *
+ * An actor that exits for good (a `temporary` one, or a `transient` one exiting
+ * normally) ends its ref: calls fail at once with the exit's reason, and `onExit`
+ * listeners hear of it, so an owner never waits for an incarnation that cannot come.
+ *
  * Must never: deliver a notification from an incarnation other than the bound one,
  * queue callers without bound, or retry a call on its own (calls may not be idempotent).
  */
@@ -28,11 +32,12 @@ interface Waiter {
 
 const MAX_WAITERS = 1_024;
 
-export class ActorRef<M extends MethodTable = MethodTable> extends TypedEmitter<{ ntf: [method: string, body: unknown] }> {
+export class ActorRef<M extends MethodTable = MethodTable> extends TypedEmitter<{ ntf: [method: string, body: unknown]; exit: [err: IvError] }> {
   private worker: WorkerChild | undefined;
   private gen = -1;
   private waiters = new Set<Waiter>();
   private closed = false;
+  private ended: IvError | undefined;
 
   constructor(
     readonly id: string,
@@ -61,11 +66,24 @@ export class ActorRef<M extends MethodTable = MethodTable> extends TypedEmitter<
     });
   }
 
+  /** Hear once that the actor exited for good (it will not be restarted); returns an unsubscribe function. */
+  onExit(listener: (err: IvError) => void): () => void {
+    return this.once('exit', listener);
+  }
+
+  /** Why the actor exited for good, or undefined while it runs or may be restarted. */
+  get exitError(): IvError | undefined {
+    return this.ended;
+  }
+
   /** Call a request method on the actor; waits for a restart in progress within the deadline. */
   async call<K extends RequestName<M>>(method: K, body: BodyOf<M[K]>, opts: CallOptions = {}): Promise<ResultOf<M[K]>> {
     const unknown = this.notInTable(method);
     if (unknown) {
       throw unknown;
+    }
+    if (this.ended) {
+      throw this.ended;
     }
     const timeoutMs = opts.timeoutMs ?? 5_000;
     const started = this.clock.now();
@@ -90,6 +108,7 @@ export class ActorRef<M extends MethodTable = MethodTable> extends TypedEmitter<
 
   /** @internal the actor child binds a fresh incarnation. */
   bind(worker: WorkerChild, generation: number): void {
+    this.ended = undefined; // a static actor started again with its worker
     this.worker = worker;
     this.gen = generation;
     const waiters = [...this.waiters];
@@ -113,6 +132,21 @@ export class ActorRef<M extends MethodTable = MethodTable> extends TypedEmitter<
     }
   }
 
+  /** @internal the actor exited and will not be restarted: fail everyone waiting, now and later. */
+  end(err: IvError): void {
+    if (this.ended || this.closed) {
+      return;
+    }
+    this.ended = err;
+    this.worker = undefined;
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) {
+      w.reject(err);
+    }
+    this.emit('exit', err);
+  }
+
   /** @internal the system is shutting down: fail everyone waiting. */
   close(): void {
     this.closed = true;
@@ -127,6 +161,9 @@ export class ActorRef<M extends MethodTable = MethodTable> extends TypedEmitter<
   private waitForBinding(timeoutMs: number): Promise<void> {
     if (this.closed) {
       return Promise.reject(new IvError('IV_ERR_CLOSED', `actor ${this.id}: the runtime is closed`));
+    }
+    if (this.ended) {
+      return Promise.reject(this.ended);
     }
     if (this.waiters.size >= MAX_WAITERS) {
       return Promise.reject(new IvError('IV_ERR_BUSY', `actor ${this.id} is restarting and ${MAX_WAITERS} calls already wait for it`));

@@ -79,6 +79,8 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
   private readonly currentWorker = new Map<string, () => WorkerChild | undefined>();
   private readonly dynamicActors = new Map<string, string>();
   private readonly modules = new Map<string, string>();
+  /** Each actor's restart policy: one that will not be restarted ends its ref when it exits. */
+  private readonly policies = new Map<string, RestartPolicy>();
   private readonly root: Supervisor;
   private readonly clock: Clock;
   private state: 'idle' | 'running' | 'stopped' | 'failed' = 'idle';
@@ -98,6 +100,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
         }
         this.refs.set(a.id, new ActorRef(a.id, this.clock, a.module.methods));
         this.modules.set(a.id, a.module.url);
+        this.policies.set(a.id, a.restart ?? 'permanent');
       }
     }
     const rootOpts = { id: 'root', strategy: 'one_for_one' as const, clock: this.clock, ...(config.intensity ? { intensity: config.intensity } : {}), ...(config.backoffMs ? { backoffMs: config.backoffMs } : {}) };
@@ -116,7 +119,23 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
     return this.state === 'running';
   }
 
-  private readonly reportEvent = (ev: SupervisorEvent): void => this.emit('event', ev);
+  private readonly reportEvent = (ev: SupervisorEvent): void => {
+    if (ev.type === 'exit') {
+      this.endIfFinal(ev);
+    }
+    this.emit('event', ev);
+  };
+
+  /** An actor exit its supervisor will not restart ends its ref (calls fail at once, the owner hears of it). */
+  private endIfFinal(ev: SupervisorEvent): void {
+    const policy = this.policies.get(ev.child);
+    const ref = this.refs.get(ev.child);
+    if (policy === undefined || ref === undefined || policy === 'permanent' || (policy === 'transient' && ev.reason !== 'normal')) {
+      return;
+    }
+    const why = ev.error ? `: ${ev.error.message}` : '';
+    ref.end(new IvError('IV_ERR_ACTOR_UNAVAILABLE', `actor ${ev.child} exited (${ev.reason ?? 'unknown'})${why} and is not restarted`));
+  }
 
   async start(): Promise<this> {
     if (this.state !== 'idle') {
@@ -183,12 +202,14 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
     const ref = new ActorRef<M>(actor.id, this.clock, actor.module.methods);
     this.refs.set(actor.id, ref);
     this.modules.set(actor.id, actor.module.url);
+    this.policies.set(actor.id, actor.restart ?? 'permanent');
     this.dynamicActors.set(actor.id, workerName);
     try {
       await sup.startChild(this.actorSpec(actor, worker));
     } catch (err) {
       this.refs.delete(actor.id);
       this.modules.delete(actor.id);
+      this.policies.delete(actor.id);
       this.dynamicActors.delete(actor.id);
       throw err;
     }
@@ -206,6 +227,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
     this.refs.get(actorId)?.close();
     this.refs.delete(actorId);
     this.modules.delete(actorId);
+    this.policies.delete(actorId);
   }
 
   /** Permanent children (workers, and the actors inside them) not running right now, as `worker` or `worker/actor: status`. */
@@ -275,6 +297,7 @@ export class ActorSystem extends TypedEmitter<SystemEvents> {
                 this.refs.get(id)?.close();
                 this.refs.delete(id);
                 this.modules.delete(id);
+                this.policies.delete(id);
               }
             }
             return sup;

@@ -315,6 +315,10 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
       this.signaling.refuse(peer, requestId, 'IV_ERR_BUSY', `admission: the device already serves ${this.peers.size} apps (its limit is ${this.admission.maxApps}); try again later`);
       return;
     }
+    if (ref?.exitError) {
+      await this.drop(peer, ref); // its actor is gone (the crash is handled in order before this): start afresh
+      ref = undefined;
+    }
     this.offerAt.set(peer, performance.now());
     try {
       ref ??= await this.spawnPeer(peer, undefined);
@@ -347,6 +351,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     }
     const ref = await this.opts.system.spawn(this.opts.worker, { id: this.actorId(peer), module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
     this.peers.set(peer, ref);
+    ref.onExit((err) => this.inOrder(peer, () => this.onPeerCrash(peer, ref, err.message)));
     ref.onNotification('P2P_PEER_LOCAL_CANDIDATE', (b) => {
       this.signaling.sendCandidate(peer, this.connections.get(peer), b.candidate, b.mid);
     });
@@ -384,10 +389,28 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
         this.emit('peer', peer, e);
       }
       if (e.type === 'closed') {
-        this.inOrder(peer, () => this.drop(peer));
+        this.inOrder(peer, () => this.drop(peer, ref));
       }
     });
     return ref;
+  }
+
+  /**
+   * The app's peer actor crashed: a connected app's session goes on in a fresh actor that
+   * offers it a new connection (as after PEER_ERROR); one not yet connected is dropped, and
+   * its next offer starts afresh. Never acts on an actor that was already replaced.
+   */
+  private async onPeerCrash(peer: string, ref: ActorRef<PeerMethods>, reason: string): Promise<void> {
+    if (this.peers.get(peer) !== ref || this.closed) {
+      return;
+    }
+    const session = this.sessions.get(peer);
+    if (session && this.connections.has(peer)) {
+      await this.respawn(peer, reason);
+      return;
+    }
+    this.emit('peer', peer, { type: 'closed', detail: { state: 'actor-exited', reason } });
+    await this.drop(peer, ref);
   }
 
   private async runCommand(peer: string, ref: ActorRef<PeerMethods>, id: number, data: Uint8Array): Promise<void> {
@@ -438,7 +461,11 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     return block ? readSlot(block, stream) : undefined;
   }
 
-  private async drop(peer: string): Promise<void> {
+  /** Forget an app (its session, its actor); given `ref`, only if that actor still serves it. */
+  private async drop(peer: string, ref?: ActorRef<PeerMethods>): Promise<void> {
+    if (ref !== undefined && this.peers.get(peer) !== ref) {
+      return; // an event of an actor already replaced (respawned, or a newer offer's)
+    }
     if (this.voiceOrder.has(peer)) {
       this.inVoiceOrder(peer, { type: 'end' });
       this.voiceOrder.delete(peer);

@@ -16,6 +16,7 @@ import { allowed, refuse, send, type PeerState } from './peer-state.js';
 import { openStream, removeStream } from './peer-streams.js';
 import { closeKept } from './transport-keeper.js';
 import { describeChannels } from './peer-channels.js';
+import { sendBinary } from '../../shared/protocol/channel-send.js';
 
 export function endVoice(state: PeerState, ctx: ActorContext<PeerMethods>): void {
   if (state.voiceOn) {
@@ -110,7 +111,7 @@ export function bindControl(state: PeerState, ctx: ActorContext<PeerMethods>, dc
   const flush = (): void => {
     if (state.control === dc) {
       for (const m of state.outbox.splice(0)) {
-        dc.sendMessageBinary(m);
+        sendBinary(dc, m);
       }
     }
   };

@@ -19,6 +19,7 @@ import type { CustomSender } from './custom-sender.js';
 import type { PeerSession, SessionResume } from './session.js';
 import type { StreamSender } from './stream-sender.js';
 import type { WatermarkState, Watermarks } from './watermark.js';
+import { sendBinary } from '../../shared/protocol/channel-send.js';
 
 export interface CameraChannel {
   channel: number;
@@ -92,7 +93,7 @@ const OUTBOX_LIMIT = 256;
 /** A control message to the app; during a restart it waits for the new control channel (unless `droppable`). */
 export function send(state: PeerState, msg: DeviceToApp, droppable = false): void {
   if (state.control?.isOpen()) {
-    state.control.sendMessageBinary(encodeControl(msg));
+    sendBinary(state.control, encodeControl(msg));
   } else if (state.restart && !droppable && state.outbox.length < OUTBOX_LIMIT) {
     state.outbox.push(encodeControl(msg));
   }

@@ -4,6 +4,7 @@
  * 1 s rate windows behind the SDK's inst_net_rate / ave_sent_rate / sum_sent_acked,
  * the app-level RTT, and the backlog that drives the watermarks.
  */
+import { sendBinary } from '../../shared/protocol/channel-send.js';
 
 /** What a sender needs of a data channel (node-datachannel's DataChannel fits). */
 export interface ByteChannel {
@@ -56,10 +57,12 @@ export class SendAccounting {
     this.acked = 0;
   }
 
-  /** Send bytes (split into messages the channel accepts) and count them. */
+  /** Send bytes (split into messages the channel accepts) and count them; a closing channel takes the rest nowhere (its close ends the stream). */
   send(data: Uint8Array): void {
     for (let pos = 0; pos < data.length; pos += MAX_MESSAGE) {
-      this.channel.sendMessageBinary(data.subarray(pos, Math.min(data.length, pos + MAX_MESSAGE)));
+      if (!sendBinary(this.channel, data.subarray(pos, Math.min(data.length, pos + MAX_MESSAGE)))) {
+        break;
+      }
     }
     this.sent += data.length;
     this.record(this.sentWindow, data.length);

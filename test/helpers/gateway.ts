@@ -52,6 +52,11 @@ export async function startGateway(extra: string[] = [], deviceId = `dev-${proce
     log,
     token: (peer, rights = ['live', 'playback', 'voice', 'command'], ttlS = 600) => mintToken(secret, { deviceId, peerId: peer, expires: Math.floor(Date.now() / 1000) + ttlS, rights }),
     stop: async () => {
+      // an app's peer actor that crashed is a bug even when the test passed: show it in the run's output
+      const crashes = log.filter((l) => /exit .*peer:/.test(l));
+      if (crashes.length > 0) {
+        console.error(`gateway ${deviceId}: ${crashes.length} peer actor exit(s):\n${crashes.slice(0, 5).join('\n')}`);
+      }
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');

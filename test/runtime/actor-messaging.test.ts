@@ -118,6 +118,25 @@ test('stop is ordered, idempotent, and later calls fail with IV_ERR_CLOSED', asy
   t.true(isIvError(err, 'IV_ERR_CLOSED'));
 });
 
+test('a temporary actor that crashes ends its ref: calls fail at once with the reason, the owner hears of it, the id is free after despawn', async (t) => {
+  const { system } = await startSystem({ workers: [probeWorker('w', [probeActor('base')])] });
+  t.teardown(() => system.stop());
+  const peer = await system.spawn('w', probeActor('peer:app2', { restart: 'temporary' }));
+  const exited = new Promise<Error>((resolve) => peer.onExit(resolve));
+  await t.throwsAsync(peer.call('PROBE_CRASH', { message: 'broken state' }));
+  const why = await exited;
+  t.true(isIvError(why, 'IV_ERR_ACTOR_UNAVAILABLE'));
+  t.regex(why.message, /peer:app2 exited \(crash\).*broken state.*not restarted/);
+  const started = Date.now();
+  const err = await t.throwsAsync(peer.call('PROBE_INCR', {}, { timeoutMs: 5_000 }));
+  t.true(isIvError(err, 'IV_ERR_ACTOR_UNAVAILABLE'), 'a later call is refused with the exit');
+  t.true(Date.now() - started < 1_000, `at once, not at its deadline (${Date.now() - started} ms)`);
+  t.true(isIvError(await t.throwsAsync(system.spawn('w', probeActor('peer:app2'))), 'IV_ERR_INVALID_PARAM'), 'the id stays taken until the owner despawns it');
+  await system.despawn('peer:app2');
+  const again = await system.spawn('w', probeActor('peer:app2', { restart: 'temporary' }));
+  t.deepEqual(await again.call('PROBE_INCR', {}), { counter: 1 }, 'a fresh actor under the same id');
+});
+
 test('actors can be spawned on a running worker, are supervised like the others, and can be despawned', async (t) => {
   const { system, events } = await startSystem({ workers: [probeWorker('w', [probeActor('base')])] });
   t.teardown(() => system.stop());
