@@ -1,17 +1,20 @@
 /**
  * cloud-memory-child — one process, one cloud module, one stream: prints RSS samples
  * (JSON lines) at the phases the `cloud` benchmark compares:
- *   {"phase":"loaded"}     modules loaded, nothing started (the baseline)
- *   {"phase":"idle"}       cloud.init done, nothing pushed (fixed overhead: worker, ring)
+ *   {"phase":"loaded"}     modules loaded; with `runtime`, the process-wide runtime (the P2P
+ *                          host: p2p and io workers) already running (the baseline)
+ *   {"phase":"idle"}       cloud.init done, nothing pushed (fixed overhead: actor, ring; and
+ *                          without `runtime` the cloud worker of its own)
  *   {"phase":"stream"}     once a second while the stream is recorded (full-time plan)
- * argv[2]: { video, audio, maxGopSize, seconds, storeDir, spoolDir }
+ * argv[2]: { video, audio, maxGopSize, seconds, storeDir, spoolDir, runtime }
  */
 import { readFileSync } from 'node:fs';
 import { CloudModule } from '../actors/cloud/cloud-module.js';
+import { acquireP2pHost } from '../actors/p2p/p2p-host.js';
 import { SampleFeed } from '../actors/capture/sample-feed.js';
 import { AccessUnitSplitter, AdtsSplitter } from '../media/es-splitter.js';
 
-const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; storeDir: string; spoolDir: string };
+const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; storeDir: string; spoolDir: string; runtime: boolean };
 const say = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 };
@@ -26,6 +29,9 @@ const settle = async (): Promise<void> => {
     await new Promise((r) => setTimeout(r, 300));
   }
 };
+if (a.runtime) {
+  await acquireP2pHost();
+}
 await settle();
 sample('loaded');
 const cloud = new CloudModule({ deviceId: 'bench', store: { kind: 'local', dir: a.storeDir }, spoolDir: a.spoolDir, retention: { maxAgeS: 0, maxBytes: 0 } });

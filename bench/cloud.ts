@@ -2,10 +2,13 @@
  * cloud — the cloud module's memory and upload throughput.
  *
  * memory: a child process records one 2 Mbit/s H.264 stream (+ AAC) with a full-time
- * plan; RSS growth over the loaded-but-not-started baseline, compared with the spec's
- * figure for AAC input: maxGopSize + 100 KB (`memoryRatio`, target <= 1.0). Also split
- * into the fixed part (`idleGrowth`: init, no data: the cloud worker thread, the ring)
- * and the part the stream adds (`streamGrowth`, `streamMemoryRatio`).
+ * plan; RSS growth of cloud.init + the recording over the baseline, compared with the
+ * spec's figure for AAC input: maxGopSize + 100 KB (`memoryRatio`, target <= 1.0). The
+ * baseline is a process that already runs the runtime (the P2P host's workers: the cloud
+ * actor joins its io worker); `alone` repeats it in a process with nothing else, where
+ * the cloud module starts a worker of its own (`aloneMemoryRatio`). Each is also split
+ * into the fixed part (`idleGrowth`: init, no data: the actor, the ring, a worker if
+ * its own) and the part the stream adds (`streamGrowth`, `streamMemoryRatio`).
  * upload: the same segment-sized objects PUT to s3rver raw (S3Store.put, concurrency
  * 2) and through the module's path (durable spool accept + Uploader, concurrency 2);
  * `uploadRatio` = module throughput / raw throughput, in the same run.
@@ -27,11 +30,12 @@ import { percentile, round } from './stats.js';
 
 const KB = 1024;
 
-async function memory(dir: string, seconds: number, maxGopSize: number): Promise<Record<string, unknown>> {
+async function memory(dir: string, seconds: number, maxGopSize: number, runtime: boolean): Promise<Record<string, unknown>> {
   const video = make2MbitH264(dir);
-  mkdirSync(join(dir, 'store', 'bench'), { recursive: true });
-  writeFileSync(join(dir, 'store', 'bench', 'plan.json'), JSON.stringify({ fullTime: { enabled: true } }));
-  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url)), JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, storeDir: join(dir, 'store'), spoolDir: join(dir, 'spool') })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const storeDir = join(dir, runtime ? 'store' : 'store-alone');
+  mkdirSync(join(storeDir, 'bench'), { recursive: true });
+  writeFileSync(join(storeDir, 'bench', 'plan.json'), JSON.stringify({ fullTime: { enabled: true } }));
+  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url)), JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, storeDir, spoolDir: join(dir, runtime ? 'spool' : 'spool-alone'), runtime })], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: { phase: string; rss?: number; second?: number; [k: string]: unknown }[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as (typeof lines)[number]));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -48,6 +52,7 @@ async function memory(dir: string, seconds: number, maxGopSize: number): Promise
   const budget = maxGopSize + 100 * KB;
   const stats = lines.find((l) => l.phase === 'stats') ?? {};
   return {
+    baseline: runtime ? 'the runtime already running (P2P host: p2p + io workers); the cloud actor on io' : 'nothing else in the process; the cloud module starts its own worker',
     maxGopSize,
     specBudgetBytes: budget,
     rssLoadedMB: round(base / 2 ** 20, 1),
@@ -114,9 +119,10 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-bench-cloud-'));
   try {
     const maxGopSize = 600 * KB; // one 2 s GOP at 2 Mbit/s (~500 KB) plus its audio, rounded up to 4 KB
-    const mem = await memory(dir, opts.quick ? 20 : 60, maxGopSize);
+    const mem = await memory(dir, opts.quick ? 20 : 60, maxGopSize, true);
+    const alone = await memory(dir, opts.quick ? 20 : 60, maxGopSize, false);
     const up = await upload(opts.quick ? 20 : 60, 512 * KB);
-    return { memoryRatio: mem.memoryRatio, uploadRatio: up.uploadRatio, memory: mem, upload: up };
+    return { memoryRatio: mem.memoryRatio, aloneMemoryRatio: alone.memoryRatio, uploadRatio: up.uploadRatio, memory: mem, alone, upload: up };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

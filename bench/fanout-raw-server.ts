@@ -187,6 +187,14 @@ setInterval(() => {
 }, 10);
 
 process.stdout.write(`raw fan-out server: signaling ${broker.url}\n`);
+// what `ivgw run` logs on SIGUSR2: the V8 heap, after a full GC under --expose-gc
+process.on('SIGUSR2', () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m = process.memoryUsage();
+  const main = { collected: typeof gc === 'function', heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+  process.stdout.write(`${JSON.stringify({ msg: 'memory settled', heaps: { main } })}\n`);
+});
 process.on('SIGTERM', () => {
   for (const id of [...peers.keys()]) {
     drop(id);

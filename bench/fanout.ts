@@ -1,23 +1,32 @@
 /**
- * fanout — how many live viewers of one 2 Mbit/s camera this machine serves: `ivgw run`
- * (channel 0 plays a generated 2 Mbit/s H.264 file) against `ivgw load --mix live=1` at
- * increasing N, each step passing only with zero errors, integrity violations and gaps
- * and p99 capture-to-receive latency <= 100 ms; then the same harness against the raw
- * node-datachannel server (bench/fanout-raw-server.ts: one mux, the same bytes to
- * everyone). The load tester runs on the same cores as the server (both limits count).
- * Reports per N: p50/p99 latency, delivered rate, server RSS and RSS per viewer over the
- * idle server; maxViewers, rawMaxViewers, ratio, the p99 at half the max N, and the RSS
- * slope per viewer between the steps nearest 10 and 100 viewers.
- * Targets (issue #5): maxViewers >= 256, ratio >= 0.9, p99 <= 50 ms at half the max N;
- * (issue #4) RSS per additional viewer <= 150 KB.
+ * fanout — how many live viewers of one 2 Mbit/s camera this machine serves, and what
+ * each costs in memory: `ivgw run` (channel 0 plays a generated 2 Mbit/s H.264 file)
+ * against `ivgw load`, then the same harness against the raw node-datachannel server
+ * (bench/fanout-raw-server.ts: one mux, the same bytes to everyone). The load tester runs
+ * on the same cores as the server (both limits count).
+ *
+ * Each server serves a ladder of live viewers (`--mix live=1`), each step passing only with zero errors,
+ * integrity violations and gaps and p99 capture-to-receive latency <= 100 ms. In the
+ * middle of every step the server is sent SIGUSR2: under `--expose-gc` it runs a full GC
+ * in every isolate and logs each one's V8 heap ("memory settled"); right after, its
+ * /proc/PID/smaps_rollup and thread count are read. Memory per viewer is the slope of
+ * those GC-settled samples between the step at 10 viewers and the highest passing step.
+ * Idle apps (`--mix idle=1`: connected, no stream) at 10 and 100 are measured the same way
+ * on a fresh server process of each kind.
+ * Reports: maxViewers, rawMaxViewers, ratio, p99 at half the max, rssPerViewerKB,
+ * rssPerIdleViewerKB, rawRssPerViewerKB, rawRssPerIdleViewerKB, the per-viewer breakdown
+ * (private dirty / clean, anonymous, threads, V8 heap per isolate) for both servers.
+ * Targets (issue #16): maxViewers >= 256, ratio >= 0.9, p99 <= 50 ms at half the max N,
+ * rssPerViewerKB <= 150.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadReport } from '../client/load/load-report.js';
 import { IVGW } from '../test/helpers/gateway.js';
+import { procMemory, rssBytes, type ProcMemory } from './proc-memory.js';
 import type { BenchOptions } from './run.js';
 import { make2MbitH264 } from './sample-media.js';
 import { round } from './stats.js';
@@ -25,9 +34,25 @@ import { round } from './stats.js';
 const DEVICE = 'fanout-bench';
 const SECRET = 'fanout-bench-secret';
 const LATENCY_LIMIT_MS = 100;
+const RAMP_PER_S = 50;
+
+type Kind = 'gateway' | 'raw';
+
+/**
+ * `IVGW_FANOUT_BASELINE=/other/checkout/bin/ivgw.js`: also run that build's gateway ladder
+ * in the same run (before/after comparisons under the same load from the rest of the machine).
+ */
+const BASELINE_IVGW = process.env.IVGW_FANOUT_BASELINE;
+
+/** One GC-settled sample: /proc memory plus each isolate's V8 heap used (KB). */
+interface Sample extends ProcMemory {
+  heapUsedKB: Record<string, number>;
+  gcCollected: boolean;
+}
 
 interface Step {
   n: number;
+  mix: 'idle' | 'live';
   pass: boolean;
   why: string;
   connected: number;
@@ -37,47 +62,76 @@ interface Step {
   latencyP50: number | null;
   latencyP99: number | null;
   kbpsP50: number | null;
+  /** Mean RSS of the second half of the step, not GC-settled (MB). */
   rssMB: number;
-  rssPerViewerKB: number;
+  settled: Sample | null;
   /** The first problems of a failing step. */
   problems?: string[];
 }
 
-/** Resident memory of the server process (all its threads); 0 once it is gone. */
-function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  /** The next "memory settled" line's heaps. */
+  settle(): Promise<Sample>;
 }
 
-async function startServer(kind: 'gateway' | 'raw', video: string): Promise<{ proc: ChildProcess; url: string }> {
+async function startServer(kind: Kind, video: string, ivgw = IVGW): Promise<Server> {
   const args = kind === 'gateway'
-    ? [IVGW, 'run', '--no-record', '--video', video, '--mqtt-port', '0', '--device', DEVICE, '--secret', SECRET, '--max-apps', '4096', '--max-streams', '8192', '--seconds', '3600']
+    ? [ivgw, 'run', '--no-record', '--video', video, '--mqtt-port', '0', '--device', DEVICE, '--secret', SECRET, '--max-apps', '4096', '--max-streams', '8192', '--seconds', '3600', '--http', 'off']
     : [fileURLToPath(new URL('./fanout-raw-server.js', import.meta.url)), video, DEVICE, SECRET];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--expose-gc', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const waiters: ((heaps: Record<string, { heapUsed: number; collected: boolean }>) => void)[] = [];
+  let line = '';
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${kind} did not start: ${out}`)), 30_000);
     proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
+      const text = d.toString();
+      if (out.length < 100_000) {
+        out += text;
+      }
       const m = /signaling (mqtt:\/\/[\d.]+:\d+)/.exec(out);
       if (m?.[1]) {
         clearTimeout(timer);
         resolve(m[1]);
       }
+      line += text;
+      let nl: number;
+      while ((nl = line.indexOf('\n')) >= 0) {
+        const l = line.slice(0, nl);
+        line = line.slice(nl + 1);
+        if (l.includes('memory settled')) {
+          try {
+            const parsed = JSON.parse(l) as { heaps: Record<string, { heapUsed: number; collected: boolean }> };
+            waiters.shift()?.(parsed.heaps);
+          } catch {
+            // not a JSON line
+          }
+        }
+      }
     });
-    proc.once('exit', (code) => reject(new Error(`${kind} exited ${code}: ${out}`)));
+    proc.once('exit', (code) => reject(new Error(`${kind} exited ${code}: ${out.slice(-2000)}`)));
   });
-  proc.stdout?.resume();
-  return { proc, url };
+  const pid = proc.pid as number;
+  return {
+    proc,
+    url,
+    settle: () => new Promise<Sample>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${kind} did not answer SIGUSR2`)), 15_000);
+      waiters.push((heaps) => {
+        clearTimeout(timer);
+        const heapUsedKB = Object.fromEntries(Object.entries(heaps).map(([k, h]) => [k, round(h.heapUsed / 1024, 0)]));
+        resolve({ ...procMemory(pid), heapUsedKB, gcCollected: Object.values(heaps).every((h) => h.collected) });
+      });
+      proc.kill('SIGUSR2');
+    }),
+  };
 }
 
-function runLoad(url: string, n: number, seconds: number): Promise<LoadReport> {
+function runLoad(url: string, n: number, seconds: number, mix: 'idle' | 'live'): Promise<LoadReport> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [IVGW, 'load', '--broker', url, '--device', DEVICE, '--secret', SECRET, '--peers', String(n), '--seconds', String(seconds), '--ramp', '50', '--mix', 'live=1', '--channels', '0', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn(process.execPath, [IVGW, 'load', '--broker', url, '--device', DEVICE, '--secret', SECRET, '--peers', String(n), '--seconds', String(seconds), '--ramp', String(RAMP_PER_S), '--mix', `${mix}=1`, '--channels', '0', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.once('exit', () => {
@@ -90,58 +144,94 @@ function runLoad(url: string, n: number, seconds: number): Promise<LoadReport> {
   });
 }
 
-async function ladder(kind: 'gateway' | 'raw', video: string, steps: number[], seconds: number): Promise<{ steps: Step[]; max: number; idleMB: number }> {
-  const { proc, url } = await startServer(kind, video);
-  const pid = proc.pid as number;
-  const out: Step[] = [];
-  let max = 0;
+async function step(kind: Kind, server: Server, n: number, seconds: number, mix: 'idle' | 'live'): Promise<Step> {
+  const pid = server.proc.pid as number;
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(rssBytes(pid)), 1_000);
+  // GC-settled sample once every app is connected (after the ramp) and well inside the run
+  let settled: Sample | null = null;
+  const settleAt = setTimeout(() => {
+    server.settle().then((s) => (settled = s), () => undefined);
+  }, (n / RAMP_PER_S + seconds * 0.6) * 1000);
+  const report = await runLoad(server.url, n, seconds, mix);
+  clearInterval(sampler);
+  clearTimeout(settleAt);
+  const steady = samples.slice(Math.floor(samples.length / 2));
+  const rss = steady.length ? steady.reduce((a, b) => a + b, 0) / steady.length : rssBytes(pid);
+  const p99 = report.latencyMs.p99;
+  const t = report.totals;
+  const latencyProblem = mix === 'live' && (p99 === null || p99 > LATENCY_LIMIT_MS) ? `p99 latency ${p99} ms > ${LATENCY_LIMIT_MS}` : '';
+  const why = server.proc.exitCode !== null ? `the ${kind} server exited (${server.proc.exitCode})` : !report.verdict.ok ? report.verdict.problems.join('; ') : settled === null ? 'no GC-settled sample' : latencyProblem;
+  const s: Step = {
+    n, mix, pass: why === '', why, connected: t.appsConnected, errors: t.errors, violations: t.integrityViolations, gaps: t.gaps,
+    latencyP50: report.latencyMs.p50, latencyP99: p99, kbpsP50: report.appKbps.p50,
+    rssMB: round(rss / 2 ** 20, 1), settled,
+    ...(why !== '' ? { problems: report.problems.slice(0, 3).map((p) => `app ${p.app} ${p.kind} ${p.code}: ${p.message}`) } : {}),
+  };
+  process.stderr.write(`[fanout ${kind}] ${JSON.stringify(s)}\n`);
+  await new Promise((r) => setTimeout(r, 2_000)); // the apps' peer connections close
+  return s;
+}
+
+/**
+ * One server process per ladder: idle and live apps are measured in separate processes, so
+ * neither inherits the other's high-water mark (freed memory that the allocator keeps and
+ * reuses would hide what the next viewers cost).
+ */
+async function ladder(kind: Kind, video: string, steps: number[], seconds: number, mix: 'idle' | 'live', ivgw = IVGW): Promise<{ steps: Step[]; max: number; baseline: Sample }> {
+  const server = await startServer(kind, video, ivgw);
   try {
     await new Promise((r) => setTimeout(r, 3_000));
-    const idle = rssBytes(pid);
+    const baseline = await server.settle();
+    const out: Step[] = [];
+    let max = 0;
     for (const n of steps) {
-      const samples: number[] = [];
-      const sampler = setInterval(() => samples.push(rssBytes(pid)), 1_000);
-      const report = await runLoad(url, n, seconds);
-      clearInterval(sampler);
-      // steady state: the samples of the second half of the run (every app connected)
-      const steady = samples.slice(Math.floor(samples.length / 2));
-      const rss = steady.length ? steady.reduce((a, b) => a + b, 0) / steady.length : rssBytes(pid);
-      const p99 = report.latencyMs.p99;
-      const t = report.totals;
-      const why = proc.exitCode !== null ? `the ${kind} server exited (${proc.exitCode})` : !report.verdict.ok ? report.verdict.problems.join('; ') : p99 === null || p99 > LATENCY_LIMIT_MS ? `p99 latency ${p99} ms > ${LATENCY_LIMIT_MS}` : '';
-      out.push({
-        n, pass: why === '', why, connected: t.appsConnected, errors: t.errors, violations: t.integrityViolations, gaps: t.gaps,
-        latencyP50: report.latencyMs.p50, latencyP99: p99, kbpsP50: report.appKbps.p50,
-        rssMB: round(rss / 2 ** 20, 1), rssPerViewerKB: round((rss - idle) / n / 1024, 1),
-        ...(why !== '' ? { problems: report.problems.slice(0, 3).map((p) => `app ${p.app} ${p.kind} ${p.code}: ${p.message}`) } : {}),
-      });
-      process.stderr.write(`[fanout ${kind}] ${JSON.stringify(out.at(-1))}\n`);
-      if (why !== '') {
+      const s = await step(kind, server, n, seconds, mix);
+      out.push(s);
+      if (!s.pass) {
         break;
       }
       max = n;
-      await new Promise((r) => setTimeout(r, 2_000)); // the apps' peer connections close
     }
-    return { steps: out, max, idleMB: round(idle / 2 ** 20, 1) };
+    return { steps: out, max, baseline };
   } finally {
-    proc.kill('SIGTERM');
+    server.proc.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1_000));
-    if (proc.exitCode === null) {
-      proc.kill('SIGKILL');
+    if (server.proc.exitCode === null) {
+      server.proc.kill('SIGKILL');
     }
   }
 }
 
-/** RSS growth per viewer between the passing steps nearest 10 and 100 viewers. */
-function slopeKB(steps: Step[]): { fromN: number; toN: number; kbPerViewer: number } | null {
-  const ok = steps.filter((s) => s.pass);
-  const near = (target: number) => ok.reduce<Step | undefined>((best, s) => (!best || Math.abs(s.n - target) < Math.abs(best.n - target) ? s : best), undefined);
-  const a = near(10);
-  const b = near(100);
-  if (!a || !b || a.n === b.n) {
+/**
+ * Per-viewer cost between the passing step nearest 10 and the highest passing step,
+ * from the GC-settled samples: every /proc field and each isolate's heap, in KB/viewer.
+ */
+function perViewer(steps: Step[]): Record<string, unknown> | null {
+  const ok = steps.filter((s) => s.pass && s.settled);
+  const a = ok.reduce<Step | undefined>((best, s) => (!best || Math.abs(s.n - 10) < Math.abs(best.n - 10) ? s : best), undefined);
+  const b = ok.at(-1);
+  if (!a?.settled || !b?.settled || a.n === b.n) {
     return null;
   }
-  return { fromN: a.n, toN: b.n, kbPerViewer: round(((b.rssMB - a.rssMB) * 1024) / (b.n - a.n), 1) };
+  const sa = a.settled;
+  const sb = b.settled;
+  const dn = b.n - a.n;
+  const per = (x: number, y: number): number => round((y - x) / dn, 1);
+  const heaps = Object.fromEntries(Object.keys(sb.heapUsedKB).map((k) => [k, per(sa.heapUsedKB[k] ?? 0, sb.heapUsedKB[k] ?? 0)]));
+  return {
+    fromN: a.n,
+    toN: b.n,
+    rssKB: per(sa.rssKB, sb.rssKB),
+    privateDirtyKB: per(sa.privateDirtyKB, sb.privateDirtyKB),
+    privateCleanKB: per(sa.privateCleanKB, sb.privateCleanKB),
+    sharedCleanKB: per(sa.sharedCleanKB, sb.sharedCleanKB),
+    anonKB: per(sa.anonKB, sb.anonKB),
+    threadsAt: { [a.n]: sa.threads, [b.n]: sb.threads },
+    v8HeapUsedKB: heaps,
+    v8HeapUsedAtKB: { [a.n]: sa.heapUsedKB, [b.n]: sb.heapUsedKB },
+    gcCollected: sa.gcCollected && sb.gcCollected,
+  };
 }
 
 export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
@@ -149,22 +239,38 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   try {
     const video = make2MbitH264(dir);
     const steps = opts.quick ? [4, 8, 16] : [10, 25, 50, 75, 100, 150, 200, 256, 320];
+    const idleSteps = opts.quick ? [4, 16] : [10, 100];
     const seconds = opts.quick ? 8 : 15;
-    const gateway = await ladder('gateway', video, steps, seconds);
-    const raw = await ladder('raw', video, steps, seconds);
+    const gateway = await ladder('gateway', video, steps, seconds, 'live');
+    const raw = await ladder('raw', video, steps, seconds, 'live');
+    const other = BASELINE_IVGW ? await ladder('gateway', video, steps, seconds, 'live', BASELINE_IVGW) : undefined;
+    const gatewayIdle = await ladder('gateway', video, idleSteps, seconds, 'idle');
+    const rawIdle = await ladder('raw', video, idleSteps, seconds, 'idle');
     const half = gateway.steps.filter((s) => s.pass).reduce<Step | undefined>((best, s) => (!best || Math.abs(s.n - gateway.max / 2) < Math.abs(best.n - gateway.max / 2) ? s : best), undefined);
+    const g = perViewer(gateway.steps);
+    const r = perViewer(raw.steps);
+    const gi = perViewer(gatewayIdle.steps);
+    const ri = perViewer(rawIdle.steps);
     return {
       stream: '1280x720 25 fps H.264 2 Mbit/s, no audio, one camera, every viewer live on it',
-      passRule: `zero errors, integrity violations and gaps, p99 capture-to-receive latency <= ${LATENCY_LIMIT_MS} ms; ${seconds} s per step after a 50 apps/s ramp`,
+      passRule: `zero errors, integrity violations and gaps, p99 capture-to-receive latency <= ${LATENCY_LIMIT_MS} ms; ${seconds} s per step after a ${RAMP_PER_S} apps/s ramp`,
+      memoryRule: 'GC-settled (SIGUSR2 under --expose-gc: full GC in every isolate) mid-step; per viewer = slope from the step at 10 viewers to the highest passing one',
       maxViewers: gateway.max,
       rawMaxViewers: raw.max,
       ratio: raw.max > 0 ? round(gateway.max / raw.max, 2) : null,
       p99AtHalfMaxMs: half ? { n: half.n, p99: half.latencyP99 } : null,
-      gatewayRssSlope: slopeKB(gateway.steps),
-      rawRssSlope: slopeKB(raw.steps),
+      rssPerViewerKB: g?.rssKB ?? null,
+      rssPerIdleViewerKB: gi?.rssKB ?? null,
+      rawRssPerViewerKB: r?.rssKB ?? null,
+      rawRssPerIdleViewerKB: ri?.rssKB ?? null,
+      perViewer: { gateway: g, raw: r, gatewayIdle: gi, rawIdle: ri },
+      ...(other && BASELINE_IVGW ? { baselineBuild: { ivgw: BASELINE_IVGW, maxViewers: other.max, ratio: raw.max > 0 ? round(other.max / raw.max, 2) : null, rssPerViewerKB: perViewer(other.steps)?.rssKB ?? null, perViewer: perViewer(other.steps), ladder: other } } : {}),
+      baseline: { gateway: gateway.baseline, raw: raw.baseline },
       targets: { maxViewers: 256, ratio: 0.9, p99AtHalfMaxMs: 50, rssPerViewerKB: 150 },
       gateway,
       raw,
+      gatewayIdle,
+      rawIdle,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,9 @@
  * thread count and each worker's V8 heap (from its own /metrics) are read. Variants are
  * allocator settings an operator can choose without code changes: glibc's default arenas,
  * `MALLOC_ARENA_MAX=2`, and jemalloc (Debian libjemalloc2) preloaded.
+ * `IVGW_FOOTPRINT_BASELINE=/other/checkout/bin/ivgw.js` also measures that build (glibc) in
+ * the same run, for before/after comparisons (`baselineBuild`, with the RSS each worker
+ * fewer saved).
  * Target (issue: idle footprint): idleRssMB <= 80.
  */
 import { spawn } from 'node:child_process';
@@ -30,10 +33,10 @@ function smaps(pid: number): Record<string, number> {
   return out;
 }
 
-async function measure(env: NodeJS.ProcessEnv, settleS: number): Promise<Record<string, unknown>> {
+async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-footprint-'));
   const http = await freePort();
-  const proc = spawn(process.execPath, [IVGW, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, [ivgw, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
   try {
     await new Promise((r) => setTimeout(r, settleS * 1000));
     if (proc.exitCode !== null) {
@@ -75,5 +78,14 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     results[name] = await measure(env, settleS);
   }
   const best = Math.min(...Object.values(results).map((r) => r.rssMB as number));
-  return { idleRssMB: results.glibc?.rssMB, bestIdleRssMB: best, targetMB: 80, settleS, variants: results };
+  const other = process.env.IVGW_FOOTPRINT_BASELINE;
+  let baselineBuild: Record<string, unknown> | undefined;
+  if (other) {
+    const b = await measure({}, settleS, other);
+    const now = results.glibc ?? {};
+    const fewer = (b.threads as number) - (now.threads as number);
+    const workersFewer = Object.keys(b.workerHeapUsedMB as object).length - Object.keys(now.workerHeapUsedMB as object).length;
+    baselineBuild = { ivgw: other, ...b, savedMB: round((b.rssMB as number) - (now.rssMB as number), 1), threadsFewer: fewer, workersFewer, savedPerWorkerMB: workersFewer > 0 ? round(((b.rssMB as number) - (now.rssMB as number)) / workersFewer, 1) : null };
+  }
+  return { idleRssMB: results.glibc?.rssMB, bestIdleRssMB: best, targetMB: 80, settleS, variants: results, ...(baselineBuild ? { baselineBuild } : {}) };
 }

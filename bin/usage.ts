@@ -16,7 +16,8 @@ export const USAGES: Record<CommandName, string> = {
                 [--http ADDR:PORT|off] [--log-level LEVEL] [--log-format auto|text|json]
   Runs the gateway. With --config FILE (YAML or JSON, see \`ivgw init\`) it serves the
   cameras of that file; without it, the two demo cameras on embedded defaults. Flags given
-  with --config override the file. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.
+  with --config override the file. Ctrl-C (SIGINT) or SIGTERM stops it cleanly; SIGUSR2
+  logs each thread's V8 heap ("memory settled"), after a full GC when node has --expose-gc.
   --seconds      stop after this long (${D})
   --device/--secret  the device identity (default: <data>/device.json, created on first start)
   --data         the data directory (default ./ivgw-data): device.json, recordings, spool
@@ -60,6 +61,8 @@ export const USAGES: Record<CommandName, string> = {
                  [--workers W] [--mix live=70,playback=10,voice=5,command=5,stall=5,churn=5]
                  [--channels 0,1] [--stall-seconds DURATION] [--bind ADDR] [--json] [--html FILE]
   N simulated apps against a device, with integrity checks, percentiles and a report.
+  --mix          scenario weights: live, playback, voice, command, stall, churn, and idle
+                 (connected, no stream)
 `,
 };
 

@@ -5,6 +5,8 @@
  * Owns: those shapes and texts. Must never: change what runs, or include a secret or token.
  */
 import type { ActorSystem } from '../runtime/actor-system.js';
+import { collectHeap } from '../runtime/heap.js';
+import type { WorkerHeap } from '../runtime/schema.js';
 import type { IngestStats } from '../actors/capture/ingest.js';
 import type { CloudStats } from '../actors/cloud/cloud-methods.js';
 import type { AppSnapshot, P2pService } from '../actors/p2p/p2p-service.js';
@@ -218,12 +220,30 @@ export async function cloudSnapshots(p: GatewayParts | undefined): Promise<Cloud
   return out;
 }
 
+/** The gateway's workers: capture, the pinned p2p one, and io (commands, voice and the cloud actors). */
+const WORKERS = ['capture', 'p2p', 'io'] as const;
+
+/**
+ * Each isolate's V8 heap (`main` and every worker) after a full GC in each when the
+ * process runs with `--expose-gc` (SYS_GC): what benchmarks read as "GC-settled".
+ */
+export async function settledHeaps(p: GatewayParts): Promise<Record<string, WorkerHeap>> {
+  const out: Record<string, WorkerHeap> = { main: collectHeap() };
+  for (const name of WORKERS) {
+    const w = p.system.worker(name);
+    if (w) {
+      out[name] = (await w.request('sys', 'SYS_GC', {}, 10_000)) as WorkerHeap;
+    }
+  }
+  return out;
+}
+
 /** `/metrics` at scrape time: V8 heap per worker (their last heartbeat). */
 export function workerHeaps(p: GatewayParts | undefined): { worker: string; heapUsed: number }[] {
   if (!p) {
     return [];
   }
-  const names = ['capture', 'p2p', 'io', ...(p.recorded.length > 0 ? ['cloud'] : [])];
+  const names = WORKERS;
   return names.flatMap((worker) => {
     const heapUsed = p.system.worker(worker)?.heapUsed;
     return heapUsed === undefined ? [] : [{ worker, heapUsed }];

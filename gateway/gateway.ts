@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../runtime/actor-system.js';
 import { FrameRing } from '../runtime/frame-ring.js';
 import { IvError } from '../runtime/errors.js';
+import type { WorkerHeap } from '../runtime/schema.js';
 import { TypedEmitter } from '../runtime/typed-emitter.js';
 import { CAPTURE_ACTOR, demoCameras } from '../actors/capture/index.js';
 import { mintToken } from '../shared/protocol/access-token.js';
@@ -40,7 +41,7 @@ import { CameraStatusBoard } from './cameras/camera-status.js';
 import { runIdentity, type RunIdentity } from './identity/run-identity.js';
 import { GatewayMetrics } from './metrics.js';
 import { GatewayHttpServer, type Health } from './http-server.js';
-import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
+import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, settledHeaps, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
 import { DEFAULT_KEEP_ALIVE, DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
 
 /** The browser viewer (client/browser, bundled by `npm run build:web`), served at `/` of the HTTP server. */
@@ -139,6 +140,15 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     }
   }
 
+  /** Each isolate's V8 heap, after a full GC in each when node runs with `--expose-gc` (benchmarks). */
+  async settleMemory(): Promise<Record<string, WorkerHeap>> {
+    const r = this.running;
+    if (!r) {
+      throw new IvError('IV_ERR_NOT_INITIALIZED', 'the gateway is not running; call start() first');
+    }
+    return settledHeaps(r);
+  }
+
   async start(): Promise<GatewayInfo> {
     if (this.state !== 'idle') {
       throw new IvError('IV_ERR_ALREADY_INITIALIZED', `the gateway was already started (it is ${this.state})`);
@@ -206,11 +216,12 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const cameras: GatewayCamera[] = (await cameraPlans(o)).map((p) => ({ ...p, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
     const record = o.record;
     const recorded = record ? cameras.filter((c) => c.config.recording !== 'off' && c.video) : [];
+    const cloudActors = record ? recorded.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudActorArgs({ device: deviceId, channel: c.channel, ring: c.ring, ...(c.video ? { video: { codec: c.video.codec, fps: c.source.kind === 'push' ? 25 : c.source.fps } } : {}), ...(c.audio ? { audio: c.audio } : {}), store: record.store, spoolDir: join(record.dir, 'local', `ch${c.channel}`), retention: c.config.retention }) })) : [];
     const system = new ActorSystem({
       workers: [
         { name: 'capture', actors: cameras.map((c) => ({ id: `capture:${c.camera}`, module: CAPTURE_ACTOR, args: { camera: c.camera, ring: c.ring, source: c.source, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) } })) },
-        ...p2pHostWorkers(),
-        ...(record && recorded.length > 0 ? [{ name: 'cloud', resourceLimits: CLOUD_WORKER_LIMITS, actors: recorded.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudActorArgs({ device: deviceId, channel: c.channel, ring: c.ring, ...(c.video ? { video: { codec: c.video.codec, fps: c.source.kind === 'push' ? 25 : c.source.fps } } : {}), ...(c.audio ? { audio: c.audio } : {}), store: record.store, spoolDir: join(record.dir, 'local', `ch${c.channel}`), retention: c.config.retention }) })) }] : []),
+        // the cloud actors share the io worker (commands, voice): an isolate of their own costs ~9 MB and buys nothing
+        ...p2pHostWorkers().map((w) => (w.name === 'io' && cloudActors.length > 0 ? { ...w, resourceLimits: CLOUD_WORKER_LIMITS, actors: [...w.actors, ...cloudActors] } : w)),
       ],
     });
     system.on('event', (e) => {

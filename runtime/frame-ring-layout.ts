@@ -10,7 +10,8 @@
  *           │ I_KEYS 4   I_NOTIFY 5 (futex word, +1 per publish)                     │
  *           │ I_WAITERS 6 (readers inside Atomics.wait)   I_PRODUCER 7 (0 free, 1 held)│
  *           │ I_CLOSED 8 (producer finished)   I_LAPS 9 (laps counted by all readers)  │
- *           │ 10..15 reserved                                                        │
+ *           │ I_RING_ID 10..11 (random id set at create: one ring, however attached)  │
+ *           │ 12..15 reserved                                                        │
  *  byte 64  ├──────────── counters (BigInt64Array index) ─────────────────────────────┤
  *           │ B_HEAD 8      last published seq, -1 before the first frame            │
  *           │ B_OLDEST 9    oldest seq whose slot and bytes are intact               │
@@ -31,7 +32,7 @@
  */
 
 export const MAGIC = 0x49564652; // 'IVFR'
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 // Int32 word indexes (control block, bytes 0..63)
 export const I_MAGIC = 0;
@@ -44,6 +45,8 @@ export const I_WAITERS = 6;
 export const I_PRODUCER = 7;
 export const I_CLOSED = 8;
 export const I_LAPS = 9;
+/** Two Uint32 words (low, high 21 bits): the ring's identity, the same in every thread that attaches it. */
+export const I_RING_ID = 10;
 
 // BigInt64 word indexes (counters, bytes 64..127)
 export const B_HEAD = 8;

@@ -79,6 +79,9 @@ export class FrameRing implements RingView {
     i32[L.I_DATA_BYTES] = opts.dataBytes;
     i32[L.I_SLOTS] = slots;
     i32[L.I_KEYS] = keys;
+    const id = crypto.getRandomValues(new Uint32Array(2));
+    i32[L.I_RING_ID] = id[0] as number;
+    i32[L.I_RING_ID + 1] = ((id[1] as number) & 0x1fffff) | 1; // never 0: 0 is "no id"
     const ring = new FrameRing(buffer);
     Atomics.store(ring.i64, L.B_HEAD, -1n);
     Atomics.store(ring.i64, L.B_OLDEST, 0n);
@@ -112,6 +115,11 @@ export class FrameRing implements RingView {
   /** @internal Int32 index of a field of the slot holding `seq`. */
   slotInt(seq: number, field: number): number {
     return (this.slotBase + (seq & (this.slots - 1)) * L.SLOT_BYTES + field) / 4;
+  }
+
+  /** This ring's identity: the same number in every thread that attached it, unique in the process. */
+  get id(): number {
+    return (this.i32[L.I_RING_ID + 1] as number) * 2 ** 32 + ((this.i32[L.I_RING_ID] as number) >>> 0);
   }
 
   /** Last published seq, -1 before the first frame. */

@@ -22,7 +22,7 @@
  *   levels of plain objects (they travel beside the msgpack bytes, see runtime/wire).
  */
 import { IvError, type WireError } from './errors.js';
-import { any, int, num, obj, oneOf, opt, str, type Check } from './checks.js';
+import { any, empty, int, num, obj, oneOf, opt, str, type Check } from './checks.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -125,9 +125,23 @@ export const SYS_METHODS = {
   SYS_SHUTDOWN: request(obj({ timeoutMs: int(0) }), returns<Record<string, never>>()),
   /** Parent → worker: round trip to the worker host itself. */
   SYS_PING: request(obj({ t: num() }), returns<{ t: number; at: number }>()),
+  /**
+   * Parent → worker: a full garbage collection when the process runs with `--expose-gc`
+   * (`collected` says whether it did), then the worker's V8 heap (bytes).
+   */
+  SYS_GC: request(empty, returns<WorkerHeap>()),
 } as const;
 
 export type SysMethods = typeof SYS_METHODS;
+
+/** One isolate's V8 heap after SYS_GC (bytes). */
+export interface WorkerHeap {
+  collected: boolean;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
 export type ActorStartBody = BodyOf<SysMethods['SYS_ACTOR_START']>;
 export type ActorExitBody = BodyOf<SysMethods['SYS_ACTOR_EXIT']>;
 export type FaultBody = BodyOf<SysMethods['SYS_FAULT']>;

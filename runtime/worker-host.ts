@@ -16,6 +16,7 @@ import { connectCallbacks } from './comlink-bridge.js';
 import { IvError, toWireError } from './errors.js';
 import { decode, encode } from './wire.js';
 import { runWorkerShutdownHooks } from './worker-hooks.js';
+import { collectHeap } from './heap.js';
 import {
   PROTOCOL_VERSION,
   WORKER_EXIT,
@@ -167,6 +168,8 @@ async function handleSys(env: Envelope): Promise<unknown> {
       return shutdown(body.timeoutMs as number);
     case 'SYS_PING':
       return { t: body.t, at: performance.now() };
+    case 'SYS_GC':
+      return collectHeap();
     default:
       throw new IvError('IV_ERR_UNKNOWN_METHOD', `worker host does not handle ${env.method}`, { field: 'method' });
   }

@@ -10,15 +10,17 @@
  *   setTransTime(uploadMs, replyMs)                 iv_cs_set_trans_time
  * pushStream validates each frame on the calling thread (the SDK's rules) and writes it
  * into the channel's FrameRing, sized `maxGopSize`: that ring is the pre-record buffer.
- * The cloud worker's CloudActor reads it while recording is wanted, segments it into the
- * local recording and uploads. The plan (cache, refresh, full-time switching) is
+ * The CloudActor reads it while recording is wanted, segments it into the local
+ * recording and uploads; it runs on the worker a process-wide system already offers
+ * (runtime/process-host.ts: the P2P host's io worker, so a device using both modules
+ * pays no isolate for cloud storage), else on a cloud worker of its own. The plan (cache, refresh, full-time switching) is
  * `PlanLifecycle`'s, the running events `RunningEvents`', the parameter checks
  * `cloud-params.ts`'s.
  * Callbacks run on this thread as listeners of the module's typed events (`pushStart`,
  * `pushStop`, `pictureResult`); one that throws is reported on `problem` (and in
  * `problems`), never into the caller.
  *
- * Owns: the ring writer, the actor system of the cloud worker, whether it is pushing
+ * Owns: the ring writer, its actor (and the cloud worker's system when it has its own), whether it is pushing
  * (onPushStart/onPushStop), the problem log. Must never: call onPushStart twice without
  * onPushStop in between, call onPictureResult for an event without picture, or accept
  * a frame it did not put into the ring.
@@ -31,6 +33,7 @@ import type { CloudMethods } from './cloud-methods.js';
 import { invalidParam, IvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
 import { TypedEmitter } from '../../runtime/typed-emitter.js';
+import { sharedWorker } from '../../runtime/process-host.js';
 import { checkKey } from '../../recording/keys.js';
 import { Ingest } from '../capture/ingest.js';
 import type { CloudArgs } from './CloudActor.js';
@@ -54,8 +57,15 @@ export type CloudModuleEvents = {
   problem: [text: string];
 };
 
+/** Spawned cloud actors of this process (their ids on a shared worker). */
+let cloudActors = 0;
+
 export class CloudModule extends TypedEmitter<CloudModuleEvents> {
   private system: ActorSystem | undefined;
+  /** The shared worker the actor was spawned on (runtime/process-host), undefined on a cloud worker of its own. */
+  private hosted: string | undefined;
+  private actorId = 'cloud';
+  private offSystem: (() => void) | undefined;
   private actor: ActorRef<CloudMethods> | undefined;
   private ingest: Ingest | undefined;
   private cb: CloudInitParams | undefined;
@@ -129,18 +139,23 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
       uploadTimeoutMs: this.uploadMs,
       ...(this.device.uploadConcurrency !== undefined ? { concurrency: this.device.uploadConcurrency } : {}),
     });
-    const system = new ActorSystem({ workers: [{ name: 'cloud', resourceLimits: CLOUD_WORKER_LIMITS, actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
-    await system.start(); // nothing is kept when this fails: the module stays uninitialised
+    const { system, actorId, actor } = await this.startActor(args); // nothing is kept when this fails: the module stays uninitialised
     this.ingest = new Ingest(ring, { ...(video ? { video: { codec: video.codec, maxFrameBytes: maxGopSize } } : {}), ...(audio ? { audio } : {}) });
     this.cb = params;
     this.listen(params);
     this.system = system;
-    this.actor = system.ref('cloud', CLOUD_ACTOR);
+    this.actorId = actorId;
+    this.actor = actor;
     this.plan.attach();
     this.unsubscribe = this.actor.onNotification('CLOUD_NOTICE', (b) => this.onNotice(b as Notice));
-    system.on('event', (e) => {
-      if (e.type === 'start' && e.child === 'cloud' && this.actor && this.actor.generation > 0) {
+    this.offSystem = system.on('event', (e) => {
+      if (e.type !== 'start' || !this.actor) {
+        return;
+      }
+      if (e.child === this.actorId && this.actor.generation > 0) {
         void this.restoreActor();
+      } else if (this.hosted !== undefined && e.child === `actors:${this.hosted}`) {
+        void this.respawnActor(args); // the shared worker restarted (its actors' supervisor started again): its spawned actors are gone
       }
     });
     await this.actor.call('CLOUD_SET_TRANS_TIME', { uploadMs: this.uploadMs, replyMs: this.replyMs }, { timeoutMs: 60_000 });
@@ -160,8 +175,14 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
       await this.actor.call('CLOUD_CLOSE', { drainMs: this.replyMs }, { timeoutMs: this.replyMs + 60_000 });
     } finally {
       this.unsubscribe?.();
+      this.offSystem?.();
       this.ingest?.close();
-      await system.stop();
+      if (this.hosted) {
+        await system.despawn(this.actorId).catch(() => undefined); // gone already when its worker restarted
+      } else {
+        await system.stop();
+      }
+      this.hosted = undefined;
       for (const pic of this.running.takePictures()) {
         this.emit('pictureResult', pic, 'IV_ERR_CLOSED');
       }
@@ -247,12 +268,61 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
    * the running events again (each continues in a new record; what was accepted before
    * the crash is in the local recording and gets uploaded).
    */
+  /**
+   * The cloud actor on the worker a process-wide system already runs (runtime/process-host:
+   * the P2P host's io worker) when there is one; otherwise on a cloud worker of its own.
+   */
+  private async startActor(args: CloudArgs): Promise<{ system: ActorSystem; actorId: string; actor: ActorRef<CloudMethods> }> {
+    const shared = sharedWorker();
+    if (shared) {
+      const system = await shared.system;
+      const actorId = `cloud:${process.pid}:${++cloudActors}`;
+      const actor = await system.spawn(shared.worker, { id: actorId, module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 });
+      this.hosted = shared.worker;
+      return { system, actorId, actor };
+    }
+    const system = new ActorSystem({ workers: [{ name: 'cloud', resourceLimits: CLOUD_WORKER_LIMITS, actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
+    await system.start();
+    this.hosted = undefined;
+    return { system, actorId: 'cloud', actor: system.ref('cloud', CLOUD_ACTOR) };
+  }
+
+  /** The shared worker came back after a restart: spawn the actor again (same ring, same spool) and restore its state. */
+  private async respawnActor(args: CloudArgs): Promise<void> {
+    const system = this.system;
+    const worker = this.hosted;
+    if (!system || !worker) {
+      return;
+    }
+    this.unsubscribe?.();
+    const actorId = `cloud:${process.pid}:${++cloudActors}`;
+    try {
+      const actor = await system.spawn(worker, { id: actorId, module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 });
+      if (this.system !== system) {
+        await system.despawn(actorId).catch(() => undefined); // exit() ran meanwhile
+        return;
+      }
+      this.actorId = actorId;
+      this.actor = actor;
+      this.unsubscribe = actor.onNotification('CLOUD_NOTICE', (b) => this.onNotice(b as Notice));
+      this.problem(`the ${worker} worker restarted; the cloud actor was started again`);
+      await this.restoreState(actor);
+    } catch (err) {
+      this.problem(`starting the cloud actor again failed: ${(err as Error).message}`);
+    }
+  }
+
   private async restoreActor(): Promise<void> {
     const actor = this.actor;
     if (!actor) {
       return;
     }
     this.problem(`the cloud actor restarted (generation ${actor.generation}); restoring its state`);
+    await this.restoreState(actor);
+  }
+
+  /** What the module knows and a fresh actor does not: transfer times, full time, running events. */
+  private async restoreState(actor: ActorRef<CloudMethods>): Promise<void> {
     try {
       await actor.call('CLOUD_SET_TRANS_TIME', { uploadMs: this.uploadMs, replyMs: this.replyMs }, { timeoutMs: 60_000 });
       await actor.call('CLOUD_FULL_TIME', { on: this.plan.fullTime }, { timeoutMs: 60_000 });

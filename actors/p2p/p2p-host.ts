@@ -2,7 +2,8 @@
  * p2p-host — the process-wide home of node-datachannel: one actor system with the
  * pinned `p2p` worker (peer actors) and the `io` worker (command and voice actors),
  * created on first use and shared by every P2pModule of the process; its worker layout
- * (`p2pHostWorkers`) is also the one a Gateway runs.
+ * (`p2pHostWorkers`) is also the one a Gateway runs. Its `io` worker is offered to other
+ * modules of the process (runtime/process-host.ts): the cloud module's actor runs there.
  *
  * node-datachannel crashes when loaded in two threads of one process and cannot be
  * loaded again after cleanup(): so p2p.exit() never stops this host; it lives as long
@@ -10,6 +11,7 @@
  * Owns: that system. Must never: be created twice in a process.
  */
 import { ActorSystem, type WorkerConfig } from '../../runtime/actor-system.js';
+import { offerSharedWorker } from '../../runtime/process-host.js';
 import { COMMAND_ACTOR, VOICE_ACTOR } from './index.js';
 
 let host: Promise<ActorSystem> | undefined;
@@ -27,6 +29,9 @@ export function p2pHostWorkers(): WorkerConfig[] {
 }
 
 export function acquireP2pHost(): Promise<ActorSystem> {
-  host ??= new ActorSystem({ workers: p2pHostWorkers() }).start();
+  if (!host) {
+    host = new ActorSystem({ workers: p2pHostWorkers() }).start();
+    offerSharedWorker(host, 'io'); // other modules (cloud) host their actors on io: no isolate each
+  }
   return host;
 }

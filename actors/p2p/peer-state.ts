@@ -18,6 +18,7 @@ import type { StreamBudget } from './admission.js';
 import type { CustomSender } from './custom-sender.js';
 import type { PeerSession, SessionResume } from './session.js';
 import type { StreamSender } from './stream-sender.js';
+import type { LiveSender } from './live-sender.js';
 import type { WatermarkState, Watermarks } from './watermark.js';
 import { sendBinary } from '../../shared/protocol/channel-send.js';
 
@@ -52,7 +53,7 @@ export interface PeerArgs {
 
 /** One open stream as the actor serves it. */
 export interface ServedStream {
-  sender: StreamSender | CustomSender;
+  sender: StreamSender | LiveSender | CustomSender;
   dc: DataChannel;
   watermarks: WatermarkState;
   params: string;

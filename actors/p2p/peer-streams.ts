@@ -1,6 +1,7 @@
 /**
  * peer-streams — the streams of one app's peer actor: `open` checked against the token
- * and the limits, live streams from the camera rings (or the user's onSendGet bytes),
+ * and the limits, live streams from the camera rings (a camera with video: its feed,
+ * muxed once per worker and shared by its live viewers; or the user's onSendGet bytes),
  * playback streams from the channel's local recording (a PlaybackFeeder replays it in
  * real time into a private ring and the stream ends with `stream_closed`, reason `end of
  * recording`), each on its own `s<n>` channel; the 10 ms send tick with the shared
@@ -22,6 +23,7 @@ import { refuse, send, type CameraChannel, type PeerState } from './peer-state.j
 import { STATS_SLOTS, writeSlot } from './send-stats-block.js';
 import type { SessionResume } from './session.js';
 import { StreamSender } from './stream-sender.js';
+import { LiveSender } from './live-sender.js';
 import { WatermarkState } from './watermark.js';
 import { closeKept } from './transport-keeper.js';
 
@@ -33,6 +35,9 @@ export function removeStream(state: PeerState, stream: number): void {
   }
   state.streams.delete(stream);
   writeSlot(state.statsBlock, stream, s.sender.stats(), false);
+  if (s.sender instanceof LiveSender) {
+    s.sender.close();
+  }
   s.playback?.close();
   state.budget?.give();
 }
@@ -189,7 +194,11 @@ function attachStream(state: PeerState, ctx: ActorContext<PeerMethods>, id: numb
   if (cam?.audio) {
     senderOpts.audio = cam.audio;
   }
-  const sender = state.args.customSource ? new CustomSender(stream, dc, watermarks, senderOpts.onWatermark) : new StreamSender(senderOpts);
+  const sender = state.args.customSource
+    ? new CustomSender(stream, dc, watermarks, senderOpts.onWatermark)
+    : !playback && senderOpts.video
+      ? new LiveSender({ ...senderOpts, video: senderOpts.video }) // live with video: the camera's feed, muxed once per worker
+      : new StreamSender(senderOpts);
   state.streams.set(stream, playback ? { sender, dc, watermarks, playback, params } : { sender, dc, watermarks, params });
   if (id !== undefined) {
     send(state, { op: 'ok', id, stream, label: streamLabel(stream) });

@@ -1,7 +1,9 @@
 /**
- * stream-sender — one opened stream of one app, live or playback: reads a FrameRing (a
- * camera's, from its latest keyframe; or the private ring a PlaybackFeeder fills from
- * the local recording), muxes FLV, and sends it on the stream's data channel on every
+ * stream-sender — one opened stream of one app with a muxer of its own: playback (the
+ * private ring a PlaybackFeeder fills from the local recording) and live streams of a
+ * camera without video; live video streams share their camera's feed instead
+ * (live-sender.ts). Reads a FrameRing (a camera's from its latest keyframe), muxes
+ * FLV, and sends it on the stream's data channel on every
  * 10 ms tick; applies the watermarks to the stream's backlog; keeps the SDK's send
  * statistics (iv_p2p_send_stats_s) from the app's ack reports. After an ICE restart a
  * live stream resumes at the latest keyframe, a playback one where it stopped.

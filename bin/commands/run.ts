@@ -48,12 +48,21 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     wake();
     void gw.stop();
   };
+  // SIGUSR2: each isolate's V8 heap, GC-settled under --expose-gc (what benchmarks read)
+  const onUsr2 = (): void => {
+    gw.settleMemory().then(
+      (heaps) => say('memory settled', { heaps }),
+      (err: unknown) => say(`memory not settled: ${(err as Error).message}`),
+    );
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.on('SIGUSR2', onUsr2);
   gw.on('fatal', () => wake());
   const done = (): void => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGUSR2', onUsr2);
   };
   let info;
   try {

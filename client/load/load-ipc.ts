@@ -15,7 +15,7 @@ import type { Direction } from '../../runtime/schema.js';
 
 export const LOAD_PROTOCOL_VERSION = 1;
 
-export const LOAD_SCENARIOS = ['live', 'playback', 'voice', 'command', 'stall', 'churn'] as const;
+export const LOAD_SCENARIOS = ['live', 'playback', 'voice', 'command', 'stall', 'churn', 'idle'] as const;
 
 const latencyPairs = arr(arr(int(0), 2), 4096);
 

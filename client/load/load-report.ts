@@ -120,7 +120,7 @@ export function buildReport(input: { options: LoadOptions; startedAt: string; ma
   if (totals.appsConnected < apps.length) {
     problems.push(`${apps.length - totals.appsConnected} apps never connected`);
   }
-  const blind = apps.filter((a) => a.connects > 0 && a.videoFrames === 0).length;
+  const blind = apps.filter((a) => a.scenario !== 'idle' && a.connects > 0 && a.videoFrames === 0).length;
   if (blind > 0) {
     problems.push(`${blind} connected apps received no video frame`);
   }

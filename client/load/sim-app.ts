@@ -9,7 +9,8 @@
  * (G.711 A-law, 50 frames/s); `command` watches and sends a command every second
  * (checking the reply echoes it); `stall` watches but stops acknowledging for
  * `stallSeconds` after every 5 s (the device's watermarks should pause it, never the
- * others); `churn` watches for 3..8 s, leaves, and joins again 0.5..1.5 s later.
+ * others); `churn` watches for 3..8 s, leaves, and joins again 0.5..1.5 s later; `idle`
+ * stays connected (control channel, clock pings) without opening a stream.
  * Every failure is counted and the app tries again a second later while time is left.
  * Owns: its client, receivers and timers. Must never: throw out of run().
  */
@@ -159,6 +160,8 @@ export class SimApp {
       await client.syncClock(3);
       if (this.spec.scenario === 'playback') {
         await this.playback(client, sessionEnd, lostOrEnded);
+      } else if (this.spec.scenario === 'idle') {
+        await Promise.race([this.sleepUntil(sessionEnd), lostOrEnded]);
       } else {
         const receiver = await this.watch(client, `action=live&channel=${this.spec.channel}`);
         if (this.spec.scenario === 'command') {
