@@ -34,9 +34,6 @@ export interface LiveSenderOptions {
   now?: () => number;
 }
 
-/** One tick's output, shared by every live sender of the worker (filled and sent synchronously in tick()). */
-let tickOutput = Buffer.allocUnsafeSlow(256 * 1024);
-
 export class LiveSender {
   readonly stream: number;
   private readonly feed: LiveFeed;
@@ -52,7 +49,6 @@ export class LiveSender {
   private rebound = false;
   private frames = 0;
   private laps = 0;
-  private pendingBytes = 0;
   private closed = false;
 
   constructor(private readonly opts: LiveSenderOptions) {
@@ -69,8 +65,7 @@ export class LiveSender {
   }
 
   tick(): void {
-    const ch = this.opts.channel;
-    if (this.closed || !ch.isOpen()) {
+    if (this.closed || !this.account.open) {
       return;
     }
     this.feed.pump();
@@ -87,10 +82,10 @@ export class LiveSender {
     if (!this.headerSent) {
       const g = this.feed.latest;
       if (!g) {
-        this.flush();
+        this.account.flush();
         return; // nothing to send yet: the header goes with the first frame
       }
-      this.queue(g.header);
+      this.account.queue(g.header);
       this.headerSent = true;
       this.gop = g;
       this.index = 0;
@@ -102,7 +97,7 @@ export class LiveSender {
       this.originReported = true;
       this.opts.onOrigin?.(this.originUs / 1000);
     }
-    this.flush();
+    this.account.flush();
   }
 
   /** Everything the feed has beyond this viewer's place, with this viewer's timestamps. */
@@ -142,7 +137,7 @@ export class LiveSender {
       this.frames++;
       if (t.video) {
         if (t.key && g.config !== undefined && g.config !== this.lastConfig) {
-          this.queue(g.config); // timestamp 0, as the muxer writes sequence headers
+          this.account.queue(g.config); // timestamp 0, as the muxer writes sequence headers
           this.lastConfig = g.config;
         }
         if (this.lastConfig === undefined) {
@@ -172,41 +167,15 @@ export class LiveSender {
     this.waitKeyframe = true;
   }
 
-  private queue(tag: Uint8Array): void {
-    const need = this.pendingBytes + tag.length;
-    if (need > tickOutput.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, tickOutput.length * 2));
-      grown.set(tickOutput.subarray(0, this.pendingBytes));
-      tickOutput = grown;
-    }
-    tickOutput.set(tag, this.pendingBytes);
-    this.pendingBytes = need;
-  }
-
-  /** Queue a feed tag with this viewer's timestamp (ms since its origin, FLV's 24+8 bits). */
+  /** Queue a feed tag with this viewer's timestamp (ms since its origin). */
   private queueAt(tag: Uint8Array, timeUs: number): void {
-    const at = this.pendingBytes;
-    this.queue(tag);
+    const at = this.account.queue(tag);
     this.originUs ??= timeUs;
-    const ts = Math.max(0, Math.round((timeUs - this.originUs) / 1000)) >>> 0;
-    tickOutput[at + 4] = (ts >>> 16) & 0xff;
-    tickOutput[at + 5] = (ts >>> 8) & 0xff;
-    tickOutput[at + 6] = ts & 0xff;
-    tickOutput[at + 7] = (ts >>> 24) & 0xff;
-  }
-
-  private flush(): void {
-    if (this.pendingBytes === 0) {
-      return;
-    }
-    const bytes = this.pendingBytes;
-    this.pendingBytes = 0;
-    this.account.send(tickOutput.subarray(0, bytes)); // the channel copies what it sends
+    this.account.stamp(at, Math.max(0, Math.round((timeUs - this.originUs) / 1000)) >>> 0);
   }
 
   /** Continue on a new data channel (ICE restart): no new header, the same origin, from a keyframe. */
   rebind(channel: ByteChannel): void {
-    this.opts.channel = channel;
     this.account.rebind(channel);
     this.rebound = true;
   }
@@ -217,7 +186,7 @@ export class LiveSender {
 
   get caughtUp(): boolean {
     const g = this.gop;
-    return g !== undefined && this.index >= g.tags.length && g.next === undefined && this.pendingBytes === 0;
+    return g !== undefined && this.index >= g.tags.length && g.next === undefined && this.account.pending === 0;
   }
 
   backlog(): number {

@@ -2,9 +2,17 @@
  * send-accounting — what every stream sender counts the same way: sending on a data
  * channel in messages of at most 64 KiB, bytes sent and acknowledged by the app, the
  * 1 s rate windows behind the SDK's inst_net_rate / ave_sent_rate / sum_sent_acked,
- * the app-level RTT, and the backlog that drives the watermarks.
+ * the app-level RTT, and the backlog that drives the watermarks; and the tick's output
+ * the FLV senders (stream-sender.ts, live-sender.ts) fill and send once per 10 ms tick.
  */
 import { sendBinary } from '../../shared/protocol/channel-send.js';
+
+/**
+ * One tick's output, shared by every sender of the worker: a sender fills and flushes it
+ * within its synchronous tick(), so no two ever hold it at once. Grows to the largest
+ * tick (a new viewer's first GOP) once per worker instead of a buffer per viewer.
+ */
+let tickOutput = Buffer.allocUnsafeSlow(256 * 1024);
 
 /** What a sender needs of a data channel (node-datachannel's DataChannel fits). */
 export interface ByteChannel {
@@ -43,7 +51,60 @@ export class SendAccounting {
   private readonly sentWindow = { entries: [] as [number, number][], sum: 0 };
   private readonly ackWindow = { entries: [] as [number, number][], sum: 0 };
 
+  /** Bytes of this sender's tick in `tickOutput` (0 between ticks). */
+  private pendingBytes = 0;
+
   constructor(private channel: ByteChannel, private readonly now: () => number = () => performance.now()) {}
+
+  /** The current channel is open (sending makes sense). */
+  get open(): boolean {
+    return this.channel.isOpen();
+  }
+
+  /** Bytes queued in this tick and not yet flushed. */
+  get pending(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Copy a tag into the tick's output; returns where it starts. Tags are often views into
+   * recycled memory (the muxer's slab, which later tags of the same tick overwrite: a
+   * sender that kept `tag.slice()`, a view for Buffers, once corrupted a viewer's first GOP).
+   */
+  queue(tag: Uint8Array): number {
+    const at = this.pendingBytes;
+    const need = at + tag.length;
+    if (need > tickOutput.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, tickOutput.length * 2));
+      grown.set(tickOutput.subarray(0, at));
+      tickOutput = grown;
+    }
+    tickOutput.set(tag, at);
+    this.pendingBytes = need;
+    return at;
+  }
+
+  /** Write the FLV timestamp (ms, 24 + 8 bits) of the tag queued at `at`. */
+  stamp(at: number, ts: number): void {
+    tickOutput[at + 4] = (ts >>> 16) & 0xff;
+    tickOutput[at + 5] = (ts >>> 8) & 0xff;
+    tickOutput[at + 6] = ts & 0xff;
+    tickOutput[at + 7] = (ts >>> 24) & 0xff;
+  }
+
+  /** Forget what this tick queued (a frame overwritten while it was muxed). */
+  discard(): void {
+    this.pendingBytes = 0;
+  }
+
+  /** Send what this tick queued (the channel copies what it sends). */
+  flush(): void {
+    const bytes = this.pendingBytes;
+    if (bytes > 0) {
+      this.pendingBytes = 0;
+      this.send(tickOutput.subarray(0, bytes));
+    }
+  }
 
   /**
    * The stream moved to a new data channel (ICE restart): what the old one had not

@@ -43,13 +43,6 @@ export interface StreamSenderOptions {
   now?: () => number;
 }
 
-/**
- * One tick's output, shared by every sender of the worker: tick() fills and sends it
- * synchronously, so no two senders ever hold it at once. Grows to the largest tick
- * (a new viewer's first GOP) once per worker instead of a buffer per viewer.
- */
-let tickOutput = Buffer.allocUnsafeSlow(256 * 1024);
-
 export class StreamSender {
   readonly stream: number;
   private readonly reader: FrameReader;
@@ -61,8 +54,6 @@ export class StreamSender {
   private frames = 0;
   private waitKeyframe = false;
   private readonly account: SendAccounting;
-  /** Bytes of this tick's output in `tickOutput` (0 between ticks). */
-  private pendingBytes = 0;
   private originReported = false;
 
   constructor(private readonly opts: StreamSenderOptions) {
@@ -88,8 +79,7 @@ export class StreamSender {
 
   /** One tick: apply watermarks, pull what the ring has, send it. */
   tick(): void {
-    const ch = this.opts.channel;
-    if (!ch.isOpen()) {
+    if (!this.account.open) {
       return;
     }
     if (this.rebound) {
@@ -108,10 +98,10 @@ export class StreamSender {
       // the header's onMetaData names the picture size and rate, read from the first keyframe's SPS
       const first = this.opts.video ? this.reader.peek() : undefined;
       if (first === null) {
-        this.flush();
+        this.account.flush();
         return; // nothing to send yet: the header goes with the first frame
       }
-      this.queue(this.mux.header(first && first.stream === STREAM.VIDEO && first.keyframe && this.opts.video ? pictureOf(first.data, this.opts.video) : undefined));
+      this.account.queue(this.mux.header(first && first.stream === STREAM.VIDEO && first.keyframe && this.opts.video ? pictureOf(first.data, this.opts.video) : undefined));
       this.headerSent = true;
     }
     if (!this.opts.watermarks.isPaused) {
@@ -125,10 +115,10 @@ export class StreamSender {
           ? (this.opts.video ? this.mux.video({ data: f.data, pts: f.pts, dts: f.dts, keyframe: f.keyframe, paramSets: f.keyframe ? paramSetsOf(f.data, this.opts.video.codec) : undefined }) : [])
           : (this.opts.audio && this.opts.audio.codec !== 'pcm' ? this.mux.audio({ data: f.data, pts: f.pts }) : []);
         for (const t of tags) {
-          this.queue(t);
+          this.account.queue(t);
         }
         if (!this.reader.release()) {
-          this.pendingBytes = 0;
+          this.account.discard();
           this.waitKeyframe = true; // the frame was overwritten while muxed: drop it, resync
           continue;
         }
@@ -139,7 +129,7 @@ export class StreamSender {
       this.originReported = true;
       this.opts.onOrigin?.(this.mux.origin / 1000);
     }
-    this.flush();
+    this.account.flush();
   }
 
   /** Go on from a keyframe: the ring's latest one for live streams, the next one otherwise. */
@@ -152,38 +142,11 @@ export class StreamSender {
   }
 
   /**
-   * Tags are views into the muxer's recycled memory, which later tags of the same tick
-   * overwrite (a 2 Mbit/s GOP is more than the slab): copy each into the tick's output
-   * now. (The sender once kept `tag.slice()` — a view for Buffers — and a viewer's first
-   * GOP arrived corrupted; found by the fanout benchmark.)
-   */
-  private queue(tag: Uint8Array): void {
-    const need = this.pendingBytes + tag.length;
-    if (need > tickOutput.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, tickOutput.length * 2));
-      grown.set(tickOutput.subarray(0, this.pendingBytes));
-      tickOutput = grown;
-    }
-    tickOutput.set(tag, this.pendingBytes);
-    this.pendingBytes = need;
-  }
-
-  private flush(): void {
-    if (this.pendingBytes === 0) {
-      return;
-    }
-    const bytes = this.pendingBytes;
-    this.pendingBytes = 0;
-    this.account.send(tickOutput.subarray(0, bytes)); // the channel copies what it sends
-  }
-
-  /**
    * Continue on a new data channel (ICE restart). The FLV goes on where it was (no new
    * header): from the next keyframe, at the ring's latest one for live streams; the app
    * drops the old channel's unfinished tag.
    */
   rebind(channel: ByteChannel): void {
-    this.opts.channel = channel;
     this.account.rebind(channel);
     this.rebound = true;
   }
@@ -195,7 +158,7 @@ export class StreamSender {
 
   /** Every frame in the ring was read and handed to the channel. */
   get caughtUp(): boolean {
-    return this.reader.backlog === 0 && this.pendingBytes === 0;
+    return this.reader.backlog === 0 && this.account.pending === 0;
   }
 
   /** Bytes not yet acknowledged by the app (at least what the channel still buffers). */
