@@ -48,6 +48,8 @@ export interface GatewayOptions {
   /** Per stream; default DEFAULT_WATERMARKS (200 / 400 / 500 KiB); all zero disables. */
   watermarks?: Watermarks;
   admission?: AdmissionLimits;
+  /** Give freed native memory back to the system (malloc_trim) this long after apps leave; default 2000; 0: never. */
+  trimAfterLeaveMs?: number;
   /** Channel 0 plays this H.264/H.265 elementary stream file (looped, no audio) instead of the demo camera. */
   video?: { file: string; codec: 'h264' | 'h265'; fps: number };
   /** Record (full time unless a camera says otherwise) and upload; absent: no recording. */

@@ -298,6 +298,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
         ...identity.dtls,
       },
       ...(keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? { keepAlive: { server: stunUrl, ...keepAlive } } : {}),
+      ...(o.trimAfterLeaveMs !== undefined ? { trimAfterLeaveMs: o.trimAfterLeaveMs } : {}),
       watermarks: o.watermarks ?? DEFAULT_WATERMARKS,
       commandActor: 'command',
       voiceActor: 'voice',

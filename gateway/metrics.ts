@@ -13,6 +13,7 @@
  * code, level, reason, child, worker — bounded sets).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { allocatorStats, type AllocatorStats } from '../runtime/allocator.js';
 
 /** What the gateway can tell about itself at scrape time. */
 export interface MetricsSources {
@@ -126,6 +127,18 @@ export class GatewayMetrics {
     p2pGauge('ivgw_p2p_streams_open', 'Streams open over all apps', (p) => p.streamsOpen);
     p2pGauge('ivgw_p2p_bytes_sent', 'Payload bytes sent on the open streams', (p) => p.bytesSent);
     p2pGauge('ivgw_p2p_bytes_acked', 'Payload bytes the apps acknowledged on the open streams', (p) => p.bytesAcked);
+    for (const [name, help, pick] of [
+      ['ivgw_native_heap_in_use_bytes', 'Bytes the C allocator (glibc malloc, every arena) has handed out: node-datachannel, OpenSSL, the addons', (a: AllocatorStats) => a.inUseBytes],
+      ['ivgw_native_heap_free_bytes', 'Bytes free inside the C allocator\'s arenas, counted in RSS until trimmed (memory.trimAfterLeave)', (a: AllocatorStats) => a.freeBytes],
+    ] as const) {
+      new Gauge({
+        name, help, registers: r,
+        collect() {
+          const a = allocatorStats();
+          this.set(a ? pick(a) : 0);
+        },
+      });
+    }
     p2pGauge('ivgw_p2p_backlog_bytes', 'Bytes sent but not yet acknowledged, over all open streams', (p) => p.backlogBytes);
     new Gauge({
       name: 'ivgw_p2p_keepalive_state', help: 'P2P keep-alive state (1 for the current one)', labelNames: ['state'], registers: r,

@@ -19,6 +19,7 @@
  * Must never: let one app's failure reach another app's actor.
  */
 import type { ActorRef } from '../../runtime/actor-ref.js';
+import { TrimAfterLeave } from '../../runtime/allocator.js';
 import type { PeerMethods } from './peer-methods.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import { isIvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
@@ -58,6 +59,8 @@ export interface P2pServiceOptions {
   admission?: AdmissionLimits;
   /** Offer rate limits (default DEFAULT_OFFER_LIMITS). */
   offerLimits?: OfferLimits;
+  /** Give freed native memory back to the system this long after apps leave (runtime/allocator.ts); 0: never. Default 2000 ms. */
+  trimAfterLeaveMs?: number;
   /** Probe the STUN server (p2p_keep_alive_cfg); absent: no keep-alive. */
   keepAlive?: { server: string; timeInterS: number; maxAttemptNum: number; bindAddress?: string };
 }
@@ -103,9 +106,12 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   readonly streamBudget: StreamBudget;
   /** Offers per peer and device-wide. */
   readonly offers: OfferLimiter;
+  /** One malloc_trim after a burst of departures: what their connections took goes back (bench weak-network). */
+  readonly trim: TrimAfterLeave;
 
   private constructor(private readonly opts: P2pServiceOptions) {
     super();
+    this.trim = new TrimAfterLeave(opts.trimAfterLeaveMs ?? 2_000);
     this.watermarks = opts.watermarks ?? { low: 0, warn: 0, high: 0 };
     this.admission = opts.admission ?? DEFAULT_ADMISSION;
     this.streamBudget = StreamBudget.create(this.admission.maxStreams);
@@ -476,6 +482,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     this.connections.delete(peer);
     if (this.peers.delete(peer)) {
       await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
+      this.trim.left();
     }
   }
 
@@ -488,6 +495,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   async close(): Promise<void> {
     this.closed = true;
     this.keepAlive?.stop();
+    this.trim.close();
     for (const peer of [...this.peers.keys()]) {
       this.signaling.bye(peer, 'device shutting down', this.connections.get(peer));
       await this.drop(peer);

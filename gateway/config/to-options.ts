@@ -33,6 +33,7 @@ export function gatewayOptions(c: GatewayConfig): GatewayOptions {
     keepAlive: { timeInterS: c.keepAlive.intervalS, maxAttemptNum: c.keepAlive.probes },
     watermarks: c.watermarks,
     admission: c.admission,
+    trimAfterLeaveMs: Math.round(c.memory.trimAfterLeaveS * 1000),
     ...(c.http.listen !== undefined ? { http: { listen: c.http.listen, ...(c.http.bearerToken !== undefined ? { bearerToken: c.http.bearerToken } : {}) } } : {}),
   };
   if (sig.kind === 'embedded') {

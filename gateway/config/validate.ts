@@ -14,7 +14,7 @@ import { DEFAULT_WATERMARKS } from '../gateway-options.js';
 import { Checker, join, show, type Obj } from './check.js';
 import type { CameraConfig, CameraSource, CloudConfig, ConfigProblem, GatewayConfig, IceConfig, IceServerConfig, SignalingConfig } from './schema.js';
 
-const TOP = ['device', 'cameras', 'signaling', 'ice', 'cloud', 'watermarks', 'admission', 'keepAlive', 'logging', 'http'] as const;
+const TOP = ['device', 'cameras', 'signaling', 'ice', 'cloud', 'watermarks', 'admission', 'keepAlive', 'memory', 'logging', 'http'] as const;
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:8080';
 export const SOURCE_HINT = 'expected rtsp://, ffmpeg:, file:, test: or push';
 
@@ -56,6 +56,8 @@ export function validateConfig(doc: unknown, baseDir: string): { config: Gateway
   if (ap) {
     c.problem(`admission.${ap.field}`, ap.message);
   }
+  const mem = c.object(top.memory, 'memory', ['trimAfterLeave']) ?? {};
+  const memory = { trimAfterLeaveS: c.duration(mem, 'trimAfterLeave', 'memory', 2) };
   const ka = c.object(top.keepAlive, 'keepAlive', ['interval', 'probes']) ?? {};
   const keepAlive = { intervalS: c.duration(ka, 'interval', 'keepAlive', 5), probes: c.int(ka, 'probes', 'keepAlive', 0, 10, 3) };
   if (!Number.isInteger(keepAlive.intervalS) || keepAlive.intervalS > 255) {
@@ -76,7 +78,7 @@ export function validateConfig(doc: unknown, baseDir: string): { config: Gateway
   if (c.problems.length > 0) {
     return { problems: c.problems };
   }
-  return { config: { device: { id: id ?? '', data }, cameras: cameras as CameraConfig[], signaling, ice, cloud, watermarks, admission, keepAlive, logging, http } };
+  return { config: { device: { id: id ?? '', data }, cameras: cameras as CameraConfig[], signaling, ice, cloud, watermarks, admission, keepAlive, memory, logging, http } };
 }
 
 const AUDIO_DEFAULTS: Record<string, AudioFormat> = {

@@ -52,6 +52,7 @@ signaling: { embedded: { listen: [nowhere:99999] } }
 ice: { portRange: 10-5 }
 watermarks: { low: 2MiB, warn: 1MiB, high: 3MiB }
 keepAlive: { interval: soon }
+memory: { trimAfterLeave: later }
 colour: blue
 `);
   const r = ivgw(['run', '--config', file]);
@@ -65,11 +66,12 @@ colour: blue
     'ice.portRange: expected BEGIN-END',
     'watermarks.',
     'keepAlive.interval: expected a duration',
+    'memory.trimAfterLeave: expected a duration',
     'colour: unknown key',
   ]) {
     t.true(r.stderr.includes(line), `${line}\n---\n${r.stderr}`);
   }
-  t.regex(r.stderr, /9 problems/);
+  t.regex(r.stderr, /10 problems/);
 });
 
 test('${ENV_VAR} fills in secrets; an unset one is a problem at its path that shows no value', (t) => {

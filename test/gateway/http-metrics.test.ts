@@ -34,6 +34,9 @@ test('/metrics serves every metric family in Prometheus text, read from the sour
   }
   t.regex(text, /ivgw_process_resident_memory_bytes \d+/);
   t.regex(text, /ivgw_nodejs_eventloop_lag_seconds /);
+  const inUse = Number(/ivgw_native_heap_in_use_bytes (\d+)/.exec(text)?.[1]);
+  t.true(inUse > 1_000_000, `the C allocator's bytes in use are read (glibc): ${inUse}`);
+  t.regex(text, /ivgw_native_heap_free_bytes \d+/);
   p2p.appsConnected = 1;
   text = await (await fetch(`${http.url}/metrics`)).text();
   t.true(text.includes('ivgw_p2p_apps_connected 1'), 'gauges follow the source');

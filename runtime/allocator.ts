@@ -1,0 +1,89 @@
+/**
+ * allocator — giving freed native memory back to the system, and reading what the C
+ * allocator holds. glibc keeps what it frees in its arenas: after apps leave, the memory
+ * their data channels took (libdatachannel, usrsctp, OpenSSL buffers) stays in the
+ * process's RSS at its high-water mark. malloc_trim(0) (the iv_mem addon,
+ * native/src/mem.cc) releases the free pages of every arena.
+ *
+ * Owns: loading iv_mem once, lazily; `TrimAfterLeave`, one trim a while after the last of
+ * a burst of departures. Must never: load the addon at import (the package's entries load
+ * no addon), or throw when it is missing (not built, or a C library without malloc_trim):
+ * then it answers undefined and trims nothing.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface AllocatorStats {
+  /** Bytes the allocator took from the system (arenas and mmapped blocks). */
+  arenaBytes: number;
+  inUseBytes: number;
+  /** Free inside the arenas: what a trim may give back. */
+  freeBytes: number;
+}
+
+interface MemAddon {
+  trim(): boolean;
+  stats(): { glibc: boolean; arenaBytes?: number; inUseBytes?: number; freeBytes?: number };
+}
+
+export const MEM_ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/iv_mem.node', import.meta.url));
+
+let addon: MemAddon | null | undefined;
+
+function load(): MemAddon | undefined {
+  if (addon === undefined) {
+    try {
+      addon = createRequire(import.meta.url)(MEM_ADDON_PATH) as MemAddon;
+    } catch {
+      addon = null;
+    }
+  }
+  return addon ?? undefined;
+}
+
+/** malloc_trim(0): true if memory went back to the system, false if none did, undefined if this build cannot. */
+export function trimAllocator(): boolean | undefined {
+  return load()?.trim();
+}
+
+/** What the C allocator holds right now, or undefined where it cannot say. */
+export function allocatorStats(): AllocatorStats | undefined {
+  const s = load()?.stats();
+  if (!s?.glibc) {
+    return undefined;
+  }
+  return { arenaBytes: s.arenaBytes ?? 0, inUseBytes: s.inUseBytes ?? 0, freeBytes: s.freeBytes ?? 0 };
+}
+
+/**
+ * One trim `delayMs` after the last `left()` of a burst (apps leave in bursts; a trim
+ * walks every arena, so not one per app). Timers are unref'd: it never keeps a process up.
+ */
+export class TrimAfterLeave {
+  private timer: NodeJS.Timeout | undefined;
+  /** Trims done, and how many gave memory back. */
+  readonly counts = { trims: 0, released: 0 };
+
+  constructor(private readonly delayMs: number) {}
+
+  left(): void {
+    if (this.delayMs <= 0) {
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const r = trimAllocator();
+      if (r !== undefined) {
+        this.counts.trims++;
+        this.counts.released += r ? 1 : 0;
+      }
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
