@@ -18,6 +18,7 @@ import { AccessUnitSplitter } from '../media/es-splitter.js';
 import { FlvMuxer } from '../media/flv-muxer.js';
 import { paramSetsOf } from '../media/param-sets.js';
 import { splitAnnexB, toLengthPrefixed } from '../media/nal.js';
+import { trimAllocator } from '../runtime/allocator.js';
 
 const [file, device, secret] = process.argv.slice(2) as [string, string, string];
 const FPS = 25;
@@ -193,7 +194,8 @@ process.on('SIGUSR2', () => {
   gc?.();
   const m = process.memoryUsage();
   const main = { collected: typeof gc === 'function', heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
-  process.stdout.write(`${JSON.stringify({ msg: 'memory settled', heaps: { main } })}\n`);
+  const rssBeforeTrimKB = Math.round(process.memoryUsage.rss() / 1024);
+  process.stdout.write(`${JSON.stringify({ msg: 'memory settled', heaps: { main }, rssBeforeTrimKB, trimmed: trimAllocator() ?? null })}\n`);
 });
 process.on('SIGTERM', () => {
   for (const id of [...peers.keys()]) {

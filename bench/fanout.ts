@@ -48,6 +48,8 @@ const BASELINE_IVGW = process.env.IVGW_FANOUT_BASELINE;
 interface Sample extends ProcMemory {
   heapUsedKB: Record<string, number>;
   gcCollected: boolean;
+  /** RSS after the GC, before malloc_trim gave the C allocator's free pages back (the /proc fields are read after it). */
+  rssBeforeTrimKB: number;
 }
 
 interface Step {
@@ -81,7 +83,7 @@ async function startServer(kind: Kind, video: string, ivgw = IVGW): Promise<Serv
     ? [ivgw, 'run', '--no-record', '--video', video, '--mqtt-port', '0', '--device', DEVICE, '--secret', SECRET, '--max-apps', '4096', '--max-streams', '8192', '--seconds', '3600', '--http', 'off']
     : [fileURLToPath(new URL('./fanout-raw-server.js', import.meta.url)), video, DEVICE, SECRET];
   const proc = spawn(process.execPath, ['--expose-gc', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const waiters: ((heaps: Record<string, { heapUsed: number; collected: boolean }>) => void)[] = [];
+  const waiters: ((settled: { heaps: Record<string, { heapUsed: number; collected: boolean }>; rssBeforeTrimKB?: number }) => void)[] = [];
   let line = '';
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -103,8 +105,7 @@ async function startServer(kind: Kind, video: string, ivgw = IVGW): Promise<Serv
         line = line.slice(nl + 1);
         if (l.includes('memory settled')) {
           try {
-            const parsed = JSON.parse(l) as { heaps: Record<string, { heapUsed: number; collected: boolean }> };
-            waiters.shift()?.(parsed.heaps);
+            waiters.shift()?.(JSON.parse(l) as { heaps: Record<string, { heapUsed: number; collected: boolean }>; rssBeforeTrimKB?: number });
           } catch {
             // not a JSON line
           }
@@ -119,10 +120,11 @@ async function startServer(kind: Kind, video: string, ivgw = IVGW): Promise<Serv
     url,
     settle: () => new Promise<Sample>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${kind} did not answer SIGUSR2`)), 15_000);
-      waiters.push((heaps) => {
+      waiters.push(({ heaps, rssBeforeTrimKB }) => {
         clearTimeout(timer);
         const heapUsedKB = Object.fromEntries(Object.entries(heaps).map(([k, h]) => [k, round(h.heapUsed / 1024, 0)]));
-        resolve({ ...procMemory(pid), heapUsedKB, gcCollected: Object.values(heaps).every((h) => h.collected) });
+        const mem = procMemory(pid);
+        resolve({ ...mem, heapUsedKB, gcCollected: Object.values(heaps).every((h) => h.collected), rssBeforeTrimKB: rssBeforeTrimKB ?? mem.rssKB });
       });
       proc.kill('SIGUSR2');
     }),
@@ -222,7 +224,9 @@ function perViewer(steps: Step[]): Record<string, unknown> | null {
   return {
     fromN: a.n,
     toN: b.n,
-    rssKB: per(sa.rssKB, sb.rssKB),
+    rssKB: per(sa.rssBeforeTrimKB, sb.rssBeforeTrimKB),
+    /** The /proc fields below are read after malloc_trim: what the processes really hold per viewer. */
+    rssTrimmedKB: per(sa.rssKB, sb.rssKB),
     privateDirtyKB: per(sa.privateDirtyKB, sb.privateDirtyKB),
     privateCleanKB: per(sa.privateCleanKB, sb.privateCleanKB),
     sharedCleanKB: per(sa.sharedCleanKB, sb.sharedCleanKB),
@@ -254,14 +258,16 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     return {
       stream: '1280x720 25 fps H.264 2 Mbit/s, no audio, one camera, every viewer live on it',
       passRule: `zero errors, integrity violations and gaps, p99 capture-to-receive latency <= ${LATENCY_LIMIT_MS} ms; ${seconds} s per step after a ${RAMP_PER_S} apps/s ramp`,
-      memoryRule: 'GC-settled (SIGUSR2 under --expose-gc: full GC in every isolate) mid-step; per viewer = slope from the step at 10 viewers to the highest passing one',
+      memoryRule: 'GC-settled (SIGUSR2 under --expose-gc: full GC in every isolate) mid-step; per viewer = slope from the step at 10 viewers to the highest passing one; *TrimmedKB and the /proc breakdown: the same sample after malloc_trim (the C allocator\'s free pages given back)',
       maxViewers: gateway.max,
       rawMaxViewers: raw.max,
       ratio: raw.max > 0 ? round(gateway.max / raw.max, 2) : null,
       p99AtHalfMaxMs: half ? { n: half.n, p99: half.latencyP99 } : null,
       rssPerViewerKB: g?.rssKB ?? null,
+      rssPerViewerTrimmedKB: g?.rssTrimmedKB ?? null,
       rssPerIdleViewerKB: gi?.rssKB ?? null,
       rawRssPerViewerKB: r?.rssKB ?? null,
+      rawRssPerViewerTrimmedKB: r?.rssTrimmedKB ?? null,
       rawRssPerIdleViewerKB: ri?.rssKB ?? null,
       perViewer: { gateway: g, raw: r, gatewayIdle: gi, rawIdle: ri },
       ...(other && BASELINE_IVGW ? { baselineBuild: { ivgw: BASELINE_IVGW, maxViewers: other.max, ratio: raw.max > 0 ? round(other.max / raw.max, 2) : null, rssPerViewerKB: perViewer(other.steps)?.rssKB ?? null, perViewer: perViewer(other.steps), ladder: other } } : {}),

@@ -12,6 +12,7 @@
 import { Gateway } from '../../gateway/gateway.js';
 import type { GatewayOptions } from '../../gateway/gateway-options.js';
 import { createLogger, type LogLevel } from '../../gateway/logger.js';
+import { trimAllocator } from '../../runtime/allocator.js';
 import { isIvErrorCode } from '../../runtime/errors.js';
 
 export interface RunOptions extends GatewayOptions {
@@ -48,10 +49,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     wake();
     void gw.stop();
   };
-  // SIGUSR2: each isolate's V8 heap, GC-settled under --expose-gc (what benchmarks read)
+  // SIGUSR2: each isolate's V8 heap, GC-settled under --expose-gc, then the RSS before the
+  // C allocator's free pages go back to the system (malloc_trim) — what benchmarks read
   const onUsr2 = (): void => {
     gw.settleMemory().then(
-      (heaps) => say('memory settled', { heaps }),
+      (heaps) => {
+        const rssBeforeTrimKB = Math.round(process.memoryUsage.rss() / 1024);
+        say('memory settled', { heaps, rssBeforeTrimKB, trimmed: trimAllocator() ?? null });
+      },
       (err: unknown) => say(`memory not settled: ${(err as Error).message}`),
     );
   };
