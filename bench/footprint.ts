@@ -3,8 +3,9 @@
  * on, no app. For each variant (same run, one after the other) a fresh gateway runs for
  * `settle` seconds, then its RSS and private dirty memory (/proc/PID/smaps_rollup), its
  * thread count and each worker's V8 heap (from its own /metrics) are read. Variants are
- * allocator settings an operator can choose without code changes: glibc's default arenas,
- * `MALLOC_ARENA_MAX=2`, and jemalloc (Debian libjemalloc2) preloaded.
+ * settings an operator can choose without code changes: glibc's default arenas,
+ * `MALLOC_ARENA_MAX=2`, V8's young generation capped at 1 MB semi-spaces (alone and with
+ * one GC helper thread), and jemalloc (Debian libjemalloc2) preloaded.
  * `IVGW_FOOTPRINT_BASELINE=/other/checkout/bin/ivgw.js` also measures that build (glibc) in
  * the same run, for before/after comparisons (`baselineBuild`, with the RSS each worker
  * fewer saved).
@@ -69,7 +70,14 @@ async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW): Pr
 
 export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
   const settleS = opts.quick ? 12 : 30;
-  const variants: [string, NodeJS.ProcessEnv][] = [['glibc', {}], ['arenaMax2', { MALLOC_ARENA_MAX: '2' }]];
+  const nodeOptions = (flags: string): string => `${process.env.NODE_OPTIONS ?? ''} ${flags}`.trim();
+  const variants: [string, NodeJS.ProcessEnv][] = [
+    ['glibc', {}],
+    ['arenaMax2', { MALLOC_ARENA_MAX: '2' }],
+    // V8's young generation (semi-spaces up to 16 MB per isolate that workers' resourceLimits do not set) and its GC thread pool
+    ['semiSpace1MB', { NODE_OPTIONS: nodeOptions('--max-semi-space-size=1') }],
+    ['semiSpace1MBPool1', { NODE_OPTIONS: nodeOptions('--max-semi-space-size=1 --v8-pool-size=1') }],
+  ];
   if (existsSync(JEMALLOC)) {
     variants.push(['jemalloc', { LD_PRELOAD: JEMALLOC }]);
   }

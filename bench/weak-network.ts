@@ -37,7 +37,7 @@ function sh(cmd: string, args: string[]): void {
   }
 }
 
-async function once(dir: string, video: string, apps: number, shapedKbit: number | undefined, watermarks = '', memory = ''): Promise<{ baseMB: number; peakPerAppKB: number; afterMB: number; leftMB: number; appKbps: number; errors: number; violations: number }> {
+async function once(dir: string, video: string, apps: number, shapedKbit: number | undefined, watermarks = '', memory = ''): Promise<{ baseMB: number; peakPerAppKB: number; afterMB: number; leftMB: number; appKbps: number; errors: number; errorCodes: Record<string, number>; violations: number }> {
   const ns = createNetNs();
   try {
     const hostIf = spawnSync('ip', ['-o', 'addr', 'show', 'to', `${ns.hostIp}/32`], { encoding: 'utf8' }).stdout.split(/\s+/)[1] ?? '';
@@ -87,7 +87,13 @@ ${watermarks ? `watermarks: ${watermarks}\n` : ''}${memory ? `memory: ${memory}\
       throw new Error(`ivgw load printed no report: ${load.stdout.slice(-2000)} ${load.stderr.slice(-2000)}`);
     }
     const totals = (report.totals ?? {}) as Record<string, number>;
-    return { baseMB: round(base / 1024, 1), peakPerAppKB: round((peak - base) / apps, 0), afterMB: round(after / 1024, 1), leftMB: round((after - base) / 1024, 1), appKbps: round(((totals.bytes ?? 0) * 8) / apps / 25 / 1000, 0), errors: totals.errors ?? -1, violations: totals.integrityViolations ?? -1 };
+    const errorCodes: Record<string, number> = {};
+    for (const p of (report.problems ?? []) as { kind: string; code: string }[]) {
+      if (p.kind === 'error') {
+        errorCodes[p.code] = (errorCodes[p.code] ?? 0) + 1;
+      }
+    }
+    return { baseMB: round(base / 1024, 1), peakPerAppKB: round((peak - base) / apps, 0), afterMB: round(after / 1024, 1), leftMB: round((after - base) / 1024, 1), appKbps: round(((totals.bytes ?? 0) * 8) / apps / 25 / 1000, 0), errors: totals.errors ?? -1, errorCodes, violations: totals.integrityViolations ?? -1 };
   } finally {
     ns.remove();
   }

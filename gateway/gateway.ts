@@ -6,8 +6,8 @@
  *  - the P2P host layout (actors/p2p/p2p-host.ts: the pinned p2p worker with one
  *    PeerActor per app, the io worker with the command and voice actors and the built-in
  *    handlers) and a P2pService with the device's one DTLS certificate;
- *  - an embedded MQTT broker (aedes) on the configured addresses, or an external one;
- *  - a built-in STUN responder (or the configured STUN/TURN servers);
+ *  - an embedded MQTT broker (aedes) on the configured addresses, or an external one, and a
+ *    built-in STUN responder (or the configured STUN/TURN servers): gateway-network.ts;
  *  - cloud worker: one CloudActor per recorded camera (full time or events) with the
  *    cloud module's defaults (actors/cloud/cloud-defaults.ts);
  *  - the HTTP server (http-server.ts: metrics, health, status, the browser viewer at `/`) when `http` is given.
@@ -18,7 +18,7 @@
  * and a stop asked for during start-up (start() then rejects with IV_ERR_CLOSED).
  * Must never: print, exit the process, or leave a worker running after start() failed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../runtime/actor-system.js';
@@ -29,17 +29,16 @@ import { TypedEmitter } from '../runtime/typed-emitter.js';
 import { CAPTURE_ACTOR, demoCameras } from '../actors/capture/index.js';
 import { mintToken } from '../shared/protocol/access-token.js';
 import { RIGHTS, type Right } from '../shared/protocol/rights.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../actors/p2p/embedded-broker.js';
 import { P2pService } from '../actors/p2p/p2p-service.js';
 import { p2pHostWorkers } from '../actors/p2p/p2p-host.js';
 import { registerBuiltinHandlers } from '../actors/p2p/builtin-handlers.js';
-import { startStunResponder, type StunResponder } from '../actors/p2p/stun-server.js';
 import { CLOUD_ACTOR } from '../actors/cloud/index.js';
 import { CLOUD_WORKER_LIMITS, cloudActorArgs } from '../actors/cloud/cloud-defaults.js';
 import { planCamera, type CapturePlan } from './cameras/camera-plan.js';
 import { CameraStatusBoard } from './cameras/camera-status.js';
 import { runIdentity, type RunIdentity } from './identity/run-identity.js';
 import { GatewayMetrics } from './metrics.js';
+import { startGatewayNetwork } from './gateway-network.js';
 import { GatewayHttpServer, type Health } from './http-server.js';
 import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, settledHeaps, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
 import { DEFAULT_KEEP_ALIVE, DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
@@ -179,40 +178,13 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       this.log('info', 'ivgw', `created the device identity ${identity.file} (id ${deviceId}; secret and DTLS certificate inside, mode 0600)`, { file: identity.file, deviceId });
     }
     // the network first: a port in use fails the start before any worker exists
-    let broker: EmbeddedBroker | undefined;
-    if (!o.broker) {
-      const listen = (o.brokerListen ?? [{ host: '127.0.0.1', port: 1883 }]).map((l, i) => (i === 0 && o.mqttPort !== undefined ? { ...l, port: o.mqttPort } : l));
-      let refusals = 0;
-      const refusalWindow = setInterval(() => (refusals = 0), 1_000);
-      refusalWindow.unref();
-      this.cleanup.push(() => clearInterval(refusalWindow));
-      broker = await startEmbeddedBroker({
-        listen,
-        ...(o.brokerWebsocket ? { websocket: o.brokerWebsocket } : {}),
-        ...(o.brokerTls ? { tls: { cert: readFileSync(o.brokerTls.cert), key: readFileSync(o.brokerTls.key), listen: o.brokerTls.listen } } : {}),
-        acl: {
-          deviceId,
-          secret: identity.secret,
-          onRefused: (what, who, detail) => {
-            this.metrics.brokerRefused(what);
-            if (++refusals <= 5) {
-              this.log('warn', 'broker', `refused ${what} of ${who}: ${detail}`, { what, who, detail });
-            }
-          },
-        },
-      });
-      const b = broker;
-      this.cleanup.push(() => b.close());
-    }
-    const brokerUrl = o.broker ?? (broker as EmbeddedBroker).url;
-    const iceBind = o.iceBind === 'any' || o.iceBind === '0.0.0.0' ? undefined : o.iceBind ?? '127.0.0.1';
-    let stunResponder: StunResponder | undefined;
-    if (!o.stun) {
-      const s = await startStunResponder({ host: iceBind ?? '0.0.0.0' });
-      stunResponder = s;
-      this.cleanup.push(() => s.close());
-    }
-    const stunUrl = o.stun ?? `stun:${iceBind ?? '127.0.0.1'}:${(stunResponder as StunResponder).port}`;
+    const { broker, brokerUrl, stunResponder, stunUrl, iceBind } = await startGatewayNetwork(o, {
+      deviceId,
+      secret: identity.secret,
+      log: (level, component, msg, fields) => this.log(level, component, msg, fields),
+      refused: (what) => this.metrics.brokerRefused(what),
+      cleanup: (fn) => this.cleanup.push(fn),
+    });
     const cameras: GatewayCamera[] = (await cameraPlans(o)).map((p) => ({ ...p, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
     const record = o.record;
     const recorded = record ? cameras.filter((c) => c.config.recording !== 'off' && c.video) : [];

@@ -7,17 +7,26 @@
  * from its app's acks (send-accounting.ts) — exactly what a StreamSender of its own would
  * send, without muxing per viewer. Starts at the feed's latest keyframe; after a HIGH
  * pause or an ICE restart goes on at the latest keyframe (or the next one when it is
- * already past it).
+ * already past it). The rest of a GOP it starts in (the frames since that keyframe) goes
+ * out at most catchUpBytesPerTick (32 KiB) a tick after the keyframe itself: a newcomer's
+ * first GOP in one burst was ~100 KB of native memory per viewer kept in the SCTP stack.
  *
  * Owns: its place in the feed (GOP and tag), its timestamp origin, its counters.
- * Must never: write into the feed's tags (they are every viewer's), resume mid-GOP, or
- * hold more than one tick's bytes.
+ * Must never: write into the feed's tags (they are every viewer's), resume mid-GOP, split
+ * a tag across ticks, or hold more than one tick's bytes.
  */
 import type { FrameRing } from '../../runtime/frame-ring.js';
 import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
 import { LiveFeed, type Gop } from './live-feed.js';
 import { SendAccounting, type ByteChannel, type SendStats } from './send-accounting.js';
 import type { WatermarkEvent, WatermarkState } from './watermark.js';
+
+/**
+ * What one tick may queue once it holds a tag (3.2 MB/s at the 10 ms tick: a 2 s GOP of a
+ * 2 Mbit/s camera catches up in ~160 ms). A live stream's tick carries a frame or two, far
+ * below it; a keyframe bigger than it still goes whole, in its own tick.
+ */
+export const CATCH_UP_BYTES_PER_TICK = 32 * 1024;
 
 export interface LiveSenderOptions {
   stream: number;
@@ -31,6 +40,8 @@ export interface LiveSenderOptions {
   continueFrom?: { originMs: number };
   /** Called once with the frames' clock (ms) at FLV timestamp 0. */
   onOrigin?: (originMs: number) => void;
+  /** Bytes a tick may queue once it holds a tag (default CATCH_UP_BYTES_PER_TICK). */
+  catchUpBytesPerTick?: number;
   now?: () => number;
 }
 
@@ -50,9 +61,11 @@ export class LiveSender {
   private frames = 0;
   private laps = 0;
   private closed = false;
+  private readonly catchUpBytes: number;
 
   constructor(private readonly opts: LiveSenderOptions) {
     this.stream = opts.stream;
+    this.catchUpBytes = opts.catchUpBytesPerTick ?? CATCH_UP_BYTES_PER_TICK;
     const now = opts.now ?? (() => performance.now());
     this.account = new SendAccounting(opts.channel, now);
     this.feed = LiveFeed.acquire(opts.ring, opts.audio ? { video: opts.video, audio: opts.audio } : { video: opts.video }, now);
@@ -117,6 +130,9 @@ export class LiveSender {
         }
         g = this.gop = latest;
         this.index = 0;
+      }
+      if (this.account.pending >= this.catchUpBytes) {
+        return; // catching up: the rest goes on the next ticks
       }
       if (this.index >= g.tags.length) {
         if (!g.next) {

@@ -12,6 +12,7 @@
  * whole round of probes is lost, the peers whose connection is gone (not connected, or
  * streaming but silent) are restarted by the supervisor: the actor is replaced by a
  * fresh one that takes over the app's session (rights, live streams by number).
+ * Commands and voice go on to the device's callbacks through app-requests.ts.
  * Events: `peer` (peer-events.ts), `network` (keep-alive results), `listenererror`.
  * Owns: the signaling server, the keep-alive prober, each app's session (session.ts), the
  * per-peer request order (an offer, then the candidates that follow it, are handled in
@@ -23,9 +24,10 @@ import { TrimAfterLeave } from '../../runtime/allocator.js';
 import type { PeerMethods } from './peer-methods.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import { isIvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
+import { AppRequests } from './app-requests.js';
 import { TypedEmitter } from '../../runtime/typed-emitter.js';
 import type { Grant } from '../../shared/protocol/rights.js';
-import { COMMAND_ACTOR, PEER_ACTOR, VOICE_ACTOR } from './index.js';
+import { PEER_ACTOR } from './index.js';
 import type { PeerEvent } from './peer-events.js';
 import type { CameraChannel, PeerArgs } from './peer-state.js';
 import { newSession, streamClosed, streamOpened, streamOrigin, type AppSession, type SessionResume } from './session.js';
@@ -108,10 +110,13 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   readonly offers: OfferLimiter;
   /** One malloc_trim after a burst of departures: what their connections took goes back (bench weak-network). */
   readonly trim: TrimAfterLeave;
+  /** Commands and voice on their way to the device's callbacks (app-requests.ts). */
+  private readonly requests: AppRequests;
 
   private constructor(private readonly opts: P2pServiceOptions) {
     super();
     this.trim = new TrimAfterLeave(opts.trimAfterLeaveMs ?? 2_000);
+    this.requests = new AppRequests(opts);
     this.watermarks = opts.watermarks ?? { low: 0, warn: 0, high: 0 };
     this.admission = opts.admission ?? DEFAULT_ADMISSION;
     this.streamBudget = StreamBudget.create(this.admission.maxStreams);
@@ -366,10 +371,10 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
       this.signaling.sendOffer(peer, b.requestId, b.sdp, true);
     });
     ref.onNotification('P2P_PEER_COMMAND', (b) => {
-      void this.runCommand(peer, ref, b.id, b.data);
+      void this.requests.command(peer, ref, b.id, b.data);
     });
     ref.onNotification('P2P_PEER_VOICE', (b) => {
-      this.inVoiceOrder(peer, b);
+      this.requests.voice(peer, b);
     });
     ref.onNotification('P2P_PEER_EVENT', (b) => {
       const e = b;
@@ -419,43 +424,6 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     await this.drop(peer, ref);
   }
 
-  private async runCommand(peer: string, ref: ActorRef<PeerMethods>, id: number, data: Uint8Array): Promise<void> {
-    if (!this.opts.commandActor) {
-      ref.notify('P2P_PEER_REPLY', { id, code: 'IV_ERR_NOT_SUPPORTED', message: 'this device takes no commands (no onCommand)' });
-      return;
-    }
-    const deadlineMs = this.opts.commandDeadlineMs ?? 2_000;
-    try {
-      const r = await this.opts.system.ref(this.opts.commandActor, COMMAND_ACTOR).call('COMMAND_RUN', { callback: `onCommand:${this.opts.deviceId}`, peer, data, deadlineMs }, { timeoutMs: deadlineMs + 500 });
-      ref.notify('P2P_PEER_REPLY', { id, data: r.data });
-    } catch (err) {
-      const code = isIvError(err) ? (err.code === 'IV_ERR_REQUEST_TIMEOUT' ? 'IV_ERR_TIMEOUT' : err.code) : 'IV_ERR_INTERNAL';
-      ref.notify('P2P_PEER_REPLY', { id, code, message: `onCommand failed: ${(err as Error).message}` });
-    }
-  }
-
-  private readonly voiceOrder = new Map<string, Promise<void>>();
-
-  /** Voice frames of one app reach the voice actor in the order they arrived. */
-  private inVoiceOrder(peer: string, ev: { type: 'start' | 'frame' | 'end'; params?: string; data?: Uint8Array }): void {
-    const actor = this.opts.voiceActor;
-    if (!actor) {
-      return;
-    }
-    const ref = this.opts.system.ref(actor, VOICE_ACTOR);
-    const next = (this.voiceOrder.get(peer) ?? Promise.resolve()).then(async () => {
-      const callback = this.opts.deviceId;
-      if (ev.type === 'start') {
-        await ref.call('VOICE_START', { callback, peer, params: ev.params ?? '' });
-      } else if (ev.type === 'frame' && ev.data) {
-        await ref.call('VOICE_FRAME', { callback, peer, data: ev.data });
-      } else if (ev.type === 'end') {
-        await ref.call('VOICE_END', { callback, peer });
-      }
-    }).catch(() => undefined);
-    this.voiceOrder.set(peer, next);
-  }
-
   /** Bytes for a custom stream (the SDK's onSendGet output). */
   send(peer: string, stream: number, data: Uint8Array): boolean {
     return this.peers.get(peer)?.notify('P2P_PEER_SEND', { stream, data }) ?? false;
@@ -472,10 +440,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     if (ref !== undefined && this.peers.get(peer) !== ref) {
       return; // an event of an actor already replaced (respawned, or a newer offer's)
     }
-    if (this.voiceOrder.has(peer)) {
-      this.inVoiceOrder(peer, { type: 'end' });
-      this.voiceOrder.delete(peer);
-    }
+    this.requests.left(peer);
     this.statsBlocks.delete(peer);
     this.offerAt.delete(peer);
     this.sessions.delete(peer);

@@ -3,7 +3,8 @@
  * RTCPeerConnection and mqtt.js's browser build over WebSocket, on the same
  * transport-neutral core as the Node `AppClient`: the signaling client and router
  * (request ids, certificate pin), the control channel (its requests: command, channels,
- * ping), StreamReceiver, the candidate gate, the token's claims for refusal reasons.
+ * ping), StreamReceiver, the candidate gate, the token's claims for refusal reasons; the
+ * browser's channels and connection seen through rtc-links.ts.
  * Nothing Node-only: bundled by esbuild for the page (bin/build-web.ts).
  * Connect: the offer is sent with `a=setup:active` (the device answers passive), the
  * browser's candidates (mDNS `.local` host names) are sent after it, the device's
@@ -22,12 +23,13 @@ import { CandidateGate } from '../../shared/protocol/candidate-gate.js';
 import type { ChannelInfo, DeviceToApp } from '../../shared/protocol/control.js';
 import type { DeviceSignal } from '../../shared/protocol/signaling-messages.js';
 import { CONTROL_LABEL, offerAsDtlsClient } from '../../shared/protocol/transport-rules.js';
-import { ControlChannel, type ControlLink, type RequestBody } from '../control-channel.js';
+import { ControlChannel, type RequestBody } from '../control-channel.js';
 import { SignalRouter } from '../signal-router.js';
 import { SignalingClient } from '../signaling-client.js';
 import type { StreamReceiver } from '../stream-receiver.js';
 import { StreamSet, type StreamLink } from '../stream-set.js';
 import { BrowserVoice } from './browser-voice.js';
+import { iceUp, rtcLink, rtcStreamLink, selectedPath } from './rtc-links.js';
 
 export interface BrowserClientOptions {
   /** The broker's MQTT-over-WebSocket URL (`ws://host:port`, `wss://…`). */
@@ -43,29 +45,6 @@ export interface BrowserClientOptions {
   /** After a connection that was up drops: how long to wait for the device's restart offer (default 30 000 ms). */
   restartWaitMs?: number;
 }
-
-/** An RTCDataChannel as the control channel's link. */
-export function rtcLink(dc: RTCDataChannel): ControlLink {
-  dc.binaryType = 'arraybuffer';
-  return {
-    isOpen: () => dc.readyState === 'open',
-    sendMessageBinary: (bytes) => dc.send(bytes as Uint8Array<ArrayBuffer>),
-    onMessage: (cb) => dc.addEventListener('message', (e: MessageEvent<string | ArrayBuffer>) => cb(e.data)),
-    onOpen: (cb) => dc.addEventListener('open', () => cb()),
-    onClosed: (cb) => dc.addEventListener('close', () => cb()),
-  };
-}
-
-/** An RTCDataChannel as a stream's link. */
-function rtcStreamLink(dc: RTCDataChannel): StreamLink {
-  dc.binaryType = 'arraybuffer';
-  return {
-    isOpen: () => dc.readyState === 'open',
-    onMessage: (cb) => dc.addEventListener('message', (e: MessageEvent<string | ArrayBuffer>) => cb(e.data)),
-  };
-}
-
-const iceUp = (pc: RTCPeerConnection): boolean => pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
 
 export class BrowserClient {
   /** ms from connect() to the control channel opening. */
@@ -362,16 +341,8 @@ export class BrowserClient {
    * <address>` (a browser's local candidate is usually `prflx`: the device learned it from
    * the browser's checks, its mDNS name was never resolved).
    */
-  async selectedPath(): Promise<string> {
-    const stats = await this.current.getStats();
-    const all = new Map<string, Record<string, unknown>>();
-    stats.forEach((v: Record<string, unknown>) => all.set(v.id as string, v));
-    const pair = [...all.values()].find((v) => v.type === 'candidate-pair' && v.nominated === true && v.state === 'succeeded');
-    const side = (id: unknown): string => {
-      const c = all.get(id as string);
-      return c ? `${String(c.candidateType)} ${String(c.address ?? c.ip ?? '?')}:${String(c.port)}` : '?';
-    };
-    return pair ? `local ${side(pair.localCandidateId)} → remote ${side(pair.remoteCandidateId)}` : 'none';
+  selectedPath(): Promise<string> {
+    return selectedPath(this.current);
   }
 
   private lost(reason: string): void {

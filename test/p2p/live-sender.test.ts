@@ -240,3 +240,35 @@ test('a stream that continues another one (restarted actor) keeps its origin and
   t.is(frames[0]?.timestamp, Math.round((cam.gop * 40_000 + 123) / 1000), 'timestamps from the given origin');
   s.close();
 });
+
+test('a newcomer gets its keyframe in its first tick and the rest of the GOP spread over the next ticks, then the same bytes as a muxer of its own', (t) => {
+  const cam = new Camera();
+  cam.write(cam.gop - 1); // one GOP all but its last frame: a newcomer now has a whole GOP to catch up
+  const [a, b] = [viewer(), viewer()];
+  const budget = 4096; // the sample's GOP is ~40 KB: a small budget spreads it as 32 KiB spreads a 2 Mbit/s camera's
+  const shared = new LiveSender({ stream: 1, channel: a.channel, ring: cam.ring, video: { codec: 'h264', fps: 25 }, audio: AAC, watermarks: new WatermarkState(OFF), onWatermark: () => undefined, catchUpBytesPerTick: budget });
+  const ownMuxer = own(cam.ring, b);
+  const perTick: number[] = [];
+  for (let step = 0; step < 40; step++) {
+    const before = a.bytes.reduce((n, x) => n + x.length, 0);
+    shared.tick();
+    ownMuxer.tick();
+    perTick.push(a.bytes.reduce((n, x) => n + x.length, 0) - before);
+    if (step % 4 === 3) {
+      cam.write(1);
+    }
+  }
+  const first = tags(Buffer.concat(a.bytes)).tags.filter((x) => x.kind === 'video' && !x.config);
+  t.true(first[0]?.keyframe, 'the first frame is a keyframe');
+  const { tags: firstTick } = tags(a.bytes[0] ?? new Uint8Array());
+  t.true(firstTick.some((x) => x.kind === 'video' && x.keyframe && !x.config), 'the keyframe is in the first tick');
+  const biggestFrame = Math.max(...first.map((x) => x.payload.length + 24));
+  const gopBytes = ownMuxer.stats().sent;
+  t.true(perTick[0] as number < gopBytes / 2, `first tick ${perTick[0]} of ${gopBytes} bytes: not the whole GOP at once`);
+  for (const [i, n] of perTick.entries()) {
+    t.true(n <= budget + biggestFrame, `tick ${i}: ${n} bytes`);
+  }
+  t.true(shared.caughtUp, 'caught up within the ticks');
+  t.true(a.flv().equals(b.flv()), 'the same bytes as a muxer of its own, only spread over more ticks');
+  shared.close();
+});
