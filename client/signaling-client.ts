@@ -18,8 +18,9 @@ export class SignalingClient {
 
   /** Connected and subscribed; a failure ends the MQTT connection and rejects. */
   static async connect(opts: { url: string; deviceId: string; peerId: string; token: string; timeoutMs: number }): Promise<SignalingClient> {
+    // writeCache off: no 65,536-Buffer number cache (~7 MB) in every process or load worker for a few packets
     // credentials: the embedded broker (and a broker set up per docs/DEPLOY.md) admits an app by peer id + token
-    const mqtt = mqttjs.connect(opts.url, { clientId: `app-${opts.peerId}-${randomHex(4)}`, reconnectPeriod: 0, connectTimeout: opts.timeoutMs, username: opts.peerId, password: opts.token });
+    const mqtt = mqttjs.connect(opts.url, { clientId: `app-${opts.peerId}-${randomHex(4)}`, writeCache: false, reconnectPeriod: 0, connectTimeout: opts.timeoutMs, username: opts.peerId, password: opts.token });
     try {
       await new Promise<void>((resolve, reject) => {
         mqtt.once('connect', () => resolve());

@@ -5,6 +5,9 @@
  * Browsers reach it over MQTT on WebSocket (`websocket` listeners: HTTP upgrade on any path,
  * subprotocol `mqtt`), with the same authentication and topic ACL as TCP: every
  * WebSocket connection is handed to the same aedes instance as a stream.
+ * Packets are written without mqtt-packet's number cache (65,536 two-byte Buffers made on
+ * the first packet written: ~7 MB of the main thread's heap for signaling's few packets a
+ * second; mqtt.js clients turn it off the same way with `writeCache: false`).
  * Owns: the aedes instance and its TCP, TLS and WebSocket servers. Must never: listen
  * beyond the addresses given.
  */
@@ -12,6 +15,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
+import * as mqttPacket from 'mqtt-packet';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { brokerAcl, type BrokerAclOptions } from './broker-acl.js';
 
@@ -37,6 +41,7 @@ export async function startEmbeddedBroker(opts: {
   /** Also listen for MQTT over WebSocket (browsers) on these addresses (port 0: a free one). */
   websocket?: { host: string; port: number }[];
 } = {}): Promise<EmbeddedBroker> {
+  mqttPacket.writeToStream.cacheNumbers = false;
   const listen = opts.listen && opts.listen.length > 0 ? opts.listen : [{ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }];
   const broker = await Aedes.createBroker(opts.acl ? (brokerAcl(opts.acl) as unknown as Parameters<typeof Aedes.createBroker>[0]) : {});
   const servers: Server[] = [];

@@ -44,7 +44,7 @@ export class SignalingServer {
 
   constructor(private readonly opts: SignalingOptions) {
     this.prefix = peerTopicPrefix(opts.deviceId);
-    this.client = connect(opts.url, { reconnectPeriod: 1_000, connectTimeout: 10_000, ...opts.connectOptions, clientId: `ivgw-${opts.deviceId}`, clean: true });
+    this.client = connect(opts.url, { reconnectPeriod: 1_000, connectTimeout: 10_000, writeCache: false, ...opts.connectOptions, clientId: `ivgw-${opts.deviceId}`, clean: true });
     this.ready = new Promise((resolve, reject) => {
       this.client.once('connect', () => {
         this.client.subscribe(`${this.prefix}+/up`, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
