@@ -15,7 +15,9 @@
  * on a fresh server process of each kind.
  * Reports: maxViewers, rawMaxViewers, ratio, p99 at half the max, rssPerViewerKB,
  * rssPerIdleViewerKB, rawRssPerViewerKB, rawRssPerIdleViewerKB, the per-viewer breakdown
- * (private dirty / clean, anonymous, threads, V8 heap per isolate) for both servers.
+ * (private dirty / clean, anonymous, threads, V8 heap per isolate) for both servers, and
+ * per step where the CPU went: the server's by thread name (`ivgw-p2p`…, proc-cpu.ts) and
+ * the rest of the machine (the load generator).
  * Targets (issue #16): maxViewers >= 256, ratio >= 0.9, p99 <= 50 ms at half the max N,
  * rssPerViewerKB <= 150.
  */
@@ -26,6 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadReport } from '../client/load/load-report.js';
 import { IVGW } from '../test/helpers/gateway.js';
+import { cpuSnapshot, cpuUse, type CpuSnapshot, type CpuUse } from './proc-cpu.js';
 import { procMemory, rssBytes, type ProcMemory } from './proc-memory.js';
 import type { BenchOptions } from './run.js';
 import { make2MbitH264 } from './sample-media.js';
@@ -67,6 +70,8 @@ interface Step {
   /** Mean RSS of the second half of the step, not GC-settled (MB). */
   rssMB: number;
   settled: Sample | null;
+  /** Where the CPU went once every app was connected, before the GC-settled sample (proc-cpu.ts). */
+  cpu: CpuUse | null;
   /** The first problems of a failing step. */
   problems?: string[];
 }
@@ -155,7 +160,19 @@ async function step(kind: Kind, server: Server, n: number, seconds: number, mix:
   const settleAt = setTimeout(() => {
     server.settle().then((s) => (settled = s), () => undefined);
   }, (n / RAMP_PER_S + seconds * 0.6) * 1000);
+  // CPU from 3 s after the ramp began plus its length (ivgw load's workers have loaded and the
+  // last app is connected) to just before that sample (its full GCs are not streaming)
+  let cpuFrom: CpuSnapshot | undefined;
+  let cpu: CpuUse | null = null;
+  const cpuStart = setTimeout(() => (cpuFrom = cpuSnapshot(pid)), (n / RAMP_PER_S + 3) * 1000);
+  const cpuEnd = setTimeout(() => {
+    if (cpuFrom) {
+      cpu = cpuUse(cpuFrom, cpuSnapshot(pid));
+    }
+  }, (n / RAMP_PER_S + seconds * 0.55) * 1000);
   const report = await runLoad(server.url, n, seconds, mix);
+  clearTimeout(cpuStart);
+  clearTimeout(cpuEnd);
   clearInterval(sampler);
   clearTimeout(settleAt);
   const steady = samples.slice(Math.floor(samples.length / 2));
@@ -167,7 +184,7 @@ async function step(kind: Kind, server: Server, n: number, seconds: number, mix:
   const s: Step = {
     n, mix, pass: why === '', why, connected: t.appsConnected, errors: t.errors, violations: t.integrityViolations, gaps: t.gaps,
     latencyP50: report.latencyMs.p50, latencyP99: p99, kbpsP50: report.appKbps.p50,
-    rssMB: round(rss / 2 ** 20, 1), settled,
+    rssMB: round(rss / 2 ** 20, 1), settled, cpu,
     ...(why !== '' ? { problems: report.problems.slice(0, 3).map((p) => `app ${p.app} ${p.kind} ${p.code}: ${p.message}`) } : {}),
   };
   process.stderr.write(`[fanout ${kind}] ${JSON.stringify(s)}\n`);
@@ -238,6 +255,18 @@ function perViewer(steps: Step[]): Record<string, unknown> | null {
   };
 }
 
+/** Per step of a ladder: cores used by the server, by its busiest thread names, and by the rest of the machine (the load generator). */
+function cpuLadder(steps: Step[]): Record<string, { server: number; rest: number; machine: number; threads: Record<string, number> }> {
+  const out: Record<string, { server: number; rest: number; machine: number; threads: Record<string, number> }> = {};
+  for (const s of steps) {
+    if (s.cpu) {
+      const top = Object.entries(s.cpu.serverByThread).sort((a, b) => b[1].cores - a[1].cores).filter(([, v]) => v.cores >= 0.01);
+      out[String(s.n)] = { server: s.cpu.serverCores, rest: s.cpu.restCores, machine: s.cpu.machineCores, threads: Object.fromEntries(top.map(([k, v]) => [`${k} x${v.threads}`, v.cores])) };
+    }
+  }
+  return out;
+}
+
 export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-fanout-'));
   try {
@@ -270,6 +299,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       rawRssPerViewerTrimmedKB: r?.rssTrimmedKB ?? null,
       rawRssPerIdleViewerKB: ri?.rssKB ?? null,
       perViewer: { gateway: g, raw: r, gatewayIdle: gi, rawIdle: ri },
+      cpuCores: { gateway: cpuLadder(gateway.steps), raw: cpuLadder(raw.steps) },
       ...(other && BASELINE_IVGW ? { baselineBuild: { ivgw: BASELINE_IVGW, maxViewers: other.max, ratio: raw.max > 0 ? round(other.max / raw.max, 2) : null, rssPerViewerKB: perViewer(other.steps)?.rssKB ?? null, perViewer: perViewer(other.steps), ladder: other } } : {}),
       baseline: { gateway: gateway.baseline, raw: raw.baseline },
       targets: { maxViewers: 256, ratio: 0.9, p99AtHalfMaxMs: 50, rssPerViewerKB: 150 },

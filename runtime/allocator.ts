@@ -22,6 +22,7 @@ export interface AllocatorStats {
 }
 
 interface MemAddon {
+  setThreadName(name: string): boolean;
   trim(): boolean;
   stats(): { glibc: boolean; arenaBytes?: number; inUseBytes?: number; freeBytes?: number };
 }
@@ -30,7 +31,8 @@ export const MEM_ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/
 
 let addon: MemAddon | null | undefined;
 
-function load(): MemAddon | undefined {
+/** The iv_mem addon, loaded on first use; undefined where it is not built (thread-name.ts uses it too). */
+export function loadMemAddon(): MemAddon | undefined {
   if (addon === undefined) {
     try {
       addon = createRequire(import.meta.url)(MEM_ADDON_PATH) as MemAddon;
@@ -43,12 +45,12 @@ function load(): MemAddon | undefined {
 
 /** malloc_trim(0): true if memory went back to the system, false if none did, undefined if this build cannot. */
 export function trimAllocator(): boolean | undefined {
-  return load()?.trim();
+  return loadMemAddon()?.trim();
 }
 
 /** What the C allocator holds right now, or undefined where it cannot say. */
 export function allocatorStats(): AllocatorStats | undefined {
-  const s = load()?.stats();
+  const s = loadMemAddon()?.stats();
   if (!s?.glibc) {
     return undefined;
   }

@@ -2,8 +2,8 @@
  * worker-host — the entry point of every runtime worker thread.
  *
  * Owns: the start-up version handshake (exit WORKER_EXIT.VERSION_MISMATCH on a
- * mismatch), heartbeats, routing of schema messages to the system handlers (`sys`) or
- * to actor cells, loading actor modules, and turning an uncaught exception or
+ * mismatch), the thread's name (`ivgw-<worker>`, thread-name.ts), heartbeats, routing of
+ * schema messages to the system handlers (`sys`) or to actor cells, loading actor modules, and turning an uncaught exception or
  * unhandled rejection into SYS_FAULT followed by exit WORKER_EXIT.FAULT.
  *
  * Must never: ignore a message it cannot decode (it answers and reports SYS_FAULT),
@@ -17,6 +17,7 @@ import { IvError, toWireError } from './errors.js';
 import { decode, encode } from './wire.js';
 import { runWorkerShutdownHooks } from './worker-hooks.js';
 import { collectHeap } from './heap.js';
+import { nameThread } from './thread-name.js';
 import {
   PROTOCOL_VERSION,
   WORKER_EXIT,
@@ -51,6 +52,7 @@ const start = workerData;
 if (start.protocolVersion !== PROTOCOL_VERSION) {
   process.exit(WORKER_EXIT.VERSION_MISMATCH);
 }
+nameThread(start.name); // `ivgw-p2p` in top -H and /proc/PID/task/*/comm
 
 const invokeCallback = connectCallbacks(start.callbackPort);
 const cells = new Map<string, ActorCell>();
