@@ -3,8 +3,9 @@
  *
  * Owns: the start-up version handshake (exit WORKER_EXIT.VERSION_MISMATCH on a
  * mismatch), the thread's name (`ivgw-<worker>`, thread-name.ts), heartbeats, routing of
- * schema messages to the system handlers (`sys`) or to actor cells, loading actor modules, and turning an uncaught exception or
- * unhandled rejection into SYS_FAULT followed by exit WORKER_EXIT.FAULT.
+ * schema messages to the system handlers (`sys`) or to actor cells, loading actor
+ * modules, and turning an uncaught exception or unhandled rejection into SYS_FAULT
+ * followed by exit WORKER_EXIT.FAULT.
  *
  * Must never: ignore a message it cannot decode (it answers and reports SYS_FAULT),
  * start two incarnations of one actor id, or keep running after a fault.

@@ -22,7 +22,7 @@ test('each worker thread is named after its worker, and so is the thread of a re
     const names = threadNames();
     t.is(names.filter((n) => n === 'ivgw-capture').length, 1, names.join(', '));
     t.true(names.includes('ivgw-a-very-lon'), 'cut to the 15 bytes Linux keeps');
-    t.false(names.includes('ivgw-main'), 'the main thread keeps its name (ps and pgrep still show node)');
+    t.false(readFileSync('/proc/self/comm', 'utf8').startsWith('ivgw-'), 'the main thread keeps its name (ps and pgrep still show node)');
     const thread = system.worker('capture')?.threadId;
     await system.ref('probe', PROBE_ACTOR).call('PROBE_EXIT', { code: 3 }).catch(() => undefined);
     for (let i = 0; i < 200 && system.worker('capture')?.threadId === thread; i++) {
