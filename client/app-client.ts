@@ -345,7 +345,7 @@ export class AppClient extends TypedEmitter<AppClientEvents> {
     this.closed = true;
     this.streams.close();
     this.control.closeAll();
-    this.signaling?.bye();
+    this.signaling?.bye(this.connection.requestId);
     this.connection.close();
     this.signaling?.end();
   }

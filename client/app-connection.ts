@@ -60,6 +60,8 @@ export class AppConnection {
   readonly restarts: { ms: number }[] = [];
   /** Restart offers received from the device (each answered; a retry replaces the previous one). */
   restartOffers = 0;
+  /** The `requestId` of the current peer connection (its offer's, or the restart offer's it answered). */
+  requestId: string | undefined;
   /** performance.now() when the app's offer was published (-1 before). */
   offerSentAt = -1;
   private closed = false;
@@ -75,7 +77,7 @@ export class AppConnection {
   offer(requestId: string, ndc: Rtc): DataChannel {
     this.rtc = ndc;
     this.config = rtcConfig({ iceServers: this.opts.iceServers ?? [], bindAddress: this.opts.bindAddress });
-    const pc = this.createPc();
+    const pc = this.createPc(requestId);
     this.pc = pc;
     pc.onLocalDescription((sdp, type) => {
       if (type.toLowerCase() === 'offer') {
@@ -112,7 +114,7 @@ export class AppConnection {
     this.restarting = { startedAt: performance.now(), wantVoice: this.restarting?.wantVoice ?? wantVoice };
     const old = { pc: this.pc, channels: [...this.channels] };
     this.channels.clear();
-    const pc = this.createPc();
+    const pc = this.createPc(requestId);
     this.pc = pc;
     pc.onLocalDescription((answer, type) => {
       if (pc === this.pc && type.toLowerCase() === 'answer') {
@@ -167,10 +169,15 @@ export class AppConnection {
     this.gates.get(this.pc)?.remoteDescribed();
   }
 
-  /** A peer connection with the callbacks every one needs; events of a replaced one are ignored. */
-  private createPc(): PeerConnection {
+  /**
+   * A peer connection with the callbacks every one needs; events of a replaced one are
+   * ignored. `requestId` names it (the app's offer, the device's restart offer): its
+   * candidates carry it (PROTOCOL.md §2).
+   */
+  private createPc(requestId: string): PeerConnection {
     const pc = new this.rtc.PeerConnection(this.opts.peerId, this.config);
-    const gate = new CandidateGate(pc, (c) => this.hooks.publish({ type: 'candidate', peer: this.opts.peerId, ...c }));
+    this.requestId = requestId;
+    const gate = new CandidateGate(pc, (c) => this.hooks.publish({ type: 'candidate', peer: this.opts.peerId, requestId, ...c }));
     this.gates.set(pc, gate);
     pc.onLocalCandidate((candidate, mid) => {
       if (pc === this.pc && candidateOnBind(candidate, this.opts.bindAddress)) {

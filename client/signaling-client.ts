@@ -58,16 +58,23 @@ export class SignalingClient {
     this.mqtt.publish(this.up, encodeSignal(msg), { qos: 1 });
   }
 
-  /** Tell the device the app leaves (at most once, no retry). */
-  bye(): void {
+  /**
+   * Tell the device the app leaves the connection `requestId` names (at most once, no
+   * retry); end() after it still delivers it.
+   */
+  bye(requestId: string | undefined): void {
     try {
-      this.mqtt.publish(this.up, encodeSignal({ type: 'bye', peer: this.peerId }), { qos: 0 });
+      this.mqtt.publish(this.up, encodeSignal(requestId === undefined ? { type: 'bye', peer: this.peerId } : { type: 'bye', peer: this.peerId, requestId }), { qos: 0 });
     } catch {
       // broker gone
     }
   }
 
+  /** Disconnect: what is already published (a bye) is flushed first, never waited on for long. */
   end(): void {
-    this.mqtt.end(true);
+    const mqtt = this.mqtt;
+    const force = setTimeout(() => mqtt.end(true), 1_000);
+    (force as unknown as { unref?: () => void }).unref?.(); // Node; a browser's timer is a number
+    mqtt.end(false, {}, () => clearTimeout(force));
   }
 }

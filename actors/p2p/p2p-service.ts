@@ -136,11 +136,16 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
           }
           this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims));
         },
-        candidate: (peer, candidate, mid) => this.inOrder(peer, async () => {
-          this.peers.get(peer)?.notify('P2P_PEER_REMOTE_CANDIDATE', { candidate, mid });
+        candidate: (peer, candidate, mid, requestId) => this.inOrder(peer, async () => {
+          if (this.current(peer, requestId)) {
+            this.peers.get(peer)?.notify('P2P_PEER_REMOTE_CANDIDATE', { candidate, mid });
+          }
         }),
         answer: (peer, m) => this.inOrder(peer, () => this.onAnswer(peer, m.requestId, m.sdp)),
-        bye: (peer) => this.inOrder(peer, async () => {
+        bye: (peer, requestId) => this.inOrder(peer, async () => {
+          if (!this.current(peer, requestId)) {
+            return; // that connection was already replaced: the peer id's newer one stays
+          }
           if (this.peers.has(peer)) {
             this.emit('peer', peer, { type: 'closed', detail: { state: 'bye' } });
           }
@@ -304,6 +309,16 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
 
   peer(id: string): ActorRef<PeerMethods> | undefined {
     return this.peers.get(id);
+  }
+
+  /**
+   * A candidate or bye naming `requestId` concerns the peer's current connection (PROTOCOL.md
+   * §2.1): one naming a replaced connection (another app under the same peer id, a late
+   * message of an earlier attempt) is dropped, so it can neither fill the current
+   * connection's candidate table nor end it. Without a requestId (a v1 app): the current one.
+   */
+  private current(peer: string, requestId: string | undefined): boolean {
+    return requestId === undefined || this.connections.get(peer) === requestId;
   }
 
   private inOrder(peer: string, fn: () => Promise<void>): void {

@@ -18,9 +18,11 @@ import { PEER_ID, downTopic, encodeSignal, parseAppSignal, peerTopicPrefix, type
 export interface SignalingHandler {
   /** A verified offer. The handler answers with `sendAnswer` (or `refuse`). */
   offer(peer: string, msg: { requestId: string; sdp: string; claims: TokenClaims }): void;
-  candidate(peer: string, candidate: string, mid: string): void;
+  /** `requestId`: the connection the app says the candidate belongs to (undefined: a v1 app, its current one). */
+  candidate(peer: string, candidate: string, mid: string, requestId: string | undefined): void;
   answer(peer: string, msg: { requestId: string; sdp: string }): void;
-  bye(peer: string): void;
+  /** `requestId`: the connection the app leaves (undefined: a v1 app, whichever it has). */
+  bye(peer: string, requestId: string | undefined): void;
 }
 
 export interface SignalingOptions {
@@ -169,10 +171,10 @@ export class SignalingServer {
         return;
       }
       case 'candidate':
-        this.opts.handler.candidate(peer, msg.candidate, msg.mid);
+        this.opts.handler.candidate(peer, msg.candidate, msg.mid, requestId);
         return;
       case 'bye':
-        this.opts.handler.bye(peer);
+        this.opts.handler.bye(peer, requestId);
         return;
     }
   }

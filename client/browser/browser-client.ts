@@ -63,6 +63,8 @@ export class BrowserClient {
   restartOffers = 0;
   readonly voice: BrowserVoice;
   private current: RTCPeerConnection;
+  /** Each peer connection's `requestId` (this app's offer, or the device's restart offer): its candidates and bye name it. */
+  private readonly requestIds = new WeakMap<RTCPeerConnection, string>();
   private gate: CandidateGate;
   private readonly router: SignalRouter;
   private readonly control: ControlChannel;
@@ -136,6 +138,7 @@ export class BrowserClient {
     try {
       this.signaling = await Promise.race([SignalingClient.connect({ url: this.opts.url, deviceId: this.opts.deviceId, peerId: this.opts.peerId, token: this.opts.token, timeoutMs }), deadline]);
       const requestId = this.router.newOffer();
+      this.requestIds.set(this.current, requestId);
       this.signaling.onMessage((msg) => this.onSignal(msg, requestId));
       this.control.bind(rtcLink(this.current.createDataChannel(CONTROL_LABEL)));
       const offer = await this.current.createOffer();
@@ -221,7 +224,10 @@ export class BrowserClient {
     return new CandidateGate({
       remoteDescription: () => pc.remoteDescription,
       addRemoteCandidate: (candidate, mid) => void pc.addIceCandidate({ candidate, sdpMid: mid }).catch(() => undefined),
-    }, (c) => this.signaling?.publish({ type: 'candidate', peer: this.opts.peerId, ...c }));
+    }, (c) => {
+      const requestId = this.requestIds.get(pc); // set before its description, which the gate waits for
+      this.signaling?.publish(requestId === undefined ? { type: 'candidate', peer: this.opts.peerId, ...c } : { type: 'candidate', peer: this.opts.peerId, requestId, ...c });
+    });
   }
 
   /** The device's ICE-restart offer: answered by a new peer connection; the old one and its channels are finished. */
@@ -239,6 +245,7 @@ export class BrowserClient {
     const old = this.current;
     const pc = this.createPc();
     this.current = pc;
+    this.requestIds.set(pc, requestId);
     this.gate = this.gateFor(pc);
     old.close();
     try {
@@ -366,7 +373,7 @@ export class BrowserClient {
     this.streams.close();
     this.voice.close();
     this.control.closeAll();
-    this.signaling?.bye();
+    this.signaling?.bye(this.requestIds.get(this.current));
     this.current.close();
     this.signaling?.end();
   }

@@ -33,13 +33,15 @@ export const iceUp = (pc: RTCPeerConnection): boolean => pc.iceConnectionState =
 
 /**
  * The ICE candidate pair in use, from getStats: `local <type> <address> → remote <type>
- * <address>`, or `none`.
+ * <address>`, or `none` (no pair selected yet). The transport's `selectedCandidatePairId`
+ * names it; a succeeded, nominated pair stands in where a browser does not report that.
  */
 export async function selectedPath(pc: RTCPeerConnection): Promise<string> {
   const stats = await pc.getStats();
   const all = new Map<string, Record<string, unknown>>();
   stats.forEach((v: Record<string, unknown>) => all.set(v.id as string, v));
-  const pair = [...all.values()].find((v) => v.type === 'candidate-pair' && v.nominated === true && v.state === 'succeeded');
+  const selected = [...all.values()].find((v) => v.type === 'transport' && typeof v.selectedCandidatePairId === 'string')?.selectedCandidatePairId;
+  const pair = all.get(selected as string) ?? [...all.values()].find((v) => v.type === 'candidate-pair' && v.nominated === true && v.state === 'succeeded');
   const side = (id: unknown): string => {
     const c = all.get(id as string);
     return c ? `${String(c.candidateType)} ${String(c.address ?? c.ip ?? '?')}:${String(c.port)}` : '?';

@@ -336,9 +336,18 @@ async function main(): Promise<void> {
     }, () => undefined);
   });
   await viewer.live();
-  progress.path = await client.selectedPath().catch(() => 'unknown');
+  // the path in use, kept current: ICE may settle on its pair after the first frames, and a restart moves it
+  const readPath = async (): Promise<void> => {
+    progress.path = await client.selectedPath().catch(() => 'unknown');
+  };
+  await readPath();
+  let ticks = 0;
+  let reading: Promise<void> | undefined;
   setInterval(() => {
     viewer.tick();
+    if (++ticks % 4 === 0 && !reading) {
+      reading = readPath().finally(() => (reading = undefined));
+    }
     show(progress);
   }, 250);
   show(progress);

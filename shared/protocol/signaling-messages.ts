@@ -33,8 +33,8 @@ export function downTopic(deviceId: string, peer: string): string {
 export type AppSignal =
   | { type: 'offer'; peer: string; token: string; requestId: string; ts: number; sdp: string }
   | { type: 'answer'; peer: string; token: string; requestId: string; sdp: string }
-  | { type: 'candidate'; peer: string; candidate: string; mid: string }
-  | { type: 'bye'; peer: string };
+  | { type: 'candidate'; peer: string; requestId?: string; candidate: string; mid: string }
+  | { type: 'bye'; peer: string; requestId?: string };
 
 /**
  * App → device, as the device receives it: the shape is checked; the token, request id and

@@ -63,6 +63,8 @@ http: { listen: "${ns.nsIp}:${http}" }
   await page.goto(`http://${ns.nsIp}:${http}/#${new URLSearchParams({ broker: `ws://${ns.nsIp}:${ws}`, device: DEVICE, peer, token }).toString()}`);
   await page.evaluate('window.loadedOnce = true');
   await page.waitForFunction('window.ivgw.state === "streaming" && window.ivgw.videoFrames >= 50 || window.ivgw.error !== ""', undefined, { timeout: 20_000 });
+  // the page reads the pair in use every second; ICE may settle on it after the first frames
+  await page.waitForFunction('window.ivgw.path.startsWith("local ") || window.ivgw.error !== ""', undefined, { timeout: 5_000 }).catch(() => undefined);
   const before = await page.evaluate<Progress>('window.ivgw');
   t.is(before.error, '', before.error);
   t.log(`across the namespaces: ${before.path}`);
@@ -85,6 +87,7 @@ http: { listen: "${ns.nsIp}:${http}" }
   const frames1 = await page.evaluate<number>('document.getElementById("video").getVideoPlaybackQuality().totalVideoFrames');
   t.log(`${before.videoFrames} → ${after.videoFrames} frames received, ${frames0} → ${frames1} decoded; ${after.channelRestarts} channel moves, ${after.droppedBytes} bytes of a cut tag dropped, ${after.pauseGaps} announced jumps; ${after.path}`);
   t.true(await page.evaluate<boolean>('window.loadedOnce === true'), 'the same page: no reload');
+  t.regex(after.path, /^local .+ → remote /, 'the page shows the new connection\'s path');
   t.is(after.error, '', after.error);
   t.is(after.playerError, '', after.playerError);
   t.deepEqual(after.violations, []);
