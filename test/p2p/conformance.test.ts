@@ -191,10 +191,22 @@ test.serial('twenty offers under one peer id at once: one connects, every replac
   const elapsed = Date.now() - started;
   const connected = results.filter((r) => r.status === 'fulfilled');
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String((r.reason as Error).message));
-  t.is(connected.length, 1, refused.join(' | '));
-  t.is(refused.length, 19);
+  // The newest admitted offer is the one that stays. A node-datachannel app can see exactly that connection fail
+  // before it is up (PROTOCOL.md §3: its DTLS checks the device's certificate before libdatachannel has stored the
+  // answer); as §3 says, it then offers again, here once the per-peer offer rate lets it.
+  const failedBeforeUp = refused.filter((why) => /before the control channel opened|did not open in/.test(why));
+  let again = 0;
+  if (connected.length === 0 && failedBeforeUp.length === 1) {
+    t.log(`the newest connection failed before it was up (${failedBeforeUp[0]}); the app offers again`);
+    await sleep(2_500);
+    await connectRaw(apps, gw, 'twin-again', token, 'twin');
+    again = 1;
+  }
+  t.is(connected.length + again, 1, refused.join(' | '));
+  t.is(refused.length, 19 + again);
+  t.true(failedBeforeUp.length <= again, `only the newest connection may fail before it is up, and it connects when offered again: ${failedBeforeUp.join(' | ')}`);
   // each is told at once: replaced (bye with its requestId) or, past the per-peer offer rate, refused IV_ERR_BUSY
-  t.true(refused.every((why) => /^bye r-[0-9a-f]+: .*replaced/.test(why) || /^refused IV_ERR_BUSY/.test(why)), refused.join(' | '));
+  t.true(refused.filter((why) => !failedBeforeUp.includes(why)).every((why) => /^bye r-[0-9a-f]+: .*replaced/.test(why) || /^refused IV_ERR_BUSY/.test(why)), refused.join(' | '));
   t.true(refused.some((why) => /replaced/.test(why)), 'at least one connection was replaced');
   t.true(elapsed < 10_000, `the replaced apps learnt it in ${elapsed} ms, not at their connect timeout`);
 });
