@@ -1,22 +1,37 @@
 /**
  * hls-segmenter — GOP-aligned fragmented-MP4 HLS segments for recording and
- * playback, through mediabunny's MP4 muxer.
+ * playback, written by our own box writer (fmp4-writer.ts).
  *
- * Video: H.264 (avc1) / H.265 (hvc1) from length-prefixed access units. Audio: AAC
- * (ADTS headers stripped); G.711 A/µ-law decoded losslessly to 16-bit PCM and PCM
- * kept as is ('pcm-s16'), because MP4 and HLS cannot carry G.711.
- * Output: one init segment (ftyp+moov) and media segments (moof+mdat), each starting
- * at a video keyframe and at least `targetDurationS` long; `playlist()` renders the
- * HLS media playlist (version 7, EXT-X-MAP).
+ * Video: H.264 (avc1) / H.265 (hvc1) from length-prefixed access units, 90 kHz.
+ * Audio: AAC (ADTS headers stripped); G.711 A/µ-law decoded losslessly to 16-bit PCM
+ * and PCM kept as is (ipcm, little endian), because MP4 and HLS cannot carry G.711;
+ * timescale = sample rate.
+ * Output: one init segment (ftyp+moov, emitted just before the first media segment)
+ * and media segments (moof+mdat), each starting at a video keyframe (audio-only: at an
+ * audio frame) and at least `targetDurationS` long; a segment is emitted as soon as
+ * the frame that starts the next one arrives (or at `finish()`). Audio goes into the
+ * segment its timestamp falls in. `hlsPlaylist()` renders the HLS media playlist
+ * (version 7, EXT-X-MAP).
  *
- * Owns: one mediabunny Output per recording. Must never: start a segment anywhere but
- * on a keyframe, or emit a segment before the init segment.
+ * Timestamps are the camera's own (µs from the recording's first frame, rounded to
+ * the track's timescale), only nudged up a tick where rounding or a camera would make
+ * two of one track's samples equal or go back; they are never snapped to a frame-rate
+ * grid (two frames arriving in one burst would share a timestamp: a recording that
+ * does not decode). Each sample lasts until the next one; the last of the recording
+ * (or the last audio frame of a segment, when no later one is held) lasts its nominal
+ * time (1/fps, 1024 samples, a PCM frame's own sample count).
+ *
+ * Owns: the samples of the segment being built, copied once out of the caller's
+ * frames (ring frames are overwritten later), plus the audio frames read ahead of the
+ * cut. Must never: start a segment anywhere but on a keyframe, emit a segment before
+ * the init segment, hold more than one segment, or load mediabunny (its code alone
+ * costs the recording worker ~13 MB).
  */
-import { EncodedAudioPacketSource, EncodedPacket, EncodedVideoPacketSource, Mp4OutputFormat, NullTarget, Output } from 'mediabunny';
 import { IvError } from '../runtime/errors.js';
-import { audioSpecificConfig, isAdtsProblem, parseAdts } from './adts.js';
+import { ADTS_SAMPLE_RATES, audioSpecificConfig, isAdtsProblem, parseAdts } from './adts.js';
 import { SAMPLES_PER_FRAME, type AudioFormat, type VideoCodecName } from './codecs.js';
-import { avcCodecString, buildAvcC, buildHvcC, hevcCodecString } from './decoder-config.js';
+import { buildAvcC, buildHvcC } from './decoder-config.js';
+import { VIDEO_TIMESCALE, fmp4Init, fmp4Segment, type Fmp4Run, type Fmp4Track } from './fmp4-writer.js';
 import { g711ToPcm } from './g711.js';
 import { parseH264Sps } from './h264.js';
 import { parseH265Sps } from './h265.js';
@@ -48,18 +63,72 @@ export interface HlsVideoInput {
   paramSets?: { vps?: Uint8Array; sps: Uint8Array; pps: Uint8Array } | undefined;
 }
 
+/** One track's samples of the segment being built, their bytes back to back in one buffer (kept for the next segment). */
+class TrackSamples {
+  bytes = new Uint8Array(0);
+  length = 0;
+  readonly ticks: number[] = [];
+  readonly sizes: number[] = [];
+  readonly sync: boolean[] = [];
+  /** µs from the recording's origin (where audio falls against a video cut). */
+  readonly us: number[] = [];
+  /** Tick of the last sample ever added (survives segments), -1 before the first. */
+  lastTick = -1;
+
+  get count(): number {
+    return this.sizes.length;
+  }
+
+  /** The tick for a sample at `us`: rounded, then strictly after the previous sample. */
+  tickFor(us: number, timescale: number): number {
+    const tick = Math.round((us * timescale) / 1e6);
+    return tick > this.lastTick ? tick : this.lastTick + 1;
+  }
+
+  push(data: Uint8Array, tick: number, us: number, sync: boolean): void {
+    const need = this.length + data.length;
+    if (need > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(need, Math.floor(this.bytes.length * 1.5), 4096));
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    this.bytes.set(data, this.length);
+    this.length = need;
+    this.ticks.push(tick);
+    this.sizes.push(data.length);
+    this.sync.push(sync);
+    this.us.push(us);
+    this.lastTick = tick;
+  }
+
+  /** Bytes of the first `n` samples. */
+  bytesOf(n: number): number {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      total += this.sizes[i] as number;
+    }
+    return total;
+  }
+
+  /** Forget the first `n` samples (written out); the rest move to the front. */
+  drop(n: number): void {
+    const bytes = this.bytesOf(n);
+    this.bytes.copyWithin(0, bytes, this.length);
+    this.length -= bytes;
+    for (const a of [this.ticks, this.sizes, this.sync, this.us]) {
+      a.splice(0, n);
+    }
+  }
+}
+
 export class HlsSegmenter {
-  private readonly output: Output;
-  private readonly videoSource: EncodedVideoPacketSource | undefined;
-  private readonly audioSource: EncodedAudioPacketSource | undefined;
+  private readonly videoSamples = new TrackSamples();
+  private readonly audioSamples = new TrackSamples();
+  private videoTrack: Extract<Fmp4Track, { kind: 'video' }> | undefined;
+  /** AudioSpecificConfig and channel count of the first ADTS frame (AAC). */
+  private aac: { asc: Uint8Array; channels: number } | undefined;
   private originUs: number | undefined;
-  private started = false;
-  private videoConfigured = false;
-  private audioConfigured = false;
-  private lastVideoUs = -1;
-  private pendingInit: Uint8Array[] = [];
-  private pendingMoof: { bytes: Uint8Array; start: number } | undefined;
-  private current: HlsSegment | undefined;
+  private initSent = false;
   private count = 0;
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
@@ -67,49 +136,6 @@ export class HlsSegmenter {
   constructor(private readonly opts: HlsSegmenterOptions) {
     if (!opts.video && !opts.audio) {
       throw new IvError('IV_ERR_INVALID_PARAM', 'a recording needs video, audio or both', { field: 'video' });
-    }
-    this.output = new Output({
-      target: new NullTarget(),
-      format: new Mp4OutputFormat({
-        fastStart: 'fragmented',
-        minimumFragmentDuration: opts.targetDurationS,
-        onFtyp: (data) => {
-          this.pendingInit.push(data.slice());
-        },
-        onMoov: (data) => {
-          this.pendingInit.push(data.slice());
-          const init = concat(this.pendingInit);
-          this.pendingInit = [];
-          this.enqueue(() => opts.onInit(init));
-        },
-        onMoof: (data, _pos, timestamp) => {
-          this.pendingMoof = { bytes: data.slice(), start: timestamp };
-        },
-        onMdat: (data) => {
-          const moof = this.pendingMoof;
-          this.pendingMoof = undefined;
-          if (moof === undefined) {
-            return;
-          }
-          const seg: HlsSegment = { index: this.count++, bytes: concat([moof.bytes, data]), start: moof.start, duration: 0 };
-          const prev = this.current;
-          this.current = seg;
-          if (prev) {
-            prev.duration = seg.start - prev.start;
-            this.enqueue(() => opts.onSegment(prev));
-          }
-        },
-      }),
-    });
-    if (opts.video) {
-      this.videoSource = new EncodedVideoPacketSource(opts.video.codec === 'h264' ? 'avc' : 'hevc');
-      // no frameRate: mediabunny would snap timestamps to that grid, and two frames arriving in one
-      // burst would share a timestamp (a recording that does not decode); the camera's own times are kept
-      this.output.addVideoTrack(this.videoSource);
-    }
-    if (opts.audio) {
-      this.audioSource = new EncodedAudioPacketSource(opts.audio.codec === 'aac' ? 'aac' : 'pcm-s16');
-      this.output.addAudioTrack(this.audioSource);
     }
   }
 
@@ -119,109 +145,171 @@ export class HlsSegmenter {
     });
   }
 
-  private seconds(us: number): number {
-    this.originUs ??= us;
-    return Math.max(0, (us - this.originUs) / 1e6);
-  }
-
-  private async ensureStarted(): Promise<void> {
-    if (!this.started) {
-      this.started = true;
-      await this.output.start();
-    }
+  /** µs from the recording's first frame (clamped at 0). */
+  private relUs(pts: number): number {
+    this.originUs ??= pts;
+    return Math.max(0, pts - this.originUs);
   }
 
   /** Add a video frame (length-prefixed). Frames before the first keyframe are ignored. */
   async video(frame: HlsVideoInput): Promise<void> {
     const v = this.opts.video;
-    if (!v || !this.videoSource) {
+    if (!v) {
       throw new IvError('IV_ERR_INVALID_PARAM', 'this recording has no video', { field: 'video' });
     }
-    if (!this.videoConfigured && !(frame.keyframe && frame.paramSets)) {
-      return;
-    }
-    await this.ensureStarted();
-    const duration = 1 / v.fps;
-    const ts = this.seconds(frame.pts);
-    this.lastVideoUs = frame.pts;
-    const packet = new EncodedPacket(frame.data, frame.keyframe ? 'key' : 'delta', ts, duration);
-    if (!this.videoConfigured && frame.paramSets) {
+    if (!this.videoTrack) {
+      if (!(frame.keyframe && frame.paramSets)) {
+        return;
+      }
       const ps = frame.paramSets;
-      const description = v.codec === 'h264' ? buildAvcC(ps.sps, ps.pps) : buildHvcC(ps.vps ?? new Uint8Array(0), ps.sps, ps.pps);
+      const config = v.codec === 'h264' ? buildAvcC(ps.sps, ps.pps) : buildHvcC(ps.vps ?? new Uint8Array(0), ps.sps, ps.pps);
       const sps = splitLengthPrefixed(ps.sps)[0] ?? new Uint8Array(0);
       const size = v.codec === 'h264' ? parseH264Sps(sps) : parseH265Sps(sps);
-      this.videoConfigured = true;
-      await this.videoSource.add(packet, {
-        decoderConfig: { codec: v.codec === 'h264' ? avcCodecString(description) : hevcCodecString(description), description, codedWidth: size.width, codedHeight: size.height },
-      });
-    } else {
-      await this.videoSource.add(packet);
+      this.videoTrack = { kind: 'video', id: 1, codec: v.codec, timescale: VIDEO_TIMESCALE, width: size.width, height: size.height, config };
     }
-    await this.chain;
-    this.throwIfFailed();
+    const t = this.videoSamples;
+    const us = this.relUs(frame.pts);
+    const tick = t.tickFor(us, VIDEO_TIMESCALE);
+    if (frame.keyframe && t.count > 0 && tick - (t.ticks[0] as number) >= this.opts.targetDurationS * VIDEO_TIMESCALE) {
+      this.flush({ videoTick: tick, cutUs: us });
+    }
+    t.push(frame.data, tick, us, frame.keyframe);
+    await this.settle();
   }
 
   /** Add an audio frame (ADTS for AAC, raw G.711/PCM). Ignored until video has started, if there is video. */
   async audio(frame: { data: Uint8Array; pts: number }): Promise<void> {
     const a = this.opts.audio;
-    if (!a || !this.audioSource) {
+    if (!a) {
       throw new IvError('IV_ERR_INVALID_PARAM', 'this recording has no audio', { field: 'audio' });
     }
-    if (this.opts.video && !this.videoConfigured) {
+    if (this.opts.video && !this.videoTrack) {
       return;
     }
-    await this.ensureStarted();
-    const ts = this.seconds(frame.pts);
-    const duration = SAMPLES_PER_FRAME / a.sampleRate;
+    let payload: Uint8Array;
     if (a.codec === 'aac') {
       const h = parseAdts(frame.data);
       if (isAdtsProblem(h)) {
         throw new IvError('IV_ERR_AV_BAD_AUDIO_FRAME', `bad ADTS header: ${h.detail}`, { field: 'data' });
       }
-      const packet = new EncodedPacket(frame.data.subarray(h.headerBytes, h.frameBytes), 'key', ts, duration);
-      if (!this.audioConfigured) {
-        this.audioConfigured = true;
-        await this.audioSource.add(packet, { decoderConfig: { codec: `mp4a.40.${h.objectType}`, sampleRate: h.sampleRate, numberOfChannels: h.channelConfig, description: audioSpecificConfig(h) } });
-      } else {
-        await this.audioSource.add(packet);
-      }
+      payload = frame.data.subarray(h.headerBytes, h.frameBytes);
+      this.aac ??= { asc: audioSpecificConfig(h), channels: h.channelConfig };
     } else {
-      const pcm = a.codec === 'pcm' ? frame.data : g711ToPcm(frame.data, a.codec);
-      const packet = new EncodedPacket(pcm, 'key', ts, duration);
-      if (!this.audioConfigured) {
-        this.audioConfigured = true;
-        await this.audioSource.add(packet, { decoderConfig: { codec: 'pcm-s16', sampleRate: a.sampleRate, numberOfChannels: a.channels } });
-      } else {
-        await this.audioSource.add(packet);
-      }
+      payload = a.codec === 'pcm' ? frame.data : g711ToPcm(frame.data, a.codec);
     }
-    await this.chain;
-    this.throwIfFailed();
+    const t = this.audioSamples;
+    const us = this.relUs(frame.pts);
+    const tick = t.tickFor(us, a.sampleRate);
+    if (!this.opts.video && t.count > 0 && tick - (t.ticks[0] as number) >= this.opts.targetDurationS * a.sampleRate) {
+      this.flush({ audioTick: tick });
+    }
+    t.push(payload, tick, us, true);
+    await this.settle();
   }
 
   /** Flush the last segment. */
   async finish(): Promise<void> {
-    if (this.started) {
-      await this.output.finalize();
+    if (this.opts.video ? this.videoSamples.count > 0 : this.audioSamples.count > 0) {
+      this.flush({});
     }
-    const last = this.current;
-    if (last) {
-      const endUs = this.lastVideoUs >= 0 && this.opts.video ? this.seconds(this.lastVideoUs) + 1 / this.opts.video.fps : last.start;
-      last.duration = Math.max(0, endUs - last.start);
-      this.current = undefined;
-      this.enqueue(() => this.opts.onSegment(last));
-    }
-    await this.chain;
-    this.throwIfFailed();
+    await this.settle();
   }
 
-  private throwIfFailed(): void {
+  private async settle(): Promise<void> {
+    await this.chain;
     if (this.failure !== undefined) {
       const err = this.failure;
       this.failure = undefined;
       throw err;
     }
   }
+
+  /** Nominal length (ticks) of audio sample `i`: an AAC frame's 1024 samples, a PCM frame's own count. */
+  private audioNominal(i: number): number {
+    const a = this.opts.audio as AudioFormat;
+    return a.codec === 'aac' ? SAMPLES_PER_FRAME : Math.max(1, Math.round((this.audioSamples.sizes[i] as number) / (2 * a.channels)));
+  }
+
+  /**
+   * Write out the segment being built. `videoTick`: the keyframe starting the next
+   * segment (audio before `cutUs` goes into this one); `audioTick`: the audio frame
+   * starting the next one (audio only); neither: the end of the recording.
+   */
+  private flush(next: { videoTick?: number; cutUs?: number; audioTick?: number }): void {
+    const v = this.videoSamples;
+    const a = this.audioSamples;
+    const runs: Fmp4Run[] = [];
+    let start: number;
+    let end: number;
+    if (this.videoTrack && this.opts.video) {
+      const nominal = Math.max(1, Math.round(VIDEO_TIMESCALE / this.opts.video.fps));
+      runs.push({ trackId: 1, baseTime: v.ticks[0] as number, durations: durationsOf(v.ticks, v.count, next.videoTick ?? v.lastTick + nominal), sizes: v.sizes, sync: v.sync, data: v.bytes.subarray(0, v.length) });
+      start = (v.ticks[0] as number) / VIDEO_TIMESCALE;
+      end = next.videoTick !== undefined ? next.videoTick / VIDEO_TIMESCALE : v.lastTick / VIDEO_TIMESCALE + 1 / this.opts.video.fps;
+    } else {
+      const rate = (this.opts.audio as AudioFormat).sampleRate;
+      start = (a.ticks[0] as number) / rate;
+      end = (next.audioTick ?? a.lastTick + this.audioNominal(a.count - 1)) / rate;
+    }
+    let audioN = 0;
+    if (this.opts.audio) {
+      const cut = next.cutUs;
+      audioN = cut === undefined ? a.count : a.us.findIndex((us) => us >= cut);
+      if (audioN < 0) {
+        audioN = a.count;
+      }
+      if (audioN > 0) {
+        const after = audioN < a.count ? (a.ticks[audioN] as number) : (next.audioTick ?? (a.ticks[audioN - 1] as number) + this.audioNominal(audioN - 1));
+        runs.push({ trackId: this.videoTrack ? 2 : 1, baseTime: a.ticks[0] as number, durations: durationsOf(a.ticks, audioN, after), sizes: a.sizes.slice(0, audioN), data: a.bytes.subarray(0, a.bytesOf(audioN)) });
+      }
+    }
+    if (!this.initSent) {
+      this.initSent = true;
+      const init = fmp4Init(this.tracks());
+      this.enqueue(() => this.opts.onInit(init));
+    }
+    const seg: HlsSegment = { index: this.count, bytes: fmp4Segment(this.count + 1, runs), start, duration: Math.max(0, end - start) };
+    this.count++;
+    v.drop(v.count);
+    a.drop(audioN);
+    this.enqueue(() => this.opts.onSegment(seg));
+  }
+
+  private tracks(): Fmp4Track[] {
+    const tracks: Fmp4Track[] = this.videoTrack ? [this.videoTrack] : [];
+    const a = this.opts.audio;
+    if (a) {
+      const id = tracks.length + 1;
+      if (a.codec === 'aac') {
+        const cfg = this.aac ?? { asc: ascOf(a), channels: a.channels };
+        tracks.push({ kind: 'audio', id, codec: 'aac', timescale: a.sampleRate, sampleRate: a.sampleRate, channels: cfg.channels, config: cfg.asc });
+      } else {
+        tracks.push({ kind: 'audio', id, codec: 'pcm-s16le', timescale: a.sampleRate, sampleRate: a.sampleRate, channels: a.channels });
+      }
+    }
+    return tracks;
+  }
+}
+
+/** Sample durations of the first `n` samples: each lasts until the next; the last until `after`. */
+function durationsOf(ticks: readonly number[], n: number, after: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const next = i + 1 < n ? (ticks[i + 1] as number) : after;
+    out.push(Math.max(1, next - (ticks[i] as number)));
+  }
+  return out;
+}
+
+/** AAC-LC AudioSpecificConfig from the configured format (an AAC recording whose first segment had no audio). */
+function ascOf(a: AudioFormat): Uint8Array {
+  const index = (ADTS_SAMPLE_RATES as readonly number[]).indexOf(a.sampleRate);
+  if (index >= 0) {
+    return audioSpecificConfig({ objectType: 2, sampleRateIndex: index, channelConfig: a.channels });
+  }
+  // samplingFrequencyIndex 15: the 24-bit rate follows
+  const r = a.sampleRate;
+  return new Uint8Array([(2 << 3) | 0x07, 0x80 | ((r >> 17) & 0x7f), (r >> 9) & 0xff, (r >> 1) & 0xff, ((r & 1) << 7) | (a.channels << 3)]);
 }
 
 /** An HLS media playlist (version 7, fMP4 with EXT-X-MAP). */
@@ -235,14 +323,4 @@ export function hlsPlaylist(opts: { init: string; segments: { uri: string; durat
     lines.push('#EXT-X-ENDLIST');
   }
   return `${lines.join('\n')}\n`;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
