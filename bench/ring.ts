@@ -6,10 +6,12 @@
  *    1 ms, the way the p2p fan-out reads rings on its tick;
  *  - `notifyRatioToMemcpy`: the same consumers woken by the ring's futex on every frame;
  *  - `copyRatioToMemcpy`: consumers that copy every frame out;
- *  - `ratioToSharedMemcpy`: against memcpy into a SharedArrayBuffer, the ceiling for
- *    any producer writing shared memory from V8.
+ *  - `ratioToSharedMemcpy`: against memcpy into a SharedArrayBuffer from V8;
+ *  - `jsCopyRatioToMemcpy`: the zero-copy consumers again, the producer copying frames in
+ *    with V8 instead of libc memcpy (iv_mem's copyInto, `nativeCopy` says if it was built).
  */
 import { ActorSystem } from '../runtime/actor-system.js';
+import { loadMemAddon } from '../runtime/allocator.js';
 import { FrameRing } from '../runtime/frame-ring.js';
 import { RING_PROBE_ACTOR } from '../actors/probe/index.js';
 import type { ConsumeResult } from '../actors/probe/probe-methods.js';
@@ -22,7 +24,7 @@ const RING_BYTES = 64 * 1024 * 1024;
 /** Consumers that poll model the p2p fan-out, which reads rings on the spec's tick. */
 const POLL_MS = 2;
 
-async function pass(system: ActorSystem, mode: 'view' | 'copy', wake: 'poll' | 'notify', durationMs: number) {
+async function pass(system: ActorSystem, mode: 'view' | 'copy', wake: 'poll' | 'notify', durationMs: number, nativeCopy = true) {
   const ring = FrameRing.create({ dataBytes: RING_BYTES, slots: 2048, keys: 64 });
   const consumers = Array.from({ length: CONSUMERS }, (_, i) => system.ref(`c${i}`).call('RINGPROBE_CONSUME', {
     ring: ring.buffer, start: 'oldest', mode, verify: false, untilSeq: -1, timeoutMs: durationMs + 10_000, recordSeqs: false,
@@ -30,7 +32,7 @@ async function pass(system: ActorSystem, mode: 'view' | 'copy', wake: 'poll' | '
   }, { timeoutMs: durationMs + 20_000 }) as Promise<ConsumeResult>);
   await new Promise((r) => setTimeout(r, 50));
   const produced = await system.ref('prod').call('RINGPROBE_PRODUCE', {
-    ring: ring.buffer, frames: [{ size: FRAME, key: true, stream: 0 }], repeat: 1, fill: 'none', intervalMs: 0, durationMs,
+    ring: ring.buffer, frames: [{ size: FRAME, key: true, stream: 0 }], repeat: 1, fill: 'none', intervalMs: 0, durationMs, nativeCopy,
   }, { timeoutMs: durationMs + 20_000 }) as { frames: number; bytes: number; ms: number };
   const results = await Promise.all(consumers);
   const perConsumer = results.map((r) => r.bytes / (r.activeMs / 1000));
@@ -55,6 +57,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   try {
     const memcpy = memcpyBandwidth(FRAME, RING_BYTES, opts.quick ? 500 : 2_000);
     const view = await pass(system, 'view', 'poll', durationMs);
+    const jsCopy = await pass(system, 'view', 'poll', durationMs, false);
     const notified = await pass(system, 'view', 'notify', durationMs);
     const copy = await pass(system, 'copy', 'poll', durationMs);
     const memcpyAfter = memcpyBandwidth(FRAME, RING_BYTES, opts.quick ? 500 : 2_000);
@@ -72,6 +75,9 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       producerGBps: round(view.producerBytesPerSec / 1e9),
       laps: view.laps,
       lostFrames: view.lostFrames,
+      nativeCopy: loadMemAddon()?.copyInto !== undefined,
+      jsCopyRatioToMemcpy: round(jsCopy.perConsumerBytesPerSec / memcpyBytesPerSec),
+      jsCopyProducerGBps: round(jsCopy.producerBytesPerSec / 1e9),
       notifyRatioToMemcpy: round(notified.perConsumerBytesPerSec / memcpyBytesPerSec),
       notifyLaps: notified.laps,
       copyRatioToMemcpy: round(copy.perConsumerBytesPerSec / memcpyBytesPerSec),

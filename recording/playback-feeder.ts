@@ -10,11 +10,13 @@
  * until no new segment came for `idleMs` (the recording stopped).
  *
  * One segment at a time is demuxed (mediabunny), so memory stays at one segment.
+ * mediabunny is imported when the first segment is loaded, not with this module: the p2p
+ * worker that hosts every app's streams holds its code only once someone plays back.
  * Owns: the ring writer and the demux of the current segment. Must never: write a
  * frame ahead of its time by more than the lead, or block the thread on file reads.
  */
 import { readFile } from 'node:fs/promises';
-import { ALL_FORMATS, BufferSource, EncodedPacketSink, Input } from 'mediabunny';
+import type * as Mediabunny from 'mediabunny';
 import type { FrameRing, FrameWriter } from '../runtime/frame-ring.js';
 import { adtsHeaderFor } from '../media/adts.js';
 import { AUDIO_CODEC_ID, STREAM, VIDEO_CODEC_ID, type AudioFormat, type VideoCodecName } from '../media/codecs.js';
@@ -39,6 +41,10 @@ export interface PlaybackFeederOptions {
   /** Keep asking for segments recorded after the last one until `untilMs` (wall clock). */
   follow?: { untilMs: number; more(fromMs: number): Promise<RecordedSegment[]>; idleMs?: number; wallNow?: () => number };
 }
+
+/** mediabunny, imported once per thread at the first segment any feeder loads. */
+let demuxer: Promise<typeof Mediabunny> | undefined;
+const loadDemuxer = (): Promise<typeof Mediabunny> => (demuxer ??= import('mediabunny'));
 
 /** How often a following feeder looks for new segments. */
 const FOLLOW_POLL_MS = 500;
@@ -145,7 +151,7 @@ export class PlaybackFeeder {
   }
 
   private async load(seg: RecordedSegment): Promise<void> {
-    const [init, media] = await Promise.all([readFile(seg.init), readFile(seg.file)]);
+    const [init, media, { ALL_FORMATS, BufferSource, EncodedPacketSink, Input }] = await Promise.all([readFile(seg.init), readFile(seg.file), loadDemuxer()]);
     const bytes = new Uint8Array(init.length + media.length);
     bytes.set(init, 0);
     bytes.set(media, init.length);

@@ -22,6 +22,8 @@ export interface AllocatorStats {
 }
 
 interface MemAddon {
+  /** src's bytes into dst from byte `offset` with libc memcpy (either over shared memory); RangeError outside dst. */
+  copyInto(dst: Uint8Array, offset: number, src: Uint8Array): void;
   setThreadName(name: string): boolean;
   trim(): boolean;
   stats(): { glibc: boolean; arenaBytes?: number; inUseBytes?: number; freeBytes?: number };
@@ -31,7 +33,7 @@ export const MEM_ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/
 
 let addon: MemAddon | null | undefined;
 
-/** The iv_mem addon, loaded on first use; undefined where it is not built (thread-name.ts uses it too). */
+/** The iv_mem addon, loaded on first use; undefined where it is not built (thread-name.ts and frame-ring.ts use it too). */
 export function loadMemAddon(): MemAddon | undefined {
   if (addon === undefined) {
     try {

@@ -21,6 +21,7 @@
  * Must never: block the producer, deliver a frame that failed validation, or let a
  * reader continue mid-GOP after a lap.
  */
+import { loadMemAddon } from './allocator.js';
 import { IvError, invalidParam } from './errors.js';
 import { FrameReader } from './frame-reader.js';
 import * as L from './frame-ring-layout.js';
@@ -28,6 +29,15 @@ import type { Frame, FrameInput, RingOptions, RingView, StartAt } from './frame-
 
 export type { Frame, FrameInput, FrameMeta, ReaderStats, RingOptions, RingView, StartAt } from './frame-ring-types.js';
 export { FrameReader } from './frame-reader.js';
+
+/**
+ * Frames from this size up are copied in with libc memcpy (iv_mem's copyInto) where the
+ * addon is built: V8 copies into shared memory with relaxed atomic word stores (bench
+ * ring). Below it the call costs about what it saves. The addon loads at the first such
+ * frame, never at import.
+ */
+const NATIVE_COPY_MIN = 16 * 1024;
+let nativeCopy: ((dst: Uint8Array, offset: number, src: Uint8Array) => void) | null | undefined;
 
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
@@ -170,15 +180,18 @@ export class FrameRing implements RingView {
     return found;
   }
 
-  /** Become the ring's single producer. `takeover` reclaims a ring whose producer died. */
-  writer(opts: { takeover?: boolean } = {}): FrameWriter {
+  /**
+   * Become the ring's single producer. `takeover` reclaims a ring whose producer died;
+   * `nativeCopy: false` copies every frame with V8 (benchmarks compare the two).
+   */
+  writer(opts: { takeover?: boolean; nativeCopy?: boolean } = {}): FrameWriter {
     const prev = Atomics.compareExchange(this.i32, L.I_PRODUCER, 0, 1);
     if (prev !== 0 && !opts.takeover) {
       throw new IvError('IV_ERR_BUSY', 'this frame ring already has a producer', { field: 'ring' });
     }
     Atomics.store(this.i32, L.I_PRODUCER, 1);
     Atomics.store(this.i32, L.I_CLOSED, 0);
-    return new FrameWriter(this);
+    return new FrameWriter(this, opts.nativeCopy !== false);
   }
 
   reader(start: StartAt = 'latest-keyframe'): FrameReader {
@@ -223,7 +236,7 @@ export class FrameWriter {
   private oldest: number;
   private released = false;
 
-  constructor(private readonly ring: FrameRing) {
+  constructor(private readonly ring: FrameRing, private readonly nativeCopyAllowed = true) {
     this.seq = ring.head + 1;
     this.pos = Number(Atomics.load(ring.i64, L.B_WRITE_POS));
     this.oldest = ring.oldest;
@@ -270,7 +283,11 @@ export class FrameWriter {
     }
     // 2. payload and metadata, then publish the slot
     const offset = start % ring.dataBytes;
-    ring.data.set(frame.data, offset);
+    if (len >= NATIVE_COPY_MIN && this.nativeCopyAllowed && (nativeCopy ??= loadMemAddon()?.copyInto ?? null)) {
+      nativeCopy(ring.data, offset, frame.data);
+    } else {
+      ring.data.set(frame.data, offset);
+    }
     const w = ring.slotWord(s, 0);
     const iw = ring.slotInt(s, 0);
     ring.f64[w + L.S_PTS / 8] = frame.pts;

@@ -17,6 +17,7 @@ interface ProduceBody {
   frames: { size: number; key: boolean; stream: number }[];
   repeat: number;
   fill: 'pattern' | 'none';
+  nativeCopy?: boolean;
   intervalMs: number;
   durationMs?: number;
   stopFlag?: SharedArrayBuffer;
@@ -40,7 +41,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function produce(body: ProduceBody): Promise<{ frames: number; bytes: number; ms: number }> {
   const ring = FrameRing.attach(body.ring);
-  const writer = ring.writer({ takeover: true });
+  const writer = ring.writer({ takeover: true, nativeCopy: body.nativeCopy !== false });
   const zero = new Uint8Array(Math.max(1, ...body.frames.map((f) => f.size)));
   const t0 = performance.now();
   let frames = 0;

@@ -49,6 +49,8 @@ export const RING_PROBE_METHODS = {
     frames: arr(obj({ size: int(0), key: bool, stream: int(0, 255) }), 1 << 20),
     repeat: int(1),
     fill: oneOf('pattern', 'none'),
+    /** false: the writer copies with V8, not with iv_mem's memcpy (bench ring's A/B). */
+    nativeCopy: opt(bool),
     intervalMs: num(0),
     durationMs: opt(num(0)),
     stopFlag: opt(sharedBuffer),

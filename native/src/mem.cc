@@ -5,8 +5,10 @@
 // data channels of apps that left had taken: glibc keeps freed memory in its arenas
 // otherwise, and RSS stays at its high-water mark), and mallinfo2 says how much is in
 // use and how much is free inside the arenas. On a C library without them (musl) the
-// functions answer false / zeros. Loaded lazily by runtime/allocator.ts; never by the
-// package's entries.
+// functions answer false / zeros. And one copy: bytes into a typed array over shared
+// memory with libc memcpy (V8 copies into a SharedArrayBuffer with relaxed atomic word
+// stores, slower for the large frames a FrameRing takes). Loaded lazily by
+// runtime/allocator.ts; never by the package's entries.
 #ifndef NAPI_DISABLE_CPP_EXCEPTIONS
 #define NAPI_DISABLE_CPP_EXCEPTIONS
 #endif
@@ -19,6 +21,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include <cstring>
 #include <string>
 
 namespace {
@@ -62,7 +65,41 @@ Napi::Value Stats(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// copyInto(dst, offset, src): src's bytes into dst from byte `offset` (Uint8Arrays, either
+// over a SharedArrayBuffer); a range outside dst is refused, nothing is written then.
+Napi::Value CopyInto(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
+    Napi::TypeError::New(env, "copyInto(dst, offset, src): dst and src must be typed arrays, offset a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // napi_get_typedarray_info's data pointer (byte offset applied) works for a view over a
+  // SharedArrayBuffer too; napi_get_arraybuffer_info would refuse that buffer
+  void *to = nullptr;
+  void *from = nullptr;
+  size_t dstLength = 0;
+  size_t srcLength = 0;
+  napi_typedarray_type dstType;
+  napi_typedarray_type srcType;
+  if (napi_get_typedarray_info(env, info[0], &dstType, &dstLength, &to, nullptr, nullptr) != napi_ok ||
+      napi_get_typedarray_info(env, info[2], &srcType, &srcLength, &from, nullptr, nullptr) != napi_ok ||
+      dstType != napi_uint8_array || srcType != napi_uint8_array) {
+    Napi::TypeError::New(env, "copyInto: dst and src must be Uint8Arrays").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  double offset = info[1].As<Napi::Number>().DoubleValue();
+  if (!(offset >= 0) || offset > static_cast<double>(dstLength) || srcLength > dstLength - static_cast<size_t>(offset)) {
+    Napi::RangeError::New(env, "copyInto: offset + source length is outside the destination").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (srcLength > 0) {
+    std::memmove(static_cast<uint8_t *>(to) + static_cast<size_t>(offset), from, srcLength);
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("copyInto", Napi::Function::New(env, CopyInto, "copyInto"));
   exports.Set("trim", Napi::Function::New(env, Trim, "trim"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("setThreadName", Napi::Function::New(env, SetThreadName, "setThreadName"));

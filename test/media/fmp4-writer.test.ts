@@ -240,7 +240,7 @@ function resolvedBy(t: { teardown(fn: () => void): void }, code: string): string
   return existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('resolve ')) : [];
 }
 
-test('importing the segmenter and recording with it never loads mediabunny (the playback feeder, the control, does)', (t) => {
+test('importing the segmenter and recording with it never loads mediabunny, nor does importing the playback feeder', (t) => {
   const recording = resolvedBy(t, `
     const { HlsSegmenter } = await import(new URL('media/hls-segmenter.js', process.argv[1]).href);
     const { AccessUnitSplitter } = await import(new URL('media/es-splitter.js', process.argv[1]).href);
@@ -264,6 +264,10 @@ test('importing the segmenter and recording with it never loads mediabunny (the 
   `);
   t.true(recording.some((l) => l.includes('/media/fmp4-writer.js')), 'the recording saw the writer load');
   t.deepEqual(recording.filter((l) => l.includes('mediabunny')), []);
+  // the playback feeder (on the p2p worker) imports it only when it plays a segment back
   const feeder = resolvedBy(t, `await import(new URL('recording/playback-feeder.js', process.argv[1]).href);`);
-  t.true(feeder.some((l) => l.includes('/node_modules/mediabunny/')), 'the recording does see mediabunny when something loads it');
+  t.true(feeder.some((l) => l.includes('/recording/playback-feeder.js')), 'the feeder loaded');
+  t.deepEqual(feeder.filter((l) => l.includes('mediabunny')), [], 'importing the playback feeder loads no mediabunny');
+  const control = resolvedBy(t, `await import('mediabunny');`);
+  t.true(control.some((l) => l.includes('/node_modules/mediabunny/')), 'the preload sees mediabunny when something loads it');
 });
