@@ -5,7 +5,8 @@
  * thread count and each worker's V8 heap (from its own /metrics) are read. Variants are
  * settings an operator can choose without code changes: glibc's default arenas,
  * `MALLOC_ARENA_MAX=2`, V8's young generation capped at 1 MB semi-spaces (alone and with
- * one GC helper thread), and jemalloc (Debian libjemalloc2) preloaded.
+ * one GC helper thread), jemalloc (Debian libjemalloc2) preloaded, and the cameras'
+ * capture on the io worker (`--capture-worker io`: what the capture worker costs).
  * `IVGW_FOOTPRINT_BASELINE=/other/checkout/bin/ivgw.js` also measures that build (glibc) in
  * the same run, for before/after comparisons (`baselineBuild`, with the RSS each worker
  * fewer saved).
@@ -34,10 +35,10 @@ function smaps(pid: number): Record<string, number> {
   return out;
 }
 
-async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW): Promise<Record<string, unknown>> {
+async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW, flags: string[] = []): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-footprint-'));
   const http = await freePort();
-  const proc = spawn(process.execPath, [ivgw, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, [ivgw, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'warn', ...flags], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
   try {
     await new Promise((r) => setTimeout(r, settleS * 1000));
     if (proc.exitCode !== null) {
@@ -71,19 +72,22 @@ async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW): Pr
 export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
   const settleS = opts.quick ? 12 : 30;
   const nodeOptions = (flags: string): string => `${process.env.NODE_OPTIONS ?? ''} ${flags}`.trim();
-  const variants: [string, NodeJS.ProcessEnv][] = [
-    ['glibc', {}],
-    ['arenaMax2', { MALLOC_ARENA_MAX: '2' }],
+  const variants: [string, NodeJS.ProcessEnv, string[]][] = [
+    ['glibc', {}, []],
+    ['arenaMax2', { MALLOC_ARENA_MAX: '2' }, []],
     // V8's young generation (semi-spaces up to 16 MB per isolate that workers' resourceLimits do not set) and its GC thread pool
-    ['semiSpace1MB', { NODE_OPTIONS: nodeOptions('--max-semi-space-size=1') }],
-    ['semiSpace1MBPool1', { NODE_OPTIONS: nodeOptions('--max-semi-space-size=1 --v8-pool-size=1') }],
+    ['semiSpace1MB', { NODE_OPTIONS: nodeOptions('--max-semi-space-size=1') }, []],
+    ['semiSpace1MBPool1', { NODE_OPTIONS: nodeOptions('--max-semi-space-size=1 --v8-pool-size=1') }, []],
+    // the cameras' capture on the io worker: what the capture worker's isolate costs
+    ['captureOnIo', {}, ['--capture-worker', 'io']],
+    ['captureOnIoPool1', { NODE_OPTIONS: nodeOptions('--v8-pool-size=1') }, ['--capture-worker', 'io']],
   ];
   if (existsSync(JEMALLOC)) {
-    variants.push(['jemalloc', { LD_PRELOAD: JEMALLOC }]);
+    variants.push(['jemalloc', { LD_PRELOAD: JEMALLOC }, []]);
   }
   const results: Record<string, Record<string, unknown>> = {};
-  for (const [name, env] of variants) {
-    results[name] = await measure(env, settleS);
+  for (const [name, env, flags] of variants) {
+    results[name] = await measure(env, settleS, IVGW, flags);
   }
   const best = Math.min(...Object.values(results).map((r) => r.rssMB as number));
   const other = process.env.IVGW_FOOTPRINT_BASELINE;

@@ -20,7 +20,7 @@ export const RUN_FLAGS = {
   'mqtt-port': { type: 'string' }, 'ws-port': { type: 'string' }, broker: { type: 'string' }, 'ice-bind': { type: 'string' }, stun: { type: 'string' }, keepalive: { type: 'string' },
   watermarks: { type: 'string' }, record: { type: 'string' }, 'no-record': { type: 'boolean' }, 's3-endpoint': { type: 'string' }, 's3-bucket': { type: 'string' },
   'max-apps': { type: 'string' }, 'max-streams': { type: 'string' }, video: { type: 'string' }, fps: { type: 'string' }, firmware: { type: 'string' },
-  http: { type: 'string' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' },
+  http: { type: 'string' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' }, 'capture-worker': { type: 'string' },
 } as const;
 
 export type RunFlags = { [K in keyof typeof RUN_FLAGS]?: (typeof RUN_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -116,6 +116,13 @@ export function applyRunFlags(values: RunFlags, base: RunOptions, firmwareArgs: 
       return fail(`${problem.field}: ${problem.message}`);
     }
     opts.admission = admission;
+  }
+  if (values['capture-worker'] !== undefined) {
+    const w = values['capture-worker'];
+    if (w !== 'own' && w !== 'io') {
+      return fail(`--capture-worker must be own or io, got ${w}`);
+    }
+    opts.captureWorker = w;
   }
   if (values.watermarks) {
     const [low, warn, high] = values.watermarks.split(',').map(Number);

@@ -50,6 +50,12 @@ export interface GatewayOptions {
   admission?: AdmissionLimits;
   /** Give freed native memory back to the system (malloc_trim) this long after apps leave; default 2000; 0: never. */
   trimAfterLeaveMs?: number;
+  /**
+   * Where the cameras' capture actors run: `own` (default), a worker of their own, so a
+   * capture that stalls or crashes never touches commands, voice or recording; `io`, on the
+   * io worker with those, one isolate less (bench footprint measures both).
+   */
+  captureWorker?: 'own' | 'io';
   /** Channel 0 plays this H.264/H.265 elementary stream file (looped, no audio) instead of the demo camera. */
   video?: { file: string; codec: 'h264' | 'h265'; fps: number };
   /** Record (full time unless a camera says otherwise) and upload; absent: no recording. */

@@ -220,7 +220,7 @@ export async function cloudSnapshots(p: GatewayParts | undefined): Promise<Cloud
   return out;
 }
 
-/** The gateway's workers: capture, the pinned p2p one, and io (commands, voice and the cloud actors). */
+/** The gateway's workers: capture (unless its actors run on io), the pinned p2p one, and io (commands, voice and the cloud actors). */
 const WORKERS = ['capture', 'p2p', 'io'] as const;
 
 /**

@@ -2,7 +2,8 @@
  * gateway — a whole gateway from validated options (gateway-options.ts): `start()`,
  * `stop()`, typed events, `status()`, `health()`, `metrics`, `token()`.
  *  - capture worker: one CaptureActor per camera (rtsp:/ffmpeg:/test: through an ffmpeg
- *    child retried with backoff, file:, push) publishing into FrameRings;
+ *    child retried with backoff, file:, push) publishing into FrameRings (on the io
+ *    worker instead with `captureWorker: 'io'`);
  *  - the P2P host layout (actors/p2p/p2p-host.ts: the pinned p2p worker with one
  *    PeerActor per app, the io worker with the command and voice actors and the built-in
  *    handlers) and a P2pService with the device's one DTLS certificate;
@@ -170,6 +171,9 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
 
   private async startParts(): Promise<GatewayInfo> {
     const o = this.opts;
+    if (o.captureWorker !== undefined && o.captureWorker !== 'own' && o.captureWorker !== 'io') {
+      throw new IvError('IV_ERR_INVALID_PARAM', `captureWorker: expected own or io, got ${JSON.stringify(o.captureWorker)}`, { field: 'captureWorker' });
+    }
     const dataDir = o.dataDir ?? o.record?.dir ?? 'ivgw-data';
     const identity = await runIdentity({ dataDir, deviceId: o.deviceId ?? (process.env.IVGW_DEVICE_ID || undefined), secret: o.secret ?? (process.env.IVGW_DEVICE_SECRET || undefined) });
     this.cleanup.push(() => identity.dispose());
@@ -189,11 +193,17 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const record = o.record;
     const recorded = record ? cameras.filter((c) => c.config.recording !== 'off' && c.video) : [];
     const cloudActors = record ? recorded.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudActorArgs({ device: deviceId, channel: c.channel, ring: c.ring, ...(c.video ? { video: { codec: c.video.codec, fps: c.source.kind === 'push' ? 25 : c.source.fps } } : {}), ...(c.audio ? { audio: c.audio } : {}), store: record.store, spoolDir: join(record.dir, 'local', `ch${c.channel}`), retention: c.config.retention }) })) : [];
+    const captureActors = cameras.map((c) => ({ id: `capture:${c.camera}`, module: CAPTURE_ACTOR, args: { camera: c.camera, ring: c.ring, source: c.source, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) } }));
+    const captureOnIo = o.captureWorker === 'io';
     const system = new ActorSystem({
       workers: [
-        { name: 'capture', actors: cameras.map((c) => ({ id: `capture:${c.camera}`, module: CAPTURE_ACTOR, args: { camera: c.camera, ring: c.ring, source: c.source, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) } })) },
+        ...(captureOnIo ? [] : [{ name: 'capture', actors: captureActors }]),
         // the cloud actors share the io worker (commands, voice): an isolate of their own costs ~9 MB and buys nothing
-        ...p2pHostWorkers().map((w) => (w.name === 'io' && cloudActors.length > 0 ? { ...w, resourceLimits: CLOUD_WORKER_LIMITS, actors: [...w.actors, ...cloudActors] } : w)),
+        ...p2pHostWorkers().map((w) => (w.name !== 'io' ? w : {
+          ...w,
+          ...(cloudActors.length > 0 ? { resourceLimits: CLOUD_WORKER_LIMITS } : {}),
+          actors: [...(captureOnIo ? captureActors : []), ...w.actors, ...cloudActors],
+        })),
       ],
     });
     system.on('event', (e) => {

@@ -69,7 +69,7 @@ export interface GatewayConfig {
   admission: { maxApps: number; maxStreams: number };
   keepAlive: { intervalS: number; probes: number };
   /** Freed native memory goes back to the system this long after apps leave (malloc_trim); 0: never. */
-  memory: { trimAfterLeaveS: number };
+  memory: { trimAfterLeaveS: number; captureWorker: 'own' | 'io' };
   logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'auto' | 'text' | 'json' };
   /** The operator's HTTP server; `listen: undefined` is off. */
   http: { listen: string | undefined; bearerToken?: string };

@@ -52,7 +52,7 @@ signaling: { embedded: { listen: [nowhere:99999] } }
 ice: { portRange: 10-5 }
 watermarks: { low: 2MiB, warn: 1MiB, high: 3MiB }
 keepAlive: { interval: soon }
-memory: { trimAfterLeave: later }
+memory: { trimAfterLeave: later, captureWorker: main }
 colour: blue
 `);
   const r = ivgw(['run', '--config', file]);
@@ -67,11 +67,12 @@ colour: blue
     'watermarks.',
     'keepAlive.interval: expected a duration',
     'memory.trimAfterLeave: expected a duration',
+    'memory.captureWorker: expected own, io',
     'colour: unknown key',
   ]) {
     t.true(r.stderr.includes(line), `${line}\n---\n${r.stderr}`);
   }
-  t.regex(r.stderr, /10 problems/);
+  t.regex(r.stderr, /11 problems/);
 });
 
 test('${ENV_VAR} fills in secrets; an unset one is a problem at its path that shows no value', (t) => {

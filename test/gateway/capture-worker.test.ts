@@ -1,0 +1,59 @@
+/**
+ * `ivgw run --capture-worker io` (config `memory.captureWorker: io`): the cameras' capture
+ * actors run on the io worker, so the gateway has one worker (one V8 isolate) less, and
+ * everything a user sees still works: both demo cameras up and recorded, apps stream live,
+ * /healthz is 200, /metrics lists the workers that exist. A bad value is refused by name,
+ * on the command line and from an embedder.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Gateway } from '../../gateway/gateway.js';
+import { isIvError } from '../../runtime/errors.js';
+import { IVGW, startGateway } from '../helpers/gateway.js';
+import { freePort } from '../helpers/free-port.js';
+import { RemoteApps } from '../helpers/remote-apps.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test.serial('with the capture on the io worker the cameras are up and recorded, an app streams live, and there is no capture worker', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ivgw-capture-io-'));
+  const port = await freePort();
+  const gw = await startGateway(['--capture-worker', 'io', '--record', dir, '--http', `127.0.0.1:${port}`]);
+  const apps = new RemoteApps();
+  t.teardown(async () => {
+    await apps.exit();
+    await gw.stop();
+  });
+  const http = `http://127.0.0.1:${port}`;
+  await apps.call('connect', { client: 'viewer', options: { url: gw.url, deviceId: gw.deviceId, peerId: 'viewer', token: gw.token('viewer'), bindAddress: '127.0.0.1', timeoutMs: 30_000 } }, 45_000);
+  const stream = await apps.open('viewer', 'action=live&channel=0');
+  await sleep(5_000); // more than one 2 s segment per camera
+  const stats = await apps.stats('viewer', stream);
+  t.true(stats.videoFrames >= 50, `the app streams live: ${stats.videoFrames} video frames in 5 s`);
+  const status = (await (await fetch(`${http}/api/status`)).json()) as { cameras: { name: string; state: string; fps: number }[] };
+  t.is(status.cameras.length, 2);
+  t.true(status.cameras.every((c) => c.state === 'up' && c.fps > 0), JSON.stringify(status.cameras));
+  t.is((await fetch(`${http}/healthz`)).status, 200);
+  const metrics = await (await fetch(`${http}/metrics`)).text();
+  const workers = [...metrics.matchAll(/^ivgw_worker_heap_used_bytes\{worker="(\w+)"\}/gm)].map((m) => m[1]).sort();
+  t.deepEqual(workers, ['io', 'p2p'], 'the p2p and io workers, no capture worker');
+  const files = (await readdir(dir, { recursive: true })).map(String);
+  t.true(files.filter((f) => f.endsWith('.m4s')).length >= 2, `both cameras recorded segments: ${files.filter((f) => f.endsWith('.m4s')).join(', ')}`);
+});
+
+test('a capture worker that is neither own nor io is refused naming the flag', (t) => {
+  const r = spawnSync(process.execPath, [IVGW, 'run', '--capture-worker', 'main', '--seconds', '1'], { encoding: 'utf8', timeout: 20_000 });
+  t.is(r.status, 2);
+  t.regex(r.stderr, /--capture-worker must be own or io, got main/);
+});
+
+test('an embedder\'s captureWorker that is neither own nor io is a typed error naming the option, before anything starts', async (t) => {
+  const gw = new Gateway({ captureWorker: 'main' as never, http: { listen: '127.0.0.1:0' } });
+  const err = await t.throwsAsync(gw.start());
+  t.true(isIvError(err, 'IV_ERR_INVALID_PARAM'), String(err));
+  t.is((err as { field?: string }).field, 'captureWorker');
+  t.regex(err?.message ?? '', /captureWorker: expected own or io, got "main"/);
+});
