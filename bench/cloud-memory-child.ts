@@ -6,15 +6,16 @@
  *   {"phase":"idle"}       cloud.init done, nothing pushed (fixed overhead: actor, ring; and
  *                          without `runtime` the cloud worker of its own)
  *   {"phase":"stream"}     once a second while the stream is recorded (full-time plan)
- * argv[2]: { video, audio, maxGopSize, seconds, storeDir, spoolDir, runtime }
+ * argv[2]: { video, audio, maxGopSize, seconds, store (a StoreConfig), spoolDir, runtime }
  */
 import { readFileSync } from 'node:fs';
 import { CloudModule } from '../actors/cloud/cloud-module.js';
+import type { StoreConfig } from '../actors/cloud/object-store.js';
 import { acquireP2pHost } from '../actors/p2p/p2p-host.js';
 import { SampleFeed } from '../actors/capture/sample-feed.js';
 import { AccessUnitSplitter, AdtsSplitter } from '../media/es-splitter.js';
 
-const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; storeDir: string; spoolDir: string; runtime: boolean };
+const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; store: StoreConfig; spoolDir: string; runtime: boolean };
 const say = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 };
@@ -34,7 +35,7 @@ if (a.runtime) {
 }
 await settle();
 sample('loaded');
-const cloud = new CloudModule({ deviceId: 'bench', store: { kind: 'local', dir: a.storeDir }, spoolDir: a.spoolDir, retention: { maxAgeS: 0, maxBytes: 0 } });
+const cloud = new CloudModule({ deviceId: 'bench', store: a.store, spoolDir: a.spoolDir, retention: { maxAgeS: 0, maxBytes: 0 } });
 await cloud.init({ maxGopSize: a.maxGopSize, avFormat: { video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } } });
 await settle();
 sample('idle');

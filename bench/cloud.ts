@@ -8,7 +8,11 @@
  * actor joins its io worker); `alone` repeats it in a process with nothing else, where
  * the cloud module starts a worker of its own (`aloneMemoryRatio`). Each is also split
  * into the fixed part (`idleGrowth`: init, no data: the actor, the ring, a worker if
- * its own) and the part the stream adds (`streamGrowth`, `streamMemoryRatio`).
+ * its own) and the part the stream adds (`streamGrowth`, `streamMemoryRatio`). The
+ * store is s3rver (an S3 endpoint, what a deployment records to), the plan in it;
+ * `localStore` repeats the first on a local-directory store (`localStoreMemoryRatio`).
+ * httpClient: the V8 heap a fresh worker thread grows by when it first PUTs with the
+ * global fetch against node:http (http-client-cost.ts): why the S3 store uses node:http.
  * upload: the same segment-sized objects PUT to s3rver raw (S3Store.put, concurrency
  * 2) and through the module's path (durable spool accept + Uploader, concurrency 2);
  * `uploadRatio` = module throughput / raw throughput, in the same run.
@@ -20,22 +24,21 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SAMPLE } from '../actors/capture/index.js';
+import type { StoreConfig } from '../actors/cloud/object-store.js';
 import { S3Store } from '../actors/cloud/s3-store.js';
 import { RecordingStore } from '../recording/recording-store.js';
 import { Uploader } from '../actors/cloud/uploader.js';
 import { startS3 } from '../test/helpers/s3.js';
 import type { BenchOptions } from './run.js';
+import { httpClientCost } from './http-client-cost.js';
 import { make2MbitH264 } from './sample-media.js';
 import { percentile, round } from './stats.js';
 
 const KB = 1024;
 
-async function memory(dir: string, seconds: number, maxGopSize: number, runtime: boolean): Promise<Record<string, unknown>> {
+async function memory(dir: string, seconds: number, maxGopSize: number, runtime: boolean, store: StoreConfig): Promise<Record<string, unknown>> {
   const video = make2MbitH264(dir);
-  const storeDir = join(dir, runtime ? 'store' : 'store-alone');
-  mkdirSync(join(storeDir, 'bench'), { recursive: true });
-  writeFileSync(join(storeDir, 'bench', 'plan.json'), JSON.stringify({ fullTime: { enabled: true } }));
-  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url)), JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, storeDir, spoolDir: join(dir, runtime ? 'spool' : 'spool-alone'), runtime })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url)), JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, store, spoolDir: join(dir, runtime ? 'spool' : 'spool-alone'), runtime })], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: { phase: string; rss?: number; second?: number; [k: string]: unknown }[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as (typeof lines)[number]));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -53,6 +56,7 @@ async function memory(dir: string, seconds: number, maxGopSize: number, runtime:
   const stats = lines.find((l) => l.phase === 'stats') ?? {};
   return {
     baseline: runtime ? 'the runtime already running (P2P host: p2p + io workers); the cloud actor on io' : 'nothing else in the process; the cloud module starts its own worker',
+    store: store.kind,
     maxGopSize,
     specBudgetBytes: budget,
     rssLoadedMB: round(base / 2 ** 20, 1),
@@ -119,10 +123,24 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-bench-cloud-'));
   try {
     const maxGopSize = 600 * KB; // one 2 s GOP at 2 Mbit/s (~500 KB) plus its audio, rounded up to 4 KB
-    const mem = await memory(dir, opts.quick ? 20 : 60, maxGopSize, true);
-    const alone = await memory(dir, opts.quick ? 20 : 60, maxGopSize, false);
+    const s3 = await startS3('bench');
+    let mem: Record<string, unknown>;
+    let alone: Record<string, unknown>;
+    try {
+      await new S3Store(s3.config).put('bench/plan.json', new TextEncoder().encode(JSON.stringify({ fullTime: { enabled: true } })), 'application/json', 10_000);
+      mem = await memory(dir, opts.quick ? 20 : 60, maxGopSize, true, s3.config);
+      alone = await memory(dir, opts.quick ? 20 : 60, maxGopSize, false, s3.config);
+    } finally {
+      await s3.close();
+    }
+    // the same on a local-directory store: what talking to S3 adds, in the same run
+    const localDir = join(dir, 'store-local');
+    mkdirSync(join(localDir, 'bench'), { recursive: true });
+    writeFileSync(join(localDir, 'bench', 'plan.json'), JSON.stringify({ fullTime: { enabled: true } }));
+    const local = await memory(dir, opts.quick ? 20 : 60, maxGopSize, true, { kind: 'local', dir: localDir });
     const up = await upload(opts.quick ? 20 : 60, 512 * KB);
-    return { memoryRatio: mem.memoryRatio, aloneMemoryRatio: alone.memoryRatio, uploadRatio: up.uploadRatio, memory: mem, alone, upload: up };
+    const httpClient = await httpClientCost();
+    return { memoryRatio: mem.memoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, alone, localStore: local, upload: up };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

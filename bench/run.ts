@@ -1,7 +1,9 @@
 /**
  * run — `npm run bench -- <name> [--quick]`: runs bench/<name>.js, adds the machine
  * description, writes bench/results/<name>.json and prints a one-line JSON summary
- * as its last line.
+ * as its last line, then exits: what a bench leaves running after its result (node-
+ * datachannel's threads in ttff's in-process apps kept it alive for an hour, holding the
+ * heavy-job lock) must not hold the machine.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   await writeFile(`${dir}${name}.json`, `${JSON.stringify(summary, null, 2)}\n`);
-  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  process.stdout.write(`${JSON.stringify(summary)}\n`, () => process.exit(0));
 }
 
 main().catch((err: unknown) => {

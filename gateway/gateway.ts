@@ -34,7 +34,7 @@ import { P2pService } from '../actors/p2p/p2p-service.js';
 import { p2pHostWorkers } from '../actors/p2p/p2p-host.js';
 import { registerBuiltinHandlers } from '../actors/p2p/builtin-handlers.js';
 import { CLOUD_ACTOR } from '../actors/cloud/index.js';
-import { CLOUD_WORKER_LIMITS, cloudActorArgs } from '../actors/cloud/cloud-defaults.js';
+import { cloudActorArgs } from '../actors/cloud/cloud-defaults.js';
 import { planCamera, type CapturePlan } from './cameras/camera-plan.js';
 import { CameraStatusBoard } from './cameras/camera-status.js';
 import { runIdentity, type RunIdentity } from './identity/run-identity.js';
@@ -201,7 +201,6 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
         // the cloud actors share the io worker (commands, voice): an isolate of their own costs ~9 MB and buys nothing
         ...p2pHostWorkers().map((w) => (w.name !== 'io' ? w : {
           ...w,
-          ...(cloudActors.length > 0 ? { resourceLimits: CLOUD_WORKER_LIMITS } : {}),
           actors: [...(captureOnIo ? captureActors : []), ...w.actors, ...cloudActors],
         })),
       ],

@@ -13,6 +13,14 @@ export interface SharedWorker {
   worker: string;
 }
 
+/**
+ * V8 limits of a worker that hosts service actors (commands, voice, cloud recording,
+ * capture): none needs a large young generation, and V8's default lets an isolate's
+ * semi-spaces grow to 16 MB each after a burst of allocation (an upload, a playback) and
+ * keep them as RSS. 4 MB of young generation: scavenges stay well under a millisecond.
+ */
+export const SERVICE_WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 } as const;
+
 let offered: SharedWorker | undefined;
 
 /** The process-wide system offers `worker` for other modules' actors (first offer wins). */

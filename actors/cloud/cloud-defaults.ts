@@ -14,8 +14,6 @@ export const NO_DATA_PAUSE_MS = 120_000;
 export const DEFAULT_SEGMENT_S = 2;
 export const DEFAULT_UPLOAD_TIMEOUT_MS = 30_000;
 export const DEFAULT_UPLOAD_CONCURRENCY = 2;
-/** The cloud worker's V8 limits: a small young generation keeps its isolate small. */
-export const CLOUD_WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 } as const;
 
 /** What a caller must say; everything else has a default. */
 export type CloudActorInput = Pick<CloudArgs, 'device' | 'channel' | 'ring' | 'store' | 'spoolDir' | 'retention'> & Partial<Omit<CloudArgs, 'device' | 'channel' | 'ring' | 'store' | 'spoolDir' | 'retention'>>;

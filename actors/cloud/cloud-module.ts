@@ -33,7 +33,7 @@ import type { CloudMethods } from './cloud-methods.js';
 import { invalidParam, IvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
 import { FrameRing } from '../../runtime/frame-ring.js';
 import { TypedEmitter } from '../../runtime/typed-emitter.js';
-import { sharedWorker } from '../../runtime/process-host.js';
+import { SERVICE_WORKER_LIMITS, sharedWorker } from '../../runtime/process-host.js';
 import { checkKey } from '../../recording/keys.js';
 import { Ingest } from '../capture/ingest.js';
 import type { CloudArgs } from './CloudActor.js';
@@ -43,7 +43,7 @@ import { CLOUD_ACTOR } from './index.js';
 import { checkStoreConfig } from './object-store.js';
 import { openStore } from './open-store.js';
 import { PlanLifecycle } from './plan-lifecycle.js';
-import { CLOUD_WORKER_LIMITS, cloudActorArgs } from './cloud-defaults.js';
+import { cloudActorArgs } from './cloud-defaults.js';
 
 export { extTimes, IV_CM_STREAM_TYPE } from './cloud-params.js';
 export type { AvFormat, BalanceResult, CloudDeviceOptions, CloudInitParams, StreamPack } from './cloud-params.js';
@@ -281,7 +281,7 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
       this.hosted = shared.worker;
       return { system, actorId, actor };
     }
-    const system = new ActorSystem({ workers: [{ name: 'cloud', resourceLimits: CLOUD_WORKER_LIMITS, actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
+    const system = new ActorSystem({ workers: [{ name: 'cloud', resourceLimits: SERVICE_WORKER_LIMITS, actors: [{ id: 'cloud', module: CLOUD_ACTOR, args, handlerTimeoutMs: 3_600_000 }] }] });
     await system.start();
     this.hosted = undefined;
     return { system, actorId: 'cloud', actor: system.ref('cloud', CLOUD_ACTOR) };

@@ -12,7 +12,11 @@
  */
 import { withDeadline } from '../../runtime/deadline.js';
 import { IvError } from '../../runtime/errors.js';
+import { httpExchange } from './http-exchange.js';
 import type { ObjectStore } from './object-store.js';
+
+/** The largest plan answer taken (a plan is a few hundred bytes of JSON). */
+const MAX_PLAN_BYTES = 64 * 1024;
 
 /** The plan's key in the object store (read, never written). */
 export const planKey = (device: string): string => `${device}/plan.json`;
@@ -85,18 +89,12 @@ export async function fetchPlan(source: PlanSource, timeoutMs: number): Promise<
     const bytes = await withDeadline(source.store.get(planKey(source.device), timeoutMs), timeoutMs, 'plan query');
     return bytes === undefined ? { ...NO_PLAN, fetchedAt: now } : parsePlan(new TextDecoder().decode(bytes), now);
   }
-  let res: Response;
-  try {
-    res = await fetch(source.url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    const timedOut = (err as Error).name === 'TimeoutError';
-    throw new IvError(timedOut ? 'IV_ERR_TIMEOUT' : 'IV_ERR_CS_STORE', `plan query ${source.url}: ${timedOut ? `no answer within ${timeoutMs} ms` : (err as Error).message}`);
-  }
+  const res = await httpExchange(new URL(source.url), { method: 'GET', timeoutMs, maxBytes: MAX_PLAN_BYTES, what: `plan query ${source.url}` });
   if (res.status === 404) {
     return { ...NO_PLAN, fetchedAt: now };
   }
-  if (!res.ok) {
+  if (res.status < 200 || res.status >= 300) {
     throw new IvError('IV_ERR_CS_STORE', `plan query ${source.url}: HTTP ${res.status}`);
   }
-  return parsePlan(await res.text(), now);
+  return parsePlan(res.body.toString('utf8'), now);
 }

@@ -1,7 +1,7 @@
 /**
  * s3-store — an S3-compatible object store over plain HTTP(S): SigV4-signed (aws4)
  * requests (path-style by default, virtual-hosted with `pathStyle: false`; temporary
- * credentials with `sessionToken`) with node's fetch. PUT carries Content-MD5 so the store checks
+ * credentials with `sessionToken`) over node:http(s) (http-exchange.ts). PUT carries Content-MD5 so the store checks
  * the bytes it received; a put resolves only on a 2xx answer.
  * Owns: request signing and the ListObjectsV2 paging. Must never: treat a non-2xx
  * answer or a timeout as success.
@@ -10,7 +10,13 @@ import aws4 from 'aws4';
 import { createHash } from 'node:crypto';
 import { IvError } from '../../runtime/errors.js';
 import { checkKey } from '../../recording/keys.js';
+import { httpExchange, type HttpAnswer } from './http-exchange.js';
 import type { ObjectStore, StoreConfig } from './object-store.js';
+
+/** The largest object get() takes (a recorded segment is a few MB). */
+export const MAX_GET_BYTES = 64 * 1024 * 1024;
+/** The largest list page or error answer taken (a 1000-key page is ~300 KB). */
+const MAX_TEXT_BYTES = 8 * 1024 * 1024;
 
 type S3Config = Extract<StoreConfig, { kind: 's3' }>;
 
@@ -27,7 +33,7 @@ export class S3Store implements ObjectStore {
     this.description = `s3 ${this.base.origin}/${cfg.bucket}`;
   }
 
-  private async request(method: string, path: string, timeoutMs: number, body?: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
+  private async request(method: string, path: string, timeoutMs: number, what: string, body?: Uint8Array, headers: Record<string, string> = {}, maxBytes = MAX_TEXT_BYTES): Promise<HttpAnswer> {
     const signed = aws4.sign(
       {
         host: this.base.host,
@@ -35,22 +41,19 @@ export class S3Store implements ObjectStore {
         method,
         service: 's3',
         region: this.cfg.region ?? 'us-east-1',
-        headers: { ...headers, 'x-amz-content-sha256': body ? createHash('sha256').update(body).digest('hex') : createHash('sha256').update('').digest('hex') },
+        headers: { ...headers, 'x-amz-content-sha256': createHash('sha256').update(body ?? '').digest('hex') },
         ...(body ? { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } : {}),
       },
       { accessKeyId: this.cfg.accessKeyId, secretAccessKey: this.cfg.secretAccessKey, ...(this.cfg.sessionToken ? { sessionToken: this.cfg.sessionToken } : {}) },
     );
-    try {
-      return await fetch(`${this.base.protocol}//${this.base.host}${path}`, {
-        method,
-        headers: signed.headers as Record<string, string>,
-        ...(body ? { body } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const timedOut = (err as Error).name === 'TimeoutError';
-      throw new IvError(timedOut ? 'IV_ERR_TIMEOUT' : 'IV_ERR_CS_STORE', `${method} ${path}: ${timedOut ? `no answer within ${timeoutMs} ms` : (err as Error).message}`, { cause: err });
-    }
+    return httpExchange(new URL(`${this.base.protocol}//${this.base.host}${path}`), {
+      method,
+      headers: signed.headers as Record<string, string>,
+      ...(body ? { body } : {}),
+      timeoutMs,
+      maxBytes,
+      what,
+    });
   }
 
   private objectPath(key: string): string {
@@ -60,18 +63,17 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, bytes: Uint8Array, contentType: string, timeoutMs: number): Promise<void> {
     const md5 = createHash('md5').update(bytes).digest('base64');
-    const res = await this.request('PUT', this.objectPath(key), timeoutMs, bytes, { 'content-type': contentType, 'content-md5': md5 });
-    await failUnlessOk(res, `PUT ${key}`);
+    const res = await this.request('PUT', this.objectPath(key), timeoutMs, `PUT ${key}`, bytes, { 'content-type': contentType, 'content-md5': md5 });
+    failUnlessOk(res, `PUT ${key}`);
   }
 
   async get(key: string, timeoutMs: number): Promise<Uint8Array | undefined> {
-    const res = await this.request('GET', this.objectPath(key), timeoutMs);
+    const res = await this.request('GET', this.objectPath(key), timeoutMs, `GET ${key}`, undefined, {}, MAX_GET_BYTES);
     if (res.status === 404) {
-      await res.arrayBuffer();
       return undefined;
     }
-    await failUnlessOk(res, `GET ${key}`, true);
-    return new Uint8Array(await res.arrayBuffer());
+    failUnlessOk(res, `GET ${key}`);
+    return new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.byteLength);
   }
 
   async list(prefix: string, timeoutMs: number): Promise<string[]> {
@@ -79,9 +81,9 @@ export class S3Store implements ObjectStore {
     let token: string | undefined;
     do {
       const q = new URLSearchParams({ 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) });
-      const res = await this.request('GET', `${this.bucketPath || '/'}?${q.toString()}`, timeoutMs);
-      await failUnlessOk(res, `LIST ${prefix}`, true);
-      const xml = await res.text();
+      const res = await this.request('GET', `${this.bucketPath || '/'}?${q.toString()}`, timeoutMs, `LIST ${prefix}`);
+      failUnlessOk(res, `LIST ${prefix}`);
+      const xml = res.body.toString('utf8');
       for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
         keys.push(unescapeXml(m[1] as string));
       }
@@ -91,21 +93,18 @@ export class S3Store implements ObjectStore {
   }
 
   async delete(key: string, timeoutMs: number): Promise<void> {
-    const res = await this.request('DELETE', this.objectPath(key), timeoutMs);
+    const res = await this.request('DELETE', this.objectPath(key), timeoutMs, `DELETE ${key}`);
     if (res.status !== 404) {
-      await failUnlessOk(res, `DELETE ${key}`);
+      failUnlessOk(res, `DELETE ${key}`);
     }
   }
 }
 
-async function failUnlessOk(res: Response, what: string, keepBody = false): Promise<void> {
-  if (res.ok) {
-    if (!keepBody) {
-      await res.arrayBuffer();
-    }
+function failUnlessOk(res: HttpAnswer, what: string): void {
+  if (res.status >= 200 && res.status < 300) {
     return;
   }
-  const text = (await res.text()).slice(0, 300);
+  const text = res.body.subarray(0, 300).toString('utf8');
   const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '';
   throw new IvError('IV_ERR_CS_STORE', `${what}: HTTP ${res.status} ${code}`.trim());
 }

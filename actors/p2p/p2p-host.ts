@@ -11,7 +11,7 @@
  * Owns: that system. Must never: be created twice in a process.
  */
 import { ActorSystem, type WorkerConfig } from '../../runtime/actor-system.js';
-import { offerSharedWorker } from '../../runtime/process-host.js';
+import { offerSharedWorker, SERVICE_WORKER_LIMITS } from '../../runtime/process-host.js';
 import { COMMAND_ACTOR, VOICE_ACTOR } from './index.js';
 
 let host: Promise<ActorSystem> | undefined;
@@ -24,7 +24,7 @@ let host: Promise<ActorSystem> | undefined;
 export function p2pHostWorkers(): WorkerConfig[] {
   return [
     { name: 'p2p', pinned: true, actors: [] },
-    { name: 'io', actors: [{ id: 'command', module: COMMAND_ACTOR, handlerTimeoutMs: 60_000 }, { id: 'voice', module: VOICE_ACTOR, handlerTimeoutMs: 60_000 }] },
+    { name: 'io', resourceLimits: SERVICE_WORKER_LIMITS, actors: [{ id: 'command', module: COMMAND_ACTOR, handlerTimeoutMs: 60_000 }, { id: 'voice', module: VOICE_ACTOR, handlerTimeoutMs: 60_000 }] },
   ];
 }
 

@@ -1,0 +1,119 @@
+/**
+ * http-exchange — one HTTP(S) request and its whole answer, on node:http / node:https,
+ * for the object store and the plan query. Not the global fetch: undici costs ~2.8 MB of
+ * V8 heap in the worker that first uses it, node:http ~0.45 MB (measured in a worker
+ * thread: five 512 KB PUTs, GC-settled heap), and the cloud actor shares the io worker.
+ * Keep-alive agents (idle sockets do not keep a worker alive), a deadline on the whole
+ * exchange (connect, upload, answer), answers capped in size, and one retry when a
+ * reused keep-alive socket turns out to be closed by the server before it answered.
+ *
+ * Owns: the module's agents. Must never: resolve before the whole answer arrived, hold
+ * more than `maxBytes` of an answer, leave a socket behind after a deadline or an error,
+ * or retry a request that got any answer.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { IvError } from '../../runtime/errors.js';
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface HttpExchange {
+  method: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** The whole exchange: connect, request body, answer. */
+  timeoutMs: number;
+  /** The largest answer body taken; a larger one fails the exchange. */
+  maxBytes: number;
+  /** What the request is, for errors: `PUT dev/1.m4s`. */
+  what: string;
+}
+
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: 30_000 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: 30_000 }),
+};
+
+/** Send one request and read its whole answer; throws IV_ERR_TIMEOUT or IV_ERR_CS_STORE. */
+export async function httpExchange(url: URL, x: HttpExchange): Promise<HttpAnswer> {
+  const deadline = performance.now() + x.timeoutMs;
+  try {
+    return await attempt(url, x, x.timeoutMs);
+  } catch (err) {
+    const left = deadline - performance.now();
+    if (err instanceof StaleSocket && left > 0) {
+      return attempt(url, x, left); // the server had closed the idle socket: once more on a fresh one
+    }
+    throw err instanceof StaleSocket ? storeError(x, err.cause) : err;
+  }
+}
+
+class StaleSocket extends Error {}
+
+function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnswer> {
+  const protocol = url.protocol as keyof typeof agents;
+  const agent = agents[protocol];
+  if (!agent) {
+    return Promise.reject(new IvError('IV_ERR_CS_STORE', `${x.what}: ${url.protocol} is not http: or https:`, { field: 'endpoint' }));
+  }
+  const lib = protocol === 'https:' ? https : http;
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    let answered = false;
+    let settled = false;
+    const finish = (err: Error | undefined, answer?: HttpAnswer): void => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else {
+        resolve(answer as HttpAnswer);
+      }
+    };
+    const headers: Record<string, string> = { ...x.headers };
+    if (x.body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) {
+      headers['content-length'] = String(x.body.byteLength);
+    }
+    const req = lib.request(url, { method: x.method, headers, agent }, (res) => {
+      answered = true;
+      const declared = Number(res.headers['content-length'] ?? 0);
+      if (declared > x.maxBytes) {
+        finish(storeError(x, `the answer of ${declared} bytes is over the ${x.maxBytes}-byte limit`));
+        return;
+      }
+      const parts: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.byteLength;
+        if (bytes > x.maxBytes) {
+          finish(storeError(x, `the answer is over the ${x.maxBytes}-byte limit`));
+          return;
+        }
+        parts.push(chunk);
+      });
+      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts, bytes) }));
+      res.on('error', (err) => finish(storeError(x, err.message)));
+      res.on('close', () => res.complete || finish(storeError(x, 'the server ended the answer early')));
+    });
+    const timer = setTimeout(() => finish(new IvError('IV_ERR_TIMEOUT', `${x.what}: no answer within ${Math.round(timeoutMs)} ms`)), timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+        finish(new StaleSocket(err.message, { cause: err.message }));
+      } else {
+        finish(storeError(x, err.message));
+      }
+    });
+    req.end(x.body ? Buffer.from(x.body.buffer, x.body.byteOffset, x.body.byteLength) : undefined);
+  });
+}
+
+function storeError(x: HttpExchange, why: unknown): IvError {
+  return new IvError('IV_ERR_CS_STORE', `${x.what}: ${String(why)}`);
+}

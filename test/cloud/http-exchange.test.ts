@@ -1,0 +1,140 @@
+/**
+ * The object store's HTTP (actors/cloud/http-exchange.ts) against real local servers:
+ * a body arrives whole with its length, a server that does not answer in time gives
+ * IV_ERR_TIMEOUT and its socket is closed, an answer over the cap and one cut short give
+ * IV_ERR_CS_STORE, and a keep-alive socket the server closed while idle is retried once
+ * on a new connection, while a request that got an answer is never sent twice.
+ */
+import test from 'ava';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { httpExchange } from '../../actors/cloud/http-exchange.js';
+import { IvError } from '../../runtime/errors.js';
+
+const open = new Map<net.Server, Set<net.Socket>>();
+
+async function listen(server: net.Server): Promise<URL> {
+  const sockets = new Set<net.Socket>();
+  open.set(server, sockets);
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+}
+
+/** Stop a server and end the connections the client's agent keeps alive. */
+function stop(server: net.Server): void {
+  server.close();
+  for (const s of open.get(server) ?? []) {
+    s.destroy();
+  }
+}
+
+test('a PUT body arrives whole, with its length, and the answer comes back', async (t) => {
+  const got: { length: string | undefined; bytes: number }[] = [];
+  const server = http.createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.byteLength));
+    req.on('end', () => {
+      got.push({ length: req.headers['content-length'], bytes });
+      res.end(`got ${bytes}`);
+    });
+  });
+  const url = await listen(server);
+  try {
+    const body = new Uint8Array(3 * 1024 * 1024 + 7).fill(9);
+    const a = await httpExchange(new URL('obj', url), { method: 'PUT', body, timeoutMs: 5_000, maxBytes: 1024, what: 'PUT obj' });
+    t.is(a.status, 200);
+    t.is(a.body.toString(), `got ${body.byteLength}`);
+    t.deepEqual(got, [{ length: String(body.byteLength), bytes: body.byteLength }]);
+  } finally {
+    stop(server);
+  }
+});
+
+test('no answer within the deadline: IV_ERR_TIMEOUT naming the request, and the socket is closed', async (t) => {
+  let closed = false;
+  const server = net.createServer((s) => {
+    s.on('data', () => {}); // reads the request, never answers
+    s.on('close', () => (closed = true));
+  });
+  const url = await listen(server);
+  try {
+    const started = performance.now();
+    const err = await t.throwsAsync(httpExchange(url, { method: 'GET', timeoutMs: 300, maxBytes: 1024, what: 'GET slow' }), { instanceOf: IvError });
+    t.is(err?.code, 'IV_ERR_TIMEOUT');
+    t.regex(err?.message ?? '', /^GET slow: no answer within 300 ms/);
+    t.true(performance.now() - started < 2_000);
+    for (let i = 0; i < 50 && !closed; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    t.true(closed, 'the timed-out socket was closed');
+  } finally {
+    stop(server);
+  }
+});
+
+test('an answer over the cap, declared or streamed, and one cut short fail with IV_ERR_CS_STORE', async (t) => {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/declared') {
+      res.end(Buffer.alloc(5000));
+    } else if (req.url === '/chunked') {
+      res.write(Buffer.alloc(3000));
+      res.end(Buffer.alloc(3000));
+    } else {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write(Buffer.alloc(10));
+      setTimeout(() => res.destroy(), 20);
+    }
+  });
+  const url = await listen(server);
+  try {
+    const x = { method: 'GET', timeoutMs: 5_000, maxBytes: 4096 };
+    const declared = await t.throwsAsync(httpExchange(new URL('declared', url), { ...x, what: 'GET declared' }), { instanceOf: IvError });
+    t.is(declared?.code, 'IV_ERR_CS_STORE');
+    t.regex(declared?.message ?? '', /GET declared: the answer of 5000 bytes is over the 4096-byte limit/);
+    const chunked = await t.throwsAsync(httpExchange(new URL('chunked', url), { ...x, what: 'GET chunked' }), { instanceOf: IvError });
+    t.regex(chunked?.message ?? '', /GET chunked: the answer is over the 4096-byte limit/);
+    const cut = await t.throwsAsync(httpExchange(new URL('cut', url), { ...x, what: 'GET cut' }), { instanceOf: IvError });
+    t.is(cut?.code, 'IV_ERR_CS_STORE');
+    t.regex(cut?.message ?? '', /^GET cut: /);
+  } finally {
+    stop(server);
+  }
+});
+
+test('an idle keep-alive socket the server closed is retried once on a new one; an answered request is not', async (t) => {
+  // a raw HTTP/1.1 server that answers the first request of each connection and drops
+  // the connection, unanswered, on its second (what a server closing an idle socket does)
+  let connections = 0;
+  let requests = 0;
+  const server = net.createServer((s) => {
+    connections++;
+    let onThis = 0;
+    s.on('data', (d: Buffer) => {
+      if (!d.toString('latin1').includes('\r\n\r\n')) {
+        return;
+      }
+      requests++;
+      onThis++;
+      if (onThis === 1) {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      } else {
+        s.destroy();
+      }
+    });
+  });
+  const url = await listen(server);
+  try {
+    const x = { method: 'GET', timeoutMs: 5_000, maxBytes: 1024, what: 'GET x' };
+    t.is((await httpExchange(url, x)).body.toString(), 'ok');
+    t.is((await httpExchange(url, x)).body.toString(), 'ok', 'the second request went out again on a new connection');
+    t.is(connections, 2);
+    t.is(requests, 3);
+  } finally {
+    stop(server);
+  }
+});
