@@ -6,21 +6,17 @@
  */
 import test from 'ava';
 import { isIvError } from '../../runtime/errors.js';
-import { startGateway, type Gateway } from '../helpers/gateway.js';
-import { RemoteApps } from '../helpers/remote-apps.js';
+import type { Gateway } from '../helpers/gateway.js';
+import { gatewayWithApps } from '../helpers/gateway-with-apps.js';
+import type { RemoteApps } from '../helpers/remote-apps.js';
 
 let gw: Gateway;
 let apps: RemoteApps;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test.before(async () => {
-  gw = await startGateway(['--max-apps', '2', '--max-streams', '3']);
-  apps = new RemoteApps();
-});
-
-test.after.always(async () => {
-  await apps?.exit();
-  await gw?.stop();
+gatewayWithApps(['--max-apps', '2', '--max-streams', '3'], (g, a) => {
+  gw = g;
+  apps = a;
 });
 
 /** Try `fn` until it succeeds or `ms` pass. */

@@ -13,22 +13,18 @@ import { splitLengthPrefixed } from '../../media/nal.js';
 import { encodeControl } from '../../shared/protocol/control.js';
 import type { ReceiverStats } from '../../client/stream-receiver.js';
 import { isIvError } from '../../runtime/errors.js';
-import { startGateway, type Gateway } from '../helpers/gateway.js';
+import type { Gateway } from '../helpers/gateway.js';
+import { gatewayWithApps } from '../helpers/gateway-with-apps.js';
 import { decodeErrors, ffprobe, tempDir } from '../helpers/media.js';
 import { waitFor } from '../helpers/probe-system.js';
-import { RemoteApps } from '../helpers/remote-apps.js';
+import type { RemoteApps } from '../helpers/remote-apps.js';
 
 let gw: Gateway;
 let apps: RemoteApps;
 
-test.before(async () => {
-  gw = await startGateway(['--watermarks', '30000,60000,120000']);
-  apps = new RemoteApps();
-});
-
-test.after.always(async () => {
-  await apps?.exit();
-  await gw?.stop();
+gatewayWithApps(['--watermarks', '30000,60000,120000'], (g, a) => {
+  gw = g;
+  apps = a;
 });
 
 async function app(peer: string, token = gw.token(peer)): Promise<{ connectMs: number }> {

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceToApp } from '../../shared/protocol/control.js';
 import { isIvError } from '../../runtime/errors.js';
-import { startGateway, type Gateway } from '../helpers/gateway.js';
+import type { Gateway } from '../helpers/gateway.js';
+import { gatewayWithApps } from '../helpers/gateway-with-apps.js';
 import { decodeErrors, ffprobe, tempDir } from '../helpers/media.js';
-import { RemoteApps } from '../helpers/remote-apps.js';
+import type { RemoteApps } from '../helpers/remote-apps.js';
 
 let gw: Gateway;
 let apps: RemoteApps;
@@ -20,18 +21,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const recordDir = mkdtempSync(join(tmpdir(), 'ivgw-pb-'));
 
-test.before(async () => {
-  gw = await startGateway(['--record', recordDir]);
-  apps = new RemoteApps();
+gatewayWithApps(['--record', recordDir], async (g, a) => {
+  gw = g;
+  apps = a;
   recordedAt = Math.floor(Date.now() / 1000);
   await sleep(8_500); // four 2 s segments per camera
-});
-
-test.after.always(async () => {
-  await apps?.exit();
-  await gw?.stop();
-  rmSync(recordDir, { recursive: true, force: true });
-});
+}, () => rmSync(recordDir, { recursive: true, force: true }));
 
 async function closedEvent(peer: string, stream: number, ms: number): Promise<DeviceToApp | undefined> {
   const end = Date.now() + ms;

@@ -5,21 +5,17 @@
  * already replaced connection — must not end the newer app's session.
  */
 import test from 'ava';
-import { startGateway, type Gateway } from '../helpers/gateway.js';
-import { RemoteApps } from '../helpers/remote-apps.js';
+import type { Gateway } from '../helpers/gateway.js';
+import { gatewayWithApps } from '../helpers/gateway-with-apps.js';
+import type { RemoteApps } from '../helpers/remote-apps.js';
 
 let gw: Gateway;
 let apps: RemoteApps;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test.before(async () => {
-  gw = await startGateway();
-  apps = new RemoteApps();
-});
-
-test.after.always(async () => {
-  await apps?.exit();
-  await gw?.stop();
+gatewayWithApps([], (g, a) => {
+  gw = g;
+  apps = a;
 });
 
 const opts = (peer: string) => ({ url: gw.url, deviceId: gw.deviceId, peerId: peer, token: gw.token(peer), bindAddress: '127.0.0.1', timeoutMs: 30_000 });

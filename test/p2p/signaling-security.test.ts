@@ -9,8 +9,9 @@
  */
 import test from 'ava';
 import { connect, type MqttClient } from 'mqtt';
-import { startGateway, type Gateway } from '../helpers/gateway.js';
-import { RemoteApps } from '../helpers/remote-apps.js';
+import type { Gateway } from '../helpers/gateway.js';
+import { gatewayWithApps } from '../helpers/gateway-with-apps.js';
+import type { RemoteApps } from '../helpers/remote-apps.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,13 +29,9 @@ function mqttAs(url: string, username?: string, password?: string): Promise<{ cl
 
 let gw: Gateway;
 let apps: RemoteApps;
-test.before(async () => {
-  gw = await startGateway();
-  apps = new RemoteApps();
-});
-test.after.always(async () => {
-  await apps?.exit();
-  await gw?.stop();
+gatewayWithApps([], (g, a) => {
+  gw = g;
+  apps = a;
 });
 
 test.serial('clients without credentials, with another peer\'s token or a wrong device secret are refused by the broker', async (t) => {
