@@ -17,7 +17,7 @@ import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { CandidateGate } from '../shared/protocol/candidate-gate.js';
 import { rtcConfig, setUpTransport, type RtcConfig } from '../shared/protocol/node-transport.js';
 import type { AppSignal } from '../shared/protocol/signaling-messages.js';
-import { CONTROL_LABEL, candidateOnBind, offerAsDtlsClient, pathFailed } from '../shared/protocol/transport-rules.js';
+import { CONTROL_LABEL, candidateOnBind, pathFailed } from '../shared/protocol/transport-rules.js';
 
 type Rtc = typeof nodeDataChannel;
 let rtc: Promise<Rtc> | undefined;
@@ -81,7 +81,7 @@ export class AppConnection {
     this.pc = pc;
     pc.onLocalDescription((sdp, type) => {
       if (type.toLowerCase() === 'offer') {
-        this.publishDescription(pc, { type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp: offerAsDtlsClient(sdp) });
+        this.publishDescription(pc, { type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp });
       }
     });
     return this.createChannel(CONTROL_LABEL);
@@ -155,18 +155,27 @@ export class AppConnection {
     this.pc?.close();
   }
 
-  /** Publish a description, then the local candidates that waited for it. */
+  /**
+   * Publish a description; after an answer, the local candidates that waited for it. An
+   * offer's candidates wait for the device's answer (PROTOCOL.md §3): set in takeAnswer.
+   */
   private publishDescription(pc: PeerConnection, msg: AppSignal): void {
     if (msg.type === 'offer') {
       this.offerSentAt = performance.now();
     }
     this.hooks.publish(msg);
-    this.gates.get(pc)?.described();
+    if (msg.type === 'answer') {
+      this.gates.get(pc)?.described();
+    }
   }
 
   private setRemote(sdp: string, type: 'offer' | 'answer'): void {
     this.pc.setRemoteDescription(sdp, type);
-    this.gates.get(this.pc)?.remoteDescribed();
+    const gate = this.gates.get(this.pc);
+    gate?.remoteDescribed();
+    if (type === 'answer') {
+      gate?.described(); // the offer's candidates go out now that the answer is set (§3)
+    }
   }
 
   /**

@@ -6,9 +6,9 @@
  * ping), StreamReceiver, the candidate gate, the token's claims for refusal reasons; the
  * browser's channels and connection seen through rtc-links.ts.
  * Nothing Node-only: bundled by esbuild for the page (bin/build-web.ts).
- * Connect: the offer is sent with `a=setup:active` (the device answers passive), the
- * browser's candidates (mDNS `.local` host names) are sent after it, the device's
- * candidates added after its answer.
+ * Connect: the offer is sent as created (`a=setup:actpass`: the device answers active and
+ * is the DTLS client), the browser's candidates (mDNS `.local` host names) are sent once
+ * the device's answer is set, the device's candidates added after it (PROTOCOL.md §3).
  * The device's ICE restart (§3.1): its offer is answered with a new RTCPeerConnection (the
  * old one closed), its `control` replaces the old one, every open stream continues on its
  * new `s<n>` (stream-set.ts, shared with the Node client), an intercom session gets its `voice` channel back. A
@@ -22,7 +22,7 @@ import { IvError } from '../../runtime/errors.js';
 import { CandidateGate } from '../../shared/protocol/candidate-gate.js';
 import type { ChannelInfo, DeviceToApp } from '../../shared/protocol/control.js';
 import type { DeviceSignal } from '../../shared/protocol/signaling-messages.js';
-import { CONTROL_LABEL, offerAsDtlsClient } from '../../shared/protocol/transport-rules.js';
+import { CONTROL_LABEL } from '../../shared/protocol/transport-rules.js';
 import { ControlChannel, type RequestBody } from '../control-channel.js';
 import { SignalRouter } from '../signal-router.js';
 import { SignalingClient } from '../signaling-client.js';
@@ -143,9 +143,8 @@ export class BrowserClient {
       this.control.bind(rtcLink(this.current.createDataChannel(CONTROL_LABEL)));
       const offer = await this.current.createOffer();
       await this.current.setLocalDescription(offer);
-      // the local description stays actpass; the text sent asks the device to be passive (PROTOCOL.md §3)
-      this.signaling.publish({ type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp: offerAsDtlsClient(offer.sdp ?? '') });
-      this.gate.described();
+      // sent as created; its candidates wait for the device's answer (PROTOCOL.md §3)
+      this.signaling.publish({ type: 'offer', peer: this.opts.peerId, token: this.opts.token, requestId, ts: Date.now(), sdp: offer.sdp ?? '' });
       await Promise.race([opened, failed, deadline]);
     } finally {
       clearTimeout(timer);
@@ -159,7 +158,10 @@ export class BrowserClient {
       case 'answer': {
         const pc = this.current;
         if (!this.wasUp && pc.signalingState === 'have-local-offer') {
-          pc.setRemoteDescription({ type: 'answer', sdp: a.sdp }).then(() => this.gate.remoteDescribed(), (err: Error) => this.failConnect?.(new IvError('IV_ERR_PROTOCOL', `the device's answer was unusable: ${err.message}`)));
+          pc.setRemoteDescription({ type: 'answer', sdp: a.sdp }).then(() => {
+            this.gate.remoteDescribed();
+            this.gate.described(); // the offer's candidates go out now that the answer is set (§3)
+          }, (err: Error) => this.failConnect?.(new IvError('IV_ERR_PROTOCOL', `the device's answer was unusable: ${err.message}`)));
         }
         return;
       }

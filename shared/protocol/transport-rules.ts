@@ -1,7 +1,7 @@
 /**
  * transport-rules — what both ends of docs/PROTOCOL.md §3–4 do the same way with their
  * WebRTC transport: the data channel labels, the SCTP buffer and message sizes, the
- * DTLS role of an offer (`a=setup:active`), which local candidates go out, and how a
+ * DTLS role of the device's restart offer (`a=setup:active`), which local candidates go out, and how a
  * dropped connection is told from a closed one. Browser-safe (plain values and strings).
  * Owns: those rules, once. Must never: touch a peer connection itself (the callers do),
  * or import from actors/ or client/.
@@ -28,10 +28,9 @@ export const SCTP_BUFFER_BYTES = 262_144;
 export const MAX_MESSAGE_BYTES = 262_144;
 
 /**
- * The offerer takes the DTLS client role (the answerer is passive): its first
- * ClientHello then reaches an answerer whose ICE is already up. The other way round
- * the ClientHello often arrives before the other side's ICE is ready, is dropped and
- * waits for DTLS's 1 s retransmission (bench ttff: p99 1268 ms → 309 ms).
+ * The device's ICE-restart offer takes the DTLS client role (the app answers passive).
+ * An app's own offer stays `actpass` (the device answers active) and the app sends its
+ * candidates once the answer is set: PROTOCOL.md §3, where the measurements are.
  */
 export function offerAsDtlsClient(sdp: string): string {
   return sdp.replaceAll('a=setup:actpass', 'a=setup:active');

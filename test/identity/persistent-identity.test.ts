@@ -74,7 +74,7 @@ test.serial('a persistent identity: created once, secret never printed, tokens s
   forger.on('message', (topic, payload) => {
     const m = JSON.parse(payload.toString()) as { type?: string; peer?: string; requestId?: string; sdp?: string };
     if (m.type === 'offer' && m.sdp) {
-      const sdp = m.sdp.replace(/^a=fingerprint:.*$/m, `a=fingerprint:${other}`).replace('a=setup:active', 'a=setup:passive');
+      const sdp = m.sdp.replace(/^a=fingerprint:.*$/m, `a=fingerprint:${other}`).replace(/a=setup:(actpass|active)/, (_, role: string) => `a=setup:${role === 'actpass' ? 'active' : 'passive'}`); // a well-formed answer
       forged++;
       forger.publish(topic.replace(/\/up$/, '/down'), JSON.stringify({ type: 'answer', requestId: m.requestId, sdp }));
     }
