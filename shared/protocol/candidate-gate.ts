@@ -2,8 +2,9 @@
  * candidate-gate — the rule both ends of docs/PROTOCOL.md §3 follow for one peer
  * connection's ICE candidates: a local candidate goes out only after the description it
  * belongs to (node-datachannel often reports candidates before their SDP, and a
- * candidate that reaches the other side first is dropped there), and a remote candidate
- * that arrives before the remote description waits for it.
+ * candidate that reaches the other side first is dropped there; an app's offer releases
+ * them later still, once the device's answer is set), and a remote candidate that
+ * arrives before the remote description waits for it.
  * Used by the device (actors/p2p) and the app client, one gate per PeerConnection;
  * browser-safe.
  * Owns: the two queues (at most 64 early remote candidates). Must never: throw on a
@@ -37,7 +38,7 @@ export class CandidateGate {
     }
   }
 
-  /** The local description went out: release what was held; later ones go straight out. */
+  /** Release what was held (the caller says when: after its answer went out, or its offer's answer was set); later ones go straight out. */
   described(): void {
     const held = this.held ?? [];
     this.held = undefined;

@@ -1,48 +1,24 @@
 /**
  * What the Node app client sends when it connects (PROTOCOL.md §3), with real
- * node-datachannel on both ends: the offer goes out as created (`a=setup:actpass`), no
- * ICE candidate goes out before the device's answer is set, the ones gathered before
- * it go out then (naming the offer's requestId), and the connection forms with the
- * answering side as the DTLS client (`a=setup:active` in its answer).
+ * node-datachannel on both ends (test/fixtures/candidate-order-child.ts): the offer goes
+ * out as created (`a=setup:actpass`), no ICE candidate goes out before the device's
+ * answer is set, the ones gathered before it go out then (naming the offer's requestId),
+ * and the connection forms with the answering side as the DTLS client (`active`).
  */
 import test from 'ava';
-import type { DataChannel, PeerConnection } from 'node-datachannel';
-import { AppConnection, loadRtc } from '../../client/app-connection.js';
-import type { AppSignal } from '../../shared/protocol/signaling-messages.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CHILD = fileURLToPath(new URL('../fixtures/candidate-order-child.js', import.meta.url));
 
-test('the app sends its offer as created and its candidates only once the answer is set', async (t) => {
-  const ndc = await loadRtc();
-  const sent: AppSignal[] = [];
-  const app = new AppConnection({ peerId: 'order', token: 'unused', bindAddress: '127.0.0.1' }, { publish: (m) => sent.push(m), onChannel: () => {}, lost: () => {} });
-  const device: PeerConnection = new ndc.PeerConnection('device', { iceServers: [], bindAddress: '127.0.0.1' });
-  t.teardown(() => {
-    app.close();
-    device.close();
-  });
-  const control = app.offer('r-order', ndc);
-  await sleep(500); // the app's host candidates are gathered by now
-  t.deepEqual(sent.map((m) => m.type), ['offer'], 'only the offer went out before the answer');
-  const offer = sent[0] as Extract<AppSignal, { type: 'offer' }>;
-  t.regex(offer.sdp, /a=setup:actpass/);
-  t.notRegex(offer.sdp, /a=setup:active/);
-
-  const answer = new Promise<string>((resolve) => device.onLocalDescription((sdp, type) => type.toLowerCase() === 'answer' && resolve(sdp)));
-  const opened = new Promise<DataChannel>((resolve) => device.onDataChannel(resolve));
-  device.onLocalCandidate((candidate, mid) => app.remoteCandidate({ candidate, mid }));
-  device.setRemoteDescription(offer.sdp, 'offer');
-  const answerSdp = await answer;
-  t.regex(answerSdp, /a=setup:active/, 'the answering side is the DTLS client');
-  app.takeAnswer(answerSdp);
-
-  const candidates = sent.filter((m) => m.type === 'candidate');
-  t.true(candidates.length > 0, 'the held candidates went out with the answer set');
-  for (const c of candidates) {
-    t.is(c.requestId, 'r-order');
-    device.addRemoteCandidate(c.candidate, c.mid);
-  }
-  const dc = await Promise.race([opened, sleep(10_000).then(() => undefined)]);
-  t.is(dc?.getLabel(), 'control', 'the connection formed');
-  t.truthy(control);
+test('the app sends its offer as created and its candidates only once the answer is set', (t) => {
+  const r = spawnSync(process.execPath, [CHILD], { encoding: 'utf8', timeout: 30_000 });
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { beforeAnswer: string[]; offerSetup: string; answerSetup: string; candidates: number; requestIds: string[]; opened: string | null };
+  t.deepEqual(report.beforeAnswer, ['offer'], 'only the offer went out before the answer');
+  t.is(report.offerSetup, 'actpass', 'the offer is sent as created');
+  t.is(report.answerSetup, 'active', 'the answering side is the DTLS client');
+  t.true(report.candidates > 0, 'the held candidates went out once the answer was set');
+  t.deepEqual(report.requestIds, ['r-order'], 'each names the offer');
+  t.is(report.opened, 'control', 'the connection formed');
 });
