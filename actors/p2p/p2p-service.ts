@@ -12,7 +12,9 @@
  * whole round of probes is lost, the peers whose connection is gone (not connected, or
  * streaming but silent) are restarted by the supervisor: the actor is replaced by a
  * fresh one that takes over the app's session (rights, live streams by number).
- * Commands and voice go on to the device's callbacks through app-requests.ts.
+ * An app's signals (offer, answer, candidates, bye) are handled by peer-signals.ts, in
+ * the order this service keeps; commands and voice go on to the device's callbacks
+ * through app-requests.ts.
  * Events: `peer` (peer-events.ts), `network` (keep-alive results), `listenererror`.
  * Owns: the signaling server, the keep-alive prober, each app's session (session.ts), the
  * per-peer request order (an offer, then the candidates that follow it, are handled in
@@ -23,20 +25,20 @@ import type { ActorRef } from '../../runtime/actor-ref.js';
 import { TrimAfterLeave } from '../../runtime/allocator.js';
 import type { PeerMethods } from './peer-methods.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
-import { isIvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
+import type { IvErrorCode } from '../../runtime/errors.js';
 import { AppRequests } from './app-requests.js';
 import { TypedEmitter } from '../../runtime/typed-emitter.js';
-import type { Grant } from '../../shared/protocol/rights.js';
 import { PEER_ACTOR } from './index.js';
 import type { PeerEvent } from './peer-events.js';
 import type { CameraChannel, PeerArgs } from './peer-state.js';
-import { newSession, streamClosed, streamOpened, streamOrigin, type AppSession, type SessionResume } from './session.js';
+import { streamClosed, streamOpened, streamOrigin, type AppSession, type SessionResume } from './session.js';
 import { KeepAlive, type NetworkEvent } from './keep-alive.js';
 import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
 import { SignalingServer, type SignalingOptions } from './signaling.js';
 import { isLiveStream } from '../../shared/protocol/stream-params.js';
 import { OfferLimiter, type OfferLimits } from './offer-limiter.js';
+import { PeerSignals } from './peer-signals.js';
 import type { Watermarks } from './watermark.js';
 
 export interface P2pServiceOptions {
@@ -127,31 +129,20 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
       onRefused: (peer, code, reason) => this.emit('refused', peer, code, reason),
       deviceId: opts.deviceId,
       secret: opts.secret,
-      handler: {
-        offer: (peer, m) => {
-          const limited = this.offers.check(peer); // before anything is queued or built (offer-limiter.ts)
-          if (limited) {
-            this.signaling.refuse(peer, m.requestId, 'IV_ERR_BUSY', limited);
-            return;
-          }
-          this.inOrder(peer, () => this.onOffer(peer, m.requestId, m.sdp, m.claims));
-        },
-        candidate: (peer, candidate, mid, requestId) => this.inOrder(peer, async () => {
-          if (this.current(peer, requestId)) {
-            this.peers.get(peer)?.notify('P2P_PEER_REMOTE_CANDIDATE', { candidate, mid });
-          }
-        }),
-        answer: (peer, m) => this.inOrder(peer, () => this.onAnswer(peer, m.requestId, m.sdp)),
-        bye: (peer, requestId) => this.inOrder(peer, async () => {
-          if (!this.current(peer, requestId)) {
-            return; // that connection was already replaced: the peer id's newer one stays
-          }
-          if (this.peers.has(peer)) {
-            this.emit('peer', peer, { type: 'closed', detail: { state: 'bye' } });
-          }
-          await this.drop(peer);
-        }),
-      },
+      handler: new PeerSignals({
+        signaling: () => this.signaling,
+        offers: this.offers,
+        maxApps: this.admission.maxApps,
+        peers: this.peers,
+        connections: this.connections,
+        sessions: this.sessions,
+        offerAt: this.offerAt,
+        closed: () => this.closed,
+        inOrder: (peer, fn) => this.inOrder(peer, fn),
+        spawnPeer: (peer) => this.spawnPeer(peer, undefined),
+        drop: (peer, ref) => this.drop(peer, ref),
+        report: (peer, event) => this.emit('peer', peer, event),
+      }),
     });
   }
 
@@ -249,20 +240,6 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     }
   }
 
-  private async onAnswer(peer: string, requestId: string, sdp: string): Promise<void> {
-    const ref = this.peers.get(peer);
-    if (!ref) {
-      this.signaling.refuse(peer, requestId, 'IV_ERR_INVALID_PARAM', 'requestId: no device offer is waiting for an answer from this app');
-      return;
-    }
-    try {
-      await ref.call('P2P_PEER_ANSWER', { requestId, sdp }, { timeoutMs: 5_000 });
-    } catch (err) {
-      const code = isIvError(err) && isIvErrorCode(err.code) ? err.code : 'IV_ERR_INTERNAL';
-      this.signaling.refuse(peer, requestId, code, (err as Error).message);
-    }
-  }
-
   /** Peer actors are named per device, so devices can share one p2p worker. */
   private actorId(peer: string): string {
     return `peer:${this.opts.deviceId}:${peer}`;
@@ -311,16 +288,6 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     return this.peers.get(id);
   }
 
-  /**
-   * A candidate or bye naming `requestId` concerns the peer's current connection (PROTOCOL.md
-   * §2.1): one naming a replaced connection (another app under the same peer id, a late
-   * message of an earlier attempt) is dropped, so it can neither fill the current
-   * connection's candidate table nor end it. Without a requestId (a v1 app): the current one.
-   */
-  private current(peer: string, requestId: string | undefined): boolean {
-    return requestId === undefined || this.connections.get(peer) === requestId;
-  }
-
   private inOrder(peer: string, fn: () => Promise<void>): void {
     const next = (this.order.get(peer) ?? Promise.resolve()).then(fn).catch(() => undefined);
     this.order.set(peer, next);
@@ -329,39 +296,6 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
         this.order.delete(peer);
       }
     });
-  }
-
-  private async onOffer(peer: string, requestId: string, sdp: string, grant: Grant): Promise<void> {
-    if (this.closed) {
-      this.signaling.refuse(peer, requestId, 'IV_ERR_CLOSED', 'the device is shutting down');
-      return;
-    }
-    let ref = this.peers.get(peer);
-    if (!ref && this.peers.size >= this.admission.maxApps) {
-      this.signaling.refuse(peer, requestId, 'IV_ERR_BUSY', `admission: the device already serves ${this.peers.size} apps (its limit is ${this.admission.maxApps}); try again later`);
-      return;
-    }
-    if (ref?.exitError) {
-      await this.drop(peer, ref); // its actor is gone (the crash is handled in order before this): start afresh
-      ref = undefined;
-    }
-    this.offerAt.set(peer, performance.now());
-    try {
-      ref ??= await this.spawnPeer(peer, undefined);
-      this.sessions.set(peer, newSession(grant));
-      const replaced = this.connections.get(peer);
-      this.connections.set(peer, requestId);
-      const answer = await ref.call('P2P_PEER_OFFER', { requestId, sdp, rights: grant.rights, expires: grant.expires }, { timeoutMs: 10_000 });
-      this.signaling.sendAnswer(peer, requestId, answer.sdp);
-      if (replaced !== undefined && replaced !== requestId) {
-        // the same peer id offered again: the earlier connection is gone, say so at once
-        this.signaling.bye(peer, `replaced by a newer offer (${requestId}) under the same peer id`, replaced);
-      }
-    } catch (err) {
-      const code = isIvError(err) && isIvErrorCode(err.code) ? err.code : 'IV_ERR_INTERNAL';
-      this.signaling.refuse(peer, requestId, code, (err as Error).message);
-      await this.drop(peer);
-    }
   }
 
   /** Spawn an app's peer actor (fresh, or taking over `resume`) and wire its notifications. */
