@@ -81,7 +81,14 @@ function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnsw
     if (x.body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) {
       headers['content-length'] = String(x.body.byteLength);
     }
-    const req = lib.request(url, { method: x.method, headers, agent }, (res) => {
+    let req: http.ClientRequest;
+    try {
+      req = lib.request(url, { method: x.method, headers, agent }, onAnswer);
+    } catch (err) {
+      reject(storeError(x, (err as Error).message)); // a header or URL node:http refuses
+      return;
+    }
+    function onAnswer(res: http.IncomingMessage): void {
       answered = true;
       const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > x.maxBytes) {
@@ -101,7 +108,7 @@ function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnsw
       res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts, bytes) }));
       res.on('error', (err) => finish(storeError(x, err.message)));
       res.on('close', () => res.complete || finish(storeError(x, 'the server ended the answer early')));
-    });
+    }
     const timer = setTimeout(() => finish(new IvError('IV_ERR_TIMEOUT', `${x.what}: no answer within ${Math.round(timeoutMs)} ms`)), timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (!answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {

@@ -14,7 +14,7 @@ import { httpExchange, type HttpAnswer } from './http-exchange.js';
 import type { ObjectStore, StoreConfig } from './object-store.js';
 
 /** The largest object get() takes (a recorded segment is a few MB). */
-export const MAX_GET_BYTES = 64 * 1024 * 1024;
+const MAX_GET_BYTES = 64 * 1024 * 1024;
 /** The largest list page or error answer taken (a 1000-key page is ~300 KB). */
 const MAX_TEXT_BYTES = 8 * 1024 * 1024;
 

@@ -1,9 +1,10 @@
 /**
  * The object store's HTTP (actors/cloud/http-exchange.ts) against real local servers:
  * a body arrives whole with its length, a server that does not answer in time gives
- * IV_ERR_TIMEOUT and its socket is closed, an answer over the cap and one cut short give
- * IV_ERR_CS_STORE, and a keep-alive socket the server closed while idle is retried once
- * on a new connection, while a request that got an answer is never sent twice.
+ * IV_ERR_TIMEOUT and its socket is closed, an answer over the cap, one cut short and a
+ * request node:http refuses to send give IV_ERR_CS_STORE, and a keep-alive socket the
+ * server closed while idle is retried once on a new connection, while a request that
+ * got an answer is never sent twice.
  */
 import test from 'ava';
 import http from 'node:http';
@@ -137,4 +138,10 @@ test('an idle keep-alive socket the server closed is retried once on a new one; 
   } finally {
     stop(server);
   }
+});
+
+test('a request node:http refuses to send (a header with a line break) fails with IV_ERR_CS_STORE naming it', async (t) => {
+  const err = await t.throwsAsync(httpExchange(new URL('http://127.0.0.1:9/'), { method: 'GET', headers: { 'x-bad': 'a\nb' }, timeoutMs: 1_000, maxBytes: 1024, what: 'GET bad' }), { instanceOf: IvError });
+  t.is(err?.code, 'IV_ERR_CS_STORE');
+  t.regex(err?.message ?? '', /^GET bad: /);
 });
