@@ -36,8 +36,7 @@ import { percentile, round } from './stats.js';
 
 const KB = 1024;
 
-async function memory(dir: string, seconds: number, maxGopSize: number, runtime: boolean, store: StoreConfig): Promise<Record<string, unknown>> {
-  const video = make2MbitH264(dir);
+async function memory(dir: string, video: string, seconds: number, maxGopSize: number, runtime: boolean, store: StoreConfig): Promise<Record<string, unknown>> {
   const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url)), JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, store, spoolDir: join(dir, runtime ? 'spool' : 'spool-alone'), runtime })], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: { phase: string; rss?: number; second?: number; [k: string]: unknown }[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as (typeof lines)[number]));
@@ -123,13 +122,14 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-bench-cloud-'));
   try {
     const maxGopSize = 600 * KB; // one 2 s GOP at 2 Mbit/s (~500 KB) plus its audio, rounded up to 4 KB
+    const video = make2MbitH264(dir); // encoded once, recorded by each memory run
     const s3 = await startS3('bench');
     let mem: Record<string, unknown>;
     let alone: Record<string, unknown>;
     try {
       await new S3Store(s3.config).put('bench/plan.json', new TextEncoder().encode(JSON.stringify({ fullTime: { enabled: true } })), 'application/json', 10_000);
-      mem = await memory(dir, opts.quick ? 20 : 60, maxGopSize, true, s3.config);
-      alone = await memory(dir, opts.quick ? 20 : 60, maxGopSize, false, s3.config);
+      mem = await memory(dir, video, opts.quick ? 20 : 60, maxGopSize, true, s3.config);
+      alone = await memory(dir, video, opts.quick ? 20 : 60, maxGopSize, false, s3.config);
     } finally {
       await s3.close();
     }
@@ -137,7 +137,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const localDir = join(dir, 'store-local');
     mkdirSync(join(localDir, 'bench'), { recursive: true });
     writeFileSync(join(localDir, 'bench', 'plan.json'), JSON.stringify({ fullTime: { enabled: true } }));
-    const local = await memory(dir, opts.quick ? 20 : 60, maxGopSize, true, { kind: 'local', dir: localDir });
+    const local = await memory(dir, video, opts.quick ? 20 : 60, maxGopSize, true, { kind: 'local', dir: localDir });
     const up = await upload(opts.quick ? 20 : 60, 512 * KB);
     const httpClient = await httpClientCost();
     return { memoryRatio: mem.memoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, alone, localStore: local, upload: up };
