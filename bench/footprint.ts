@@ -1,15 +1,18 @@
 /**
  * footprint — `ivgw run` idle: the two demo cameras recording full time, the HTTP server
  * on, no app. For each variant (same run, one after the other) a fresh gateway runs for
- * `settle` seconds, then its RSS and private dirty memory (/proc/PID/smaps_rollup), its
- * thread count and each worker's V8 heap (from its own /metrics) are read. Variants are
- * settings an operator can choose without code changes: glibc's default arenas,
- * `MALLOC_ARENA_MAX=2`, V8's young generation capped at 1 MB semi-spaces (alone and with
- * one GC helper thread), jemalloc (Debian libjemalloc2) preloaded, and the cameras'
- * capture on the io worker (`--capture-worker io`: what the capture worker costs).
+ * `settle` seconds (long enough for the cameras' frame rings to reach their steady size:
+ * a ring's pages become resident as it is first written, so RSS climbs for minutes on a
+ * ring that is bigger than what the stream needs), its RSS sampled every 10 s. Then its
+ * RSS and private dirty memory (/proc/PID/smaps_rollup), thread count, each worker's V8
+ * heap, the rings' resident bytes (/metrics) are read, and once more after SIGUSR2 (a full
+ * GC in every isolate under --expose-gc, then malloc_trim). Variants are settings an
+ * operator can choose without code changes: glibc's default arenas, `MALLOC_ARENA_MAX=2`,
+ * jemalloc (Debian libjemalloc2) preloaded, the cameras' capture on the io worker
+ * (`--capture-worker io`: what the capture worker costs), and all of the small-box
+ * settings at once (that, `MALLOC_ARENA_MAX=2`, `--v8-pool-size=1`).
  * `IVGW_FOOTPRINT_BASELINE=/other/checkout/bin/ivgw.js` also measures that build (glibc) in
- * the same run, for before/after comparisons (`baselineBuild`, with the RSS each worker
- * fewer saved).
+ * the same run, for before/after comparisons (`baselineBuild`).
  * Target (issue: idle footprint): idleRssMB <= 80.
  */
 import { spawn } from 'node:child_process';
@@ -35,16 +38,50 @@ function smaps(pid: number): Record<string, number> {
   return out;
 }
 
+const mb = (kb: number | undefined): number => round((kb ?? 0) / 1024, 1);
+
+/** SIGUSR2, then the `memory settled` log line `ivgw run` answers with (GC'd heaps, RSS before the trim). */
+function settle(proc: ReturnType<typeof spawn>, lines: string[]): Promise<{ rssBeforeTrimKB: number }> {
+  return new Promise((resolve, reject) => {
+    const from = lines.length;
+    const timer = setInterval(() => {
+      const l = lines.slice(from).find((x) => x.includes('memory settled'));
+      if (l) {
+        clearInterval(timer);
+        clearTimeout(deadline);
+        resolve(JSON.parse(l) as { rssBeforeTrimKB: number });
+      }
+    }, 100);
+    const deadline = setTimeout(() => {
+      clearInterval(timer);
+      reject(new Error('ivgw run did not answer SIGUSR2'));
+    }, 15_000);
+    proc.kill('SIGUSR2');
+  });
+}
+
 async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW, flags: string[] = []): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-footprint-'));
   const http = await freePort();
-  const proc = spawn(process.execPath, [ivgw, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'warn', ...flags], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+  const nodeOptions = `${env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim();
+  const proc = spawn(process.execPath, [ivgw, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'info', '--log-format', 'json', ...flags], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, NODE_OPTIONS: nodeOptions } });
+  const lines: string[] = [];
+  let rest = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    lines.push(...parts);
+  });
   try {
-    await new Promise((r) => setTimeout(r, settleS * 1000));
-    if (proc.exitCode !== null) {
-      throw new Error(`ivgw run exited ${proc.exitCode}`);
-    }
     const pid = proc.pid as number;
+    const rssSeriesMB: number[] = [];
+    for (let t = 10; t <= settleS; t += 10) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      if (proc.exitCode !== null) {
+        throw new Error(`ivgw run exited ${proc.exitCode}`);
+      }
+      rssSeriesMB.push(mb(smaps(pid).Rss));
+    }
     const m = smaps(pid);
     const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
     const heaps: Record<string, number> = {};
@@ -52,11 +89,19 @@ async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW, fla
       heaps[x[1] as string] = round(Number(x[2]) / 1048576, 1);
     }
     const mainHeap = Number(/^ivgw_nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
+    const ringBytes = [...metrics.matchAll(/^ivgw_camera_ring_resident_bytes\{[^}]*\} (\d+)/gm)].reduce((a, x) => a + Number(x[1]), 0);
     const segments = existsSync(join(dir, 'data', 'cloud')) ? readdirSync(join(dir, 'data', 'cloud'), { recursive: true }).length : 0;
+    const settled = await settle(proc, lines);
+    await new Promise((r) => setTimeout(r, 500));
+    const trimmed = smaps(pid);
     return {
-      rssMB: round((m.Rss ?? 0) / 1024, 1),
-      privateDirtyMB: round((m.Private_Dirty ?? 0) / 1024, 1),
-      sharedCleanMB: round(((m.Shared_Clean ?? 0) + (m.Private_Clean ?? 0)) / 1024, 1),
+      rssMB: mb(m.Rss),
+      privateDirtyMB: mb(m.Private_Dirty),
+      sharedCleanMB: mb((m.Shared_Clean ?? 0) + (m.Private_Clean ?? 0)),
+      gcSettledRssMB: mb(settled.rssBeforeTrimKB),
+      trimmedRssMB: mb(trimmed.Rss),
+      ringResidentMB: round(ringBytes / 1048576, 1),
+      rssSeriesMB,
       threads: readdirSync(`/proc/${pid}/task`).length,
       mainHeapUsedMB: round(mainHeap / 1048576, 1),
       workerHeapUsedMB: heaps,
@@ -64,23 +109,23 @@ async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW, fla
     };
   } finally {
     proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
+    if (proc.exitCode === null) {
+      await new Promise((r) => proc.once('exit', r));
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
-  const settleS = opts.quick ? 12 : 30;
+  const settleS = opts.quick ? 30 : 150;
   const nodeOptions = (flags: string): string => `${process.env.NODE_OPTIONS ?? ''} ${flags}`.trim();
   const variants: [string, NodeJS.ProcessEnv, string[]][] = [
     ['glibc', {}, []],
     ['arenaMax2', { MALLOC_ARENA_MAX: '2' }, []],
-    // V8's young generation (semi-spaces up to 16 MB per isolate that workers' resourceLimits do not set) and its GC thread pool
-    ['semiSpace1MB', { NODE_OPTIONS: nodeOptions('--max-semi-space-size=1') }, []],
-    ['semiSpace1MBPool1', { NODE_OPTIONS: nodeOptions('--max-semi-space-size=1 --v8-pool-size=1') }, []],
     // the cameras' capture on the io worker: what the capture worker's isolate costs
     ['captureOnIo', {}, ['--capture-worker', 'io']],
-    ['captureOnIoPool1', { NODE_OPTIONS: nodeOptions('--v8-pool-size=1') }, ['--capture-worker', 'io']],
+    // every small-box setting at once: one V8 helper thread, two malloc arenas, capture on io
+    ['smallBox', { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: nodeOptions('--v8-pool-size=1') }, ['--capture-worker', 'io']],
   ];
   if (existsSync(JEMALLOC)) {
     variants.push(['jemalloc', { LD_PRELOAD: JEMALLOC }, []]);
@@ -95,9 +140,11 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   if (other) {
     const b = await measure({}, settleS, other);
     const now = results.glibc ?? {};
-    const fewer = (b.threads as number) - (now.threads as number);
-    const workersFewer = Object.keys(b.workerHeapUsedMB as object).length - Object.keys(now.workerHeapUsedMB as object).length;
-    baselineBuild = { ivgw: other, ...b, savedMB: round((b.rssMB as number) - (now.rssMB as number), 1), threadsFewer: fewer, workersFewer, savedPerWorkerMB: workersFewer > 0 ? round(((b.rssMB as number) - (now.rssMB as number)) / workersFewer, 1) : null };
+    baselineBuild = { ivgw: other, ...b, savedMB: round((b.rssMB as number) - (now.rssMB as number), 1) };
   }
-  return { idleRssMB: results.glibc?.rssMB, bestIdleRssMB: best, targetMB: 80, settleS, variants: results, ...(baselineBuild ? { baselineBuild } : {}) };
+  const glibc = results.glibc ?? {};
+  return {
+    idleRssMB: glibc.rssMB, idleGcSettledRssMB: glibc.gcSettledRssMB, idleTrimmedRssMB: glibc.trimmedRssMB, bestIdleRssMB: best, targetMB: 80, settleS,
+    variants: results, ...(baselineBuild ? { baselineBuild } : {}),
+  };
 }

@@ -12,7 +12,7 @@ import type { BenchOptions } from './run.js';
 import { percentile, round } from './stats.js';
 
 const cameras: CameraSnapshot[] = Array.from({ length: 16 }, (_, i) => ({
-  camera: `cam${i}`, channel: i, fps: 25, videoKbps: 2_000, audioKbps: 64, framesAccepted: 1e6 + i, rejected: { IV_ERR_AV_B_FRAME: i }, state: 'up', restarts: i,
+  camera: `cam${i}`, channel: i, fps: 25, videoKbps: 2_000, audioKbps: 64, framesAccepted: 1e6 + i, rejected: { IV_ERR_AV_B_FRAME: i }, state: 'up', restarts: i, ringResidentBytes: 4_194_304,
 }));
 
 function nsPerCall(n: number, fn: (i: number) => void): number {

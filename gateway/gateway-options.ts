@@ -50,6 +50,8 @@ export interface GatewayOptions {
   admission?: AdmissionLimits;
   /** Give freed native memory back to the system (malloc_trim) this long after apps leave; default 2000; 0: never. */
   trimAfterLeaveMs?: number;
+  /** Every this long, freed native memory over 1 MiB goes back to the system (malloc_trim); default 60000; 0: never. */
+  trimEveryMs?: number;
   /**
    * Where the cameras' capture actors run: `own` (default), a worker of their own, so a
    * capture that stalls or crashes never touches commands, voice or recording; `io`, on the

@@ -5,6 +5,7 @@
  * Owns: those shapes and texts. Must never: change what runs, or include a secret or token.
  */
 import type { ActorSystem } from '../runtime/actor-system.js';
+import { FrameRing } from '../runtime/frame-ring.js';
 import { collectHeap } from '../runtime/heap.js';
 import type { WorkerHeap } from '../runtime/schema.js';
 import type { IngestStats } from '../actors/capture/ingest.js';
@@ -183,6 +184,7 @@ export async function cameraSnapshots(p: GatewayParts | undefined): Promise<Came
       rejected: { ...(s?.rejected ?? {}) },
       state: st?.state ?? 'connecting',
       restarts: st?.retries ?? 0,
+      ringResidentBytes: FrameRing.attach(c.ring).touchedBytes,
     });
   }
   return out;

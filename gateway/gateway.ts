@@ -23,6 +23,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../runtime/actor-system.js';
+import { PeriodicTrim } from '../runtime/allocator.js';
 import { FrameRing } from '../runtime/frame-ring.js';
 import { IvError } from '../runtime/errors.js';
 import type { WorkerHeap } from '../runtime/schema.js';
@@ -177,6 +178,8 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const dataDir = o.dataDir ?? o.record?.dir ?? 'ivgw-data';
     const identity = await runIdentity({ dataDir, deviceId: o.deviceId ?? (process.env.IVGW_DEVICE_ID || undefined), secret: o.secret ?? (process.env.IVGW_DEVICE_SECRET || undefined) });
     this.cleanup.push(() => identity.dispose());
+    const trim = new PeriodicTrim(o.trimEveryMs ?? 60_000);
+    this.cleanup.push(() => trim.close());
     const deviceId = identity.id;
     if (identity.created) {
       this.log('info', 'ivgw', `created the device identity ${identity.file} (id ${deviceId}; secret and DTLS certificate inside, mode 0600)`, { file: identity.file, deviceId });

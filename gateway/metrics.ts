@@ -36,6 +36,8 @@ export interface CameraSnapshot {
   /** connecting / up / retrying / ended (1 for the current one). */
   state: string;
   restarts: number;
+  /** Data bytes of the camera's frame ring ever written to: the memory it holds. */
+  ringResidentBytes: number;
 }
 
 export interface P2pSnapshot {
@@ -92,6 +94,7 @@ export class GatewayMetrics {
     camGauge('ivgw_camera_bitrate_kbps', 'Video + audio bitrate of the camera in kbit/s', (c) => c.videoKbps + c.audioKbps);
     camGauge('ivgw_camera_frames_accepted', 'Frames the camera published into its ring', (c) => c.framesAccepted);
     camGauge('ivgw_camera_source_restarts', 'Times the camera source was restarted', (c) => c.restarts);
+    camGauge('ivgw_camera_ring_resident_bytes', 'Bytes of the camera frame ring ever written to (the memory it holds; low bitrates cycle through part of it)', (c) => c.ringResidentBytes);
     new Gauge({
       name: 'ivgw_camera_frames_refused', help: 'Frames refused by the SDK input rules, by code', labelNames: ['camera', 'code'], registers: r,
       async collect() {

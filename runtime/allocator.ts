@@ -6,7 +6,8 @@
  * native/src/mem.cc) releases the free pages of every arena.
  *
  * Owns: loading iv_mem once, lazily; `TrimAfterLeave`, one trim a while after the last of
- * a burst of departures. Must never: load the addon at import (the package's entries load
+ * a burst of departures; `PeriodicTrim`, a look every so often that trims when enough is
+ * free (start-up, a worker that came and went, a spent burst of frames). Must never: load the addon at import (the package's entries load
  * no addon), or throw when it is missing (not built, or a C library without malloc_trim):
  * then it answers undefined and trims nothing.
  */
@@ -89,5 +90,39 @@ export class TrimAfterLeave {
   close(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+/**
+ * Every `everyMs`, a trim when the arenas hold at least `minFreeBytes` free (mallinfo2).
+ * The free count includes chunks whose pages an earlier trim already gave back, so a
+ * process that freed much trims at every look: 0.2–0.4 ms each once there is little
+ * left to give (7 ms for the first of 140 MB). `ivgw run` idle: 104.2 → 98.6 MB RSS by
+ * one trim 40 s after start. The timer is unref'd.
+ */
+export class PeriodicTrim {
+  private readonly timer: NodeJS.Timeout | undefined;
+  readonly counts = { checks: 0, trims: 0, released: 0 };
+
+  constructor(everyMs: number, private readonly minFreeBytes = 1024 * 1024) {
+    if (everyMs > 0 && loadMemAddon()) {
+      this.timer = setInterval(() => this.check(), everyMs);
+      this.timer.unref();
+    }
+  }
+
+  /** One look now (also what the timer runs). */
+  check(): void {
+    this.counts.checks++;
+    const free = allocatorStats()?.freeBytes ?? 0;
+    if (free >= this.minFreeBytes) {
+      const r = trimAllocator();
+      this.counts.trims++;
+      this.counts.released += r ? 1 : 0;
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
   }
 }

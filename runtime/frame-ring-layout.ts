@@ -17,7 +17,9 @@
  *           │ B_OLDEST 9    oldest seq whose slot and bytes are intact               │
  *           │ B_KEY_HEAD 10 keyframes published so far                                │
  *           │ B_WRITE_POS 11 absolute byte position after the last frame              │
- *           │ B_BYTES 12    payload bytes published (stats)   13..15 reserved         │
+ *           │ B_BYTES 12    payload bytes published (stats)                           │
+ *           │ B_TOUCHED 13  data bytes ever written to, from 0: the memory the ring    │
+ *           │               holds resident (laps wrap early: see frame-ring.ts) 14..15 │
  *  byte 128 ├──────────── slot table: slots × SLOT_BYTES (48) ───────────────────────┤
  *           │ +0  seq    BigInt64  written LAST with Atomics.store (publication)     │
  *           │ +8  pts    Float64   +16 dts Float64  (microseconds)                   │
@@ -32,7 +34,7 @@
  */
 
 export const MAGIC = 0x49564652; // 'IVFR'
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 // Int32 word indexes (control block, bytes 0..63)
 export const I_MAGIC = 0;
@@ -54,6 +56,7 @@ export const B_OLDEST = 9;
 export const B_KEY_HEAD = 10;
 export const B_WRITE_POS = 11;
 export const B_BYTES = 12;
+export const B_TOUCHED = 13;
 
 export const HEADER_BYTES = 128;
 export const SLOT_BYTES = 48;

@@ -39,6 +39,9 @@ export { FrameReader } from './frame-reader.js';
 const NATIVE_COPY_MIN = 16 * 1024;
 let nativeCopy: ((dst: Uint8Array, offset: number, src: Uint8Array) => void) | null | undefined;
 
+/** No early lap below this position: tiny laps would only add tail skips. */
+const EARLY_WRAP_MIN = 64 * 1024;
+
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
 export class FrameRing implements RingView {
@@ -150,6 +153,11 @@ export class FrameRing implements RingView {
     return Number(Atomics.load(this.i64, L.B_BYTES));
   }
 
+  /** Data bytes ever written to, counted from the start of the data region: what the ring holds in RSS (laps start early for low bitrates). */
+  get touchedBytes(): number {
+    return Number(Atomics.load(this.i64, L.B_TOUCHED));
+  }
+
   /** Laps suffered by all readers of this ring so far (a producer-side health figure). */
   get laps(): number {
     return Atomics.load(this.i32, L.I_LAPS);
@@ -234,16 +242,37 @@ export class FrameWriter {
   private seq: number;
   private pos: number;
   private oldest: number;
+  private touched: number;
   private released = false;
 
   constructor(private readonly ring: FrameRing, private readonly nativeCopyAllowed = true) {
     this.seq = ring.head + 1;
     this.pos = Number(Atomics.load(ring.i64, L.B_WRITE_POS));
     this.oldest = ring.oldest;
+    this.touched = ring.touchedBytes;
   }
 
   get nextSeq(): number {
     return this.seq;
+  }
+
+  /**
+   * Start the next lap now, before the end of the data region, when the frames the slot
+   * table still holds (from seq s - slots + 1) span less than half of this lap: what the
+   * jump overwrites is older than that, so readers keep exactly the frames they had.
+   * A stream whose slot window is smaller than the data region (a low bitrate) then
+   * cycles through about twice that window, and the pages beyond are never touched:
+   * an 8 MiB ring of a 200 kbit/s camera holds ~2.5 MB resident, not 8 MiB.
+   */
+  private wrapsEarly(s: number, start: number, phys: number, len: number): boolean {
+    const ring = this.ring;
+    const first = s - ring.slots + 1;
+    if (first < this.oldest || first < 0 || phys < EARLY_WRAP_MIN) {
+      return false; // the slot window is not full, or bytes already retire frames
+    }
+    const firstStart = ring.f64[ring.slotWord(first, L.S_ABS_START)] as number;
+    const span = start - firstStart;
+    return firstStart - (start - phys) >= len && phys >= 2 * span + len;
   }
 
   /** Publish one frame; returns its seq. */
@@ -267,7 +296,7 @@ export class FrameWriter {
     const s = this.seq;
     let start = this.pos;
     const phys = start % ring.dataBytes;
-    if (phys + len > ring.dataBytes) {
+    if (phys + len > ring.dataBytes || this.wrapsEarly(s, start, phys, len)) {
       start += ring.dataBytes - phys; // skip the tail; frames never wrap
     }
     const end = start + len;
@@ -306,6 +335,10 @@ export class FrameWriter {
     }
     this.pos = end;
     this.seq = s + 1;
+    if (offset + len > this.touched) {
+      this.touched = offset + len;
+      Atomics.store(ring.i64, L.B_TOUCHED, BigInt(this.touched));
+    }
     Atomics.store(ring.i64, L.B_WRITE_POS, BigInt(end));
     Atomics.add(ring.i64, L.B_BYTES, BigInt(len));
     Atomics.store(ring.i64, L.B_HEAD, BigInt(s));

@@ -8,11 +8,20 @@
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { IvError } from '../../runtime/errors.js';
 import { join } from './check.js';
 import type { ConfigProblem, GatewayConfig } from './schema.js';
 import { validateConfig } from './validate.js';
+
+type YamlModule = typeof import('yaml');
+let yaml: YamlModule | undefined;
+
+/** The YAML parser, loaded when a YAML file is first read: a gateway on its embedded defaults never pays its ~1 MB of heap. */
+function yamlParser(): YamlModule {
+  yaml ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yaml;
+}
 
 export class ConfigError extends IvError {
   constructor(readonly file: string, readonly problems: ConfigProblem[]) {
@@ -30,7 +39,7 @@ export function parseConfigText(text: string, json: boolean): { doc: unknown } |
       return { problems: [{ path: '', message: `not valid JSON: ${(err as Error).message}` }] };
     }
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = yamlParser().parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return { problems: doc.errors.map((e) => ({ path: '', message: `not valid YAML: ${e.message.split('\n')[0] ?? e.message}` })) };
   }

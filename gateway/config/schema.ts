@@ -69,7 +69,8 @@ export interface GatewayConfig {
   admission: { maxApps: number; maxStreams: number };
   keepAlive: { intervalS: number; probes: number };
   /** Freed native memory goes back to the system this long after apps leave (malloc_trim); 0: never. */
-  memory: { trimAfterLeaveS: number; captureWorker: 'own' | 'io' };
+  /** …and every trimEveryS when more than 1 MiB is free; 0: never. */
+  memory: { trimAfterLeaveS: number; trimEveryS: number; captureWorker: 'own' | 'io' };
   logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'auto' | 'text' | 'json' };
   /** The operator's HTTP server; `listen: undefined` is off. */
   http: { listen: string | undefined; bearerToken?: string };

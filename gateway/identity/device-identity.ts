@@ -1,16 +1,18 @@
 /**
  * device-identity — the device's persistent identity in `<data>/device.json` (mode 0600):
  * device id, the secret tokens are signed with, and one DTLS certificate + key (ECDSA
- * P-256, self-signed, generated here with WebCrypto through @peculiar/x509) that every
+ * P-256, self-signed, made by certificate-worker.ts) that every
  * peer connection presents, so apps can pin its fingerprint. node-datachannel reads the
  * certificate from files: `dtlsFiles()` writes them next to device.json (also 0600).
  * Owns: that file and its format. Must never: print the secret, loosen the file's mode,
  * or replace an existing identity (tokens minted with it must keep working).
  */
-import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { IvError } from '../../runtime/errors.js';
+import { certificateReply, type CertificateReply } from './certificate-message.js';
 
 export interface DeviceIdentity {
   id: string;
@@ -24,7 +26,6 @@ export interface DeviceIdentity {
 }
 
 const FILE = 'device.json';
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 export function identityFile(dataDir: string): string {
   return join(dataDir, FILE);
@@ -35,22 +36,37 @@ export function certificateFingerprint(pem: string): string {
   return `sha-256 ${new X509Certificate(pem).fingerprint256}`;
 }
 
-/** A fresh self-signed DTLS certificate (10 years) and its key. */
-export async function generateCertificate(commonName: string): Promise<{ certificate: string; key: string }> {
-  // loaded only to make a certificate (once per device): it costs ~12 MB of RSS in every process that imports it
-  const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(8).toString('hex').replace(/^[89a-f]/, '1'),
-    name: `CN=${commonName.replace(/[,=+<>#;"\\]/g, '_')}`,
-    notBefore: new Date(Date.now() - 86_400_000),
-    notAfter: new Date(Date.now() + 3_650 * 86_400_000),
-    signingAlgorithm: ALG,
-    keys: keys,
+/**
+ * A fresh self-signed DTLS certificate (10 years) and its key, made in a short-lived
+ * worker thread (certificate-worker.ts) so its library never stays in this isolate.
+ */
+export function generateCertificate(commonName: string): Promise<{ certificate: string; key: string }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./certificate-worker.js', import.meta.url), { workerData: { commonName } });
+    let answered = false;
+    worker.once('message', (m: unknown) => {
+      answered = true;
+      void worker.terminate();
+      const problem = certificateReply(m, 'certificate worker reply');
+      const r = m as CertificateReply;
+      if (problem) {
+        reject(problem);
+      } else if (r.certificate !== undefined && r.key !== undefined) {
+        resolve({ certificate: r.certificate, key: r.key });
+      } else {
+        reject(new IvError('IV_ERR_INTERNAL', `the DTLS certificate could not be made: ${r.error ?? 'no certificate in the answer'}`, { field: 'certificate' }));
+      }
+    });
+    worker.once('error', (err) => {
+      answered = true;
+      reject(new IvError('IV_ERR_INTERNAL', `the DTLS certificate could not be made: ${err.message}`, { field: 'certificate' }));
+    });
+    worker.once('exit', (code) => {
+      if (!answered) {
+        reject(new IvError('IV_ERR_INTERNAL', `the certificate worker exited (${code}) without an answer`, { field: 'certificate' }));
+      }
+    });
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-  return { certificate: cert.toString('pem'), key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, '$1\n').trim()}\n-----END PRIVATE KEY-----\n` };
 }
 
 function bad(file: string, message: string): IvError {

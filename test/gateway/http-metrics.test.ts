@@ -10,7 +10,7 @@ import { isIvError } from '../../runtime/errors.js';
 
 function fakeSources(p2p: P2pSnapshot) {
   return {
-    cameras: async () => [{ camera: 'cam-a', channel: 0, fps: 25, videoKbps: 1800, audioKbps: 64, framesAccepted: 1000, rejected: { IV_ERR_AV_B_FRAME: 3 }, state: 'up', restarts: 1 }],
+    cameras: async () => [{ camera: 'cam-a', channel: 0, fps: 25, videoKbps: 1800, audioKbps: 64, framesAccepted: 1000, rejected: { IV_ERR_AV_B_FRAME: 3 }, state: 'up', restarts: 1, ringResidentBytes: 2_500_000 }],
     p2p: () => p2p,
     cloud: async () => [{ camera: 'cam-a', segmentsAccepted: 10, uploaded: 9, pending: 1, uploadFailures: 0, spoolBytes: 12345 }],
     workers: () => [{ worker: 'p2p', heapUsed: 5_000_000 }],
@@ -27,7 +27,7 @@ test('/metrics serves every metric family in Prometheus text, read from the sour
   const http = await GatewayHttpServer.start({ listen: '127.0.0.1:0', metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }), health: () => ({ ok: true, reasons: [] }), status: async () => ({}) });
   t.teardown(() => http.close());
   let text = await (await fetch(`${http.url}/metrics`)).text();
-  for (const line of ['ivgw_camera_fps{camera="cam-a",channel="0"} 25', 'ivgw_camera_frames_refused{camera="cam-a",code="IV_ERR_AV_B_FRAME"} 3', 'ivgw_camera_source_state{camera="cam-a",state="up"} 1',
+  for (const line of ['ivgw_camera_fps{camera="cam-a",channel="0"} 25', 'ivgw_camera_frames_refused{camera="cam-a",code="IV_ERR_AV_B_FRAME"} 3', 'ivgw_camera_source_state{camera="cam-a",state="up"} 1', 'ivgw_camera_ring_resident_bytes{camera="cam-a",channel="0"} 2500000',
     'ivgw_p2p_apps_connected 0', 'ivgw_p2p_keepalive_state{state="up"} 1', 'ivgw_p2p_watermark_events_total{level="high"} 1', 'ivgw_p2p_offers_refused_total{reason="IV_ERR_AUTH_EXPIRED"} 1',
     'ivgw_p2p_connect_seconds_count 1', 'ivgw_supervisor_events_total{type="restart",child="peer"} 1', 'ivgw_cloud_spool_bytes{camera="cam-a"} 12345', 'ivgw_worker_heap_used_bytes{worker="p2p"} 5000000']) {
     t.true(text.includes(line), line);

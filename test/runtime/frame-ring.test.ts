@@ -175,3 +175,52 @@ test('a waiting reader wakes up when a frame is published and when the stream cl
   t.true(Date.now() - t0 < 1_000);
   t.true(ring.closed);
 });
+
+test('a low-bitrate stream touches about twice its slot window of data, and readers keep every frame the slots hold', (t) => {
+  // 1 MiB of data but 256 slots of 1000-byte frames: the slot window is ~256 KB
+  const ring = FrameRing.create({ dataBytes: 1024 * 1024, slots: 256, keys: 16 });
+  const w = ring.writer();
+  const slow = ring.reader('oldest');
+  for (let i = 0; i < 5000; i++) {
+    w.write(frame(i, 1000, i % 25 === 0));
+    // the ring still holds exactly the last `slots` frames: none retired early
+    t.is(ring.oldest, Math.max(0, i - 255));
+    if (i % 100 === 0) {
+      slow.seek(ring.oldest);
+      let n = 0;
+      for (let f = slow.read(); f; f = slow.read()) {
+        if (!f.data.every((b) => b === (f.seq & 0xff)) || f.discontinuity) {
+          t.fail(`frame ${f.seq} torn or after a gap`);
+        }
+        n++;
+      }
+      t.is(n, Math.min(i + 1, 256), 'a reader at the oldest frame reads the whole slot window');
+    }
+  }
+  t.true(ring.touchedBytes <= 2 * 256 * 1000 + 64 * 1024 + 2000, `touched ${ring.touchedBytes} bytes`);
+  t.true(ring.touchedBytes >= 2 * 255 * 1000, `touched ${ring.touchedBytes} bytes`);
+  t.is(slow.stats.laps, 0);
+});
+
+test('when the bitrate rises the ring grows its laps back to the whole data region', (t) => {
+  const ring = FrameRing.create({ dataBytes: 1024 * 1024, slots: 256, keys: 16 });
+  const w = ring.writer();
+  for (let i = 0; i < 3000; i++) {
+    w.write(frame(i, 500, i % 25 === 0));
+  }
+  const low = ring.touchedBytes;
+  t.true(low < 400 * 1024, `touched ${low} bytes at 500-byte frames`);
+  const r = ring.reader('latest-keyframe');
+  for (let i = 0; i < 3000; i++) {
+    w.write(frame(w.nextSeq, 8000, i % 25 === 0));
+    for (let f = r.read(); f; f = r.read()) {
+      if (!f.data.every((b) => b === (f.seq & 0xff))) {
+        t.fail(`frame ${f.seq} torn`);
+      }
+    }
+  }
+  t.true(ring.touchedBytes > 1000 * 1024, `touched ${ring.touchedBytes} bytes at 8000-byte frames`);
+  // bytes bind again: 256 frames of 8000 bytes do not fit 1 MiB
+  t.true(ring.head - ring.oldest + 1 < 256);
+  t.is(r.stats.laps, 0, 'a reader keeping up is never lapped across the change');
+});
