@@ -13,7 +13,7 @@ export interface BenchOptions {
   quick: boolean;
 }
 
-const BENCHES = ['ring', 'mailbox', 'restart', 'mux', 'cloud', 'ttff', 'fanout', 'native', 'dtls-cert', 'metrics', 'footprint', 'browser', 'weak-network'] as const;
+const BENCHES = ['ring', 'mailbox', 'restart', 'mux', 'cloud', 'ttff', 'fanout', 'native', 'dtls-cert', 'metrics', 'footprint', 'browser', 'weak-network', 'ice-restart'] as const;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

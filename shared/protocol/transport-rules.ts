@@ -28,9 +28,10 @@ export const SCTP_BUFFER_BYTES = 262_144;
 export const MAX_MESSAGE_BYTES = 262_144;
 
 /**
- * The device's ICE-restart offer takes the DTLS client role (the app answers passive).
- * An app's own offer stays `actpass` (the device answers active) and the app sends its
- * candidates once the answer is set: PROTOCOL.md §3, where the measurements are.
+ * The device's ICE-restart offer takes the DTLS client role (the app answers passive),
+ * and its candidates follow the offer at once. An app's own offer stays `actpass` (the
+ * device answers active) and the app sends its candidates once the answer is set:
+ * PROTOCOL.md §3 and §3.1, where the measurements of both directions are.
  */
 export function offerAsDtlsClient(sdp: string): string {
   return sdp.replaceAll('a=setup:actpass', 'a=setup:active');
