@@ -96,7 +96,7 @@ export interface GatewayLogRecord {
 /** A camera's capture event (CAPTURE_EVENT). */
 export interface CameraEvent {
   camera: string;
-  type: 'rejected' | 'source-exit' | 'source-restart' | 'source-ended' | 'source-up' | 'format';
+  type: 'rejected' | 'source-exit' | 'source-restart' | 'source-ended' | 'source-up' | 'format' | 'ring-tight';
   code?: string;
   message?: string;
   detail?: unknown;

@@ -24,7 +24,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../runtime/actor-system.js';
 import { PeriodicTrim } from '../runtime/allocator.js';
-import { FrameRing } from '../runtime/frame-ring.js';
 import { IvError } from '../runtime/errors.js';
 import type { WorkerHeap } from '../runtime/schema.js';
 import { TypedEmitter } from '../runtime/typed-emitter.js';
@@ -37,6 +36,7 @@ import { registerBuiltinHandlers } from '../actors/p2p/builtin-handlers.js';
 import { CLOUD_ACTOR } from '../actors/cloud/index.js';
 import { cloudActorArgs } from '../actors/cloud/cloud-defaults.js';
 import { planCamera, type CapturePlan } from './cameras/camera-plan.js';
+import { createCameraRing } from './cameras/camera-ring.js';
 import { CameraStatusBoard } from './cameras/camera-status.js';
 import { runIdentity, type RunIdentity } from './identity/run-identity.js';
 import { GatewayMetrics } from './metrics.js';
@@ -192,7 +192,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       refused: (what) => this.metrics.brokerRefused(what),
       cleanup: (fn) => this.cleanup.push(fn),
     });
-    const cameras: GatewayCamera[] = (await cameraPlans(o)).map((p) => ({ ...p, ring: FrameRing.create({ dataBytes: 8 * 1024 * 1024, slots: 2048, keys: 64 }).buffer }));
+    const cameras: GatewayCamera[] = (await cameraPlans(o)).map((p) => ({ ...p, ring: createCameraRing(p.config.ringBytes) }));
     const record = o.record;
     const recorded = record ? cameras.filter((c) => c.config.recording !== 'off' && c.video) : [];
     const cloudActors = record ? recorded.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudActorArgs({ device: deviceId, channel: c.channel, ring: c.ring, ...(c.video ? { video: { codec: c.video.codec, fps: c.source.kind === 'push' ? 25 : c.source.fps } } : {}), ...(c.audio ? { audio: c.audio } : {}), store: record.store, spoolDir: join(record.dir, 'local', `ch${c.channel}`), retention: c.config.retention }) })) : [];
@@ -229,7 +229,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
         const changed = status.onEvent(e);
         this.emit('camera', e);
         if (e.type !== 'format' && (e.type !== 'source-up' || changed)) {
-          this.log(e.type === 'rejected' || e.type === 'source-exit' ? 'warn' : 'info', e.camera, `${e.type}${e.code ? ` ${e.code}` : ''}${e.message ? ` ${e.message}` : ''}`, { event: e.type, state: status.get(e.camera)?.state, ...(e.code ? { code: e.code } : {}) });
+          this.log(e.type === 'rejected' || e.type === 'source-exit' || e.type === 'ring-tight' ? 'warn' : 'info', e.camera, `${e.type}${e.code ? ` ${e.code}` : ''}${e.message ? ` ${e.message}` : ''}`, { event: e.type, state: status.get(e.camera)?.state, ...(e.code ? { code: e.code } : {}) });
         }
       });
     }

@@ -71,7 +71,9 @@ function checkArgs(raw: unknown): CaptureArgs {
   return a as CaptureArgs;
 }
 
-function event(state: CaptureState, ctx: ActorContext<CaptureMethods>, type: Parameters<SourceHost['event']>[0] | 'format', fields: Parameters<SourceHost['event']>[1]): void {
+const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+function event(state: CaptureState, ctx: ActorContext<CaptureMethods>, type: Parameters<SourceHost['event']>[0] | 'format' | 'ring-tight', fields: Parameters<SourceHost['event']>[1]): void {
   if (type === 'rejected' && state.eventsThisSecond++ >= MAX_EVENTS_PER_SECOND) {
     return; // counted in CAPTURE_STATS anyway
   }
@@ -85,7 +87,14 @@ export default defineActor({
     const args = checkArgs(raw);
     const ring = FrameRing.attach(args.ring);
     const setup = { ...(args.video ? { video: args.video } : {}), ...(args.audio ? { audio: args.audio } : {}) };
-    const ingest = new Ingest(ring, { ...setup, onFormat: (format) => event(state, ctx, 'format', { detail: format }) });
+    const ingest = new Ingest(ring, {
+      ...setup,
+      onFormat: (format) => event(state, ctx, 'format', { detail: format }),
+      onRingTight: (gop) => event(state, ctx, 'ring-tight', {
+        message: `a GOP of ${mib(gop.bytes)} (${gop.frames} frames) took over half of this camera's ${mib(gop.ringBytes)} frame ring: a new viewer may wait for the next keyframe and a reader that falls behind loses a GOP; give the camera a ring of at least ${mib(Math.ceil((gop.bytes * 2.5) / 1048576) * 1048576)} (cameras[].ring)`,
+        detail: gop,
+      }),
+    });
     const state: CaptureState = { args, ingest, source: undefined, eventsThisSecond: 0 };
     ctx.setInterval(() => {
       state.eventsThisSecond = 0;

@@ -15,7 +15,7 @@ export const CAPTURE_METHODS = {
   /** Something the owner should know: a refused frame, the source exiting/restarting, the format. */
   CAPTURE_EVENT: notice(obj({
     camera: str,
-    type: oneOf('rejected', 'source-exit', 'source-restart', 'source-ended', 'source-up', 'format'),
+    type: oneOf('rejected', 'source-exit', 'source-restart', 'source-ended', 'source-up', 'format', 'ring-tight'),
     code: opt(str),
     message: opt(str),
     frame: opt(int(0)),

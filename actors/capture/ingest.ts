@@ -19,6 +19,8 @@ export interface IngestOptions {
   audio?: AudioFormat;
   /** Called once, when the first valid keyframe establishes the video format. */
   onFormat?: (format: VideoFormat) => void;
+  /** Called once, when a complete GOP took more than half of the ring's data (the ring should hold two). */
+  onRingTight?: (gop: { bytes: number; frames: number; ringBytes: number }) => void;
 }
 
 export type IngestResult = { ok: true; seq: number; keyframe: boolean } | { ok: false; error: IvError };
@@ -56,6 +58,7 @@ export class Ingest {
   private videoCount = 0;
   private audioCount = 0;
   private formatAnnounced = false;
+  private ringTightTold = false;
   /** The last arrival-time pts given per stream (µs). */
   private lastVideoPts = 0;
   private lastAudioPts = 0;
@@ -90,6 +93,13 @@ export class Ingest {
     const pts = ptsGiven ?? (this.lastVideoPts = arrivalPts(this.lastVideoPts));
     const seq = this.writer.write({ data: f.data, pts, dts: pts, keyframe: f.keyframe, codec: VIDEO_CODEC_ID[f.format.codec], stream: STREAM.VIDEO });
     this.stats.video(f.data.length, f.keyframe);
+    if (f.keyframe && !this.ringTightTold) {
+      const gop = this.stats.lastGopSize;
+      if (gop.bytes > this.ring.dataBytes / 2) {
+        this.ringTightTold = true;
+        this.opts.onRingTight?.({ ...gop, ringBytes: this.ring.dataBytes });
+      }
+    }
     if (f.keyframe && !this.formatAnnounced) {
       this.formatAnnounced = true;
       this.opts.onFormat?.(f.format);

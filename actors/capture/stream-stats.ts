@@ -1,6 +1,6 @@
 /**
  * stream-stats — per-stream measurements over a sliding window: fps, bitrates, GOP
- * length and keyframe interval. Owns a bounded window of recent frames.
+ * length (frames and bytes) and keyframe interval. Owns a bounded window of recent frames.
  */
 
 interface Sample {
@@ -15,6 +15,9 @@ export interface StreamStatsSnapshot {
   audioKbps: number;
   /** Frames from one keyframe to the next (the last complete GOP). */
   gopFrames: number;
+  /** Video bytes of that GOP, and the most any GOP took so far. */
+  gopBytes: number;
+  maxGopBytes: number;
   keyframeIntervalMs: number;
   videoFrames: number;
   audioFrames: number;
@@ -26,6 +29,9 @@ export class StreamStats {
   private audioFrames = 0;
   private sinceKey = -1;
   private lastGop = 0;
+  private bytesSinceKey = 0;
+  private lastGopBytes = 0;
+  private maxGopBytes = 0;
   private lastKeyAt = -1;
   private keyInterval = 0;
 
@@ -37,7 +43,10 @@ export class StreamStats {
     if (keyframe) {
       if (this.sinceKey > 0) {
         this.lastGop = this.sinceKey;
+        this.lastGopBytes = this.bytesSinceKey;
+        this.maxGopBytes = Math.max(this.maxGopBytes, this.bytesSinceKey);
       }
+      this.bytesSinceKey = 0;
       if (this.lastKeyAt >= 0) {
         this.keyInterval = at - this.lastKeyAt;
       }
@@ -46,6 +55,7 @@ export class StreamStats {
     }
     if (this.sinceKey >= 0) {
       this.sinceKey++;
+      this.bytesSinceKey += bytes;
     }
     this.add({ at, bytes, video: true });
   }
@@ -65,6 +75,11 @@ export class StreamStats {
     if (drop > 0) {
       this.window.splice(0, drop);
     }
+  }
+
+  /** The last complete GOP: its frames and video bytes. */
+  get lastGopSize(): { frames: number; bytes: number } {
+    return { frames: this.lastGop, bytes: this.lastGopBytes };
   }
 
   snapshot(): StreamStatsSnapshot {
@@ -87,6 +102,8 @@ export class StreamStats {
       videoKbps: Math.round((vBytes * 8) / seconds / 1000),
       audioKbps: Math.round((aBytes * 8) / seconds / 1000),
       gopFrames: this.lastGop,
+      gopBytes: this.lastGopBytes,
+      maxGopBytes: this.maxGopBytes,
       keyframeIntervalMs: Math.round(this.keyInterval),
       videoFrames: this.videoFrames,
       audioFrames: this.audioFrames,

@@ -28,6 +28,8 @@ export interface CameraConfig {
   fps?: number;
   recording: RecordingMode;
   retention: { maxAgeS: number; maxBytes: number };
+  /** Frame data its ring holds (gateway/cameras/camera-ring.ts); default 8 MiB. */
+  ringBytes?: number;
 }
 
 export interface TlsFiles {

@@ -35,6 +35,8 @@ cameras:
   #   # audio: aac             # none | aac | g711a | g711u | { codec, sampleRate, channels }; probed when absent
   #   recording: events
   #   retention: { maxAge: 7d, maxSize: 10GiB }
+  #   ring: 16MiB              # frame data kept in memory: at least two GOPs (default 8MiB = 32 s at 2 Mbit/s;
+  #                            #   low bitrates use only what they need)
 
 signaling:
   embedded:                    # the built-in MQTT broker (apps authenticate with their token)

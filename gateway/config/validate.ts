@@ -11,6 +11,7 @@ import { parseStunUrl } from '../../actors/p2p/stun.js';
 import { checkWatermarks } from '../../actors/p2p/watermark.js';
 import type { AudioFormat } from '../../media/codecs.js';
 import { DEFAULT_WATERMARKS } from '../gateway-options.js';
+import { DEFAULT_RING_BYTES, MAX_RING_BYTES, MIN_RING_BYTES } from '../cameras/camera-ring.js';
 import { Checker, join, show, type Obj } from './check.js';
 import type { CameraConfig, CameraSource, CloudConfig, ConfigProblem, GatewayConfig, IceConfig, IceServerConfig, SignalingConfig } from './schema.js';
 
@@ -89,7 +90,7 @@ const AUDIO_DEFAULTS: Record<string, AudioFormat> = {
 
 function camera(c: Checker, raw: unknown, i: number, path: (p: string) => string): CameraConfig | undefined {
   const at = `cameras[${i}]`;
-  const o = c.object(raw, at, ['name', 'channel', 'source', 'transcode', 'video', 'audio', 'audioFile', 'fps', 'recording', 'retention'], false);
+  const o = c.object(raw, at, ['name', 'channel', 'source', 'transcode', 'video', 'audio', 'audioFile', 'fps', 'recording', 'retention', 'ring'], false);
   if (!o) {
     return undefined;
   }
@@ -114,6 +115,10 @@ function camera(c: Checker, raw: unknown, i: number, path: (p: string) => string
   const recording = c.oneOf(o, 'recording', at, ['full-time', 'events', 'off'] as const, 'full-time');
   const ret = c.object(o.retention, join(at, 'retention'), ['maxAge', 'maxSize']) ?? {};
   const retention = { maxAgeS: c.duration(ret, 'maxAge', join(at, 'retention'), 86_400), maxBytes: c.size(ret, 'maxSize', join(at, 'retention'), 1024 ** 3) };
+  const ring = c.size(o, 'ring', at, DEFAULT_RING_BYTES);
+  if (ring < MIN_RING_BYTES || ring > MAX_RING_BYTES) {
+    c.problem(join(at, 'ring'), `expected 1MiB..1GiB (at least two of the camera's GOPs), got ${ring} bytes`);
+  }
   let source = src;
   if (src?.kind === 'file') {
     const audioFile = c.string(o, 'audioFile', at);
@@ -133,7 +138,7 @@ function camera(c: Checker, raw: unknown, i: number, path: (p: string) => string
   if (!src) {
     return undefined;
   }
-  return { name, channel, source: source as CameraSource, transcode, ...(video ? { video } : {}), ...(audio ? { audio } : {}), ...(fps ? { fps } : {}), recording, retention };
+  return { name, channel, source: source as CameraSource, transcode, ...(video ? { video } : {}), ...(audio ? { audio } : {}), ...(fps ? { fps } : {}), recording, retention, ringBytes: ring };
 }
 
 function sourceOf(c: Checker, v: unknown, at: string, path: (p: string) => string): CameraSource | undefined {
