@@ -7,9 +7,10 @@
  *
  * Owns: loading iv_mem once, lazily; `TrimAfterLeave`, one trim a while after the last of
  * a burst of departures; `PeriodicTrim`, a look every so often that trims when enough is
- * free (start-up, a worker that came and went, a spent burst of frames). Must never: load the addon at import (the package's entries load
- * no addon), or throw when it is missing (not built, or a C library without malloc_trim):
- * then it answers undefined and trims nothing.
+ * free (start-up, a worker that came and went, a spent burst of frames).
+ * Must never: load the addon at import (the package's entries load no addon), or throw
+ * when it is missing (not built, or a C library without malloc_trim): then it answers
+ * undefined and trims nothing.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

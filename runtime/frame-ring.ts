@@ -11,6 +11,9 @@
  *       — published BEFORE anything is overwritten;
  *    2. copy payload, write slot fields, then slot.seq := s (publication);
  *    3. keyframe → key index; HEAD := s; NOTIFY += 1; wake waiters if any.
+ *  a frame that does not fit the data's tail starts the next lap (the tail is skipped);
+ *  so does one written while the frames the slots hold span under half of the lap so far
+ *  (FrameWriter.wrapsEarly): a low bitrate keeps only what it uses resident.
  *  reader of seq n: n <= HEAD; slot.seq == n; read fields and payload; then
  *    OLDEST <= n proves nothing it read was overwritten. Otherwise it was lapped:
  *    it counts the lap and resyncs at the earliest keyframe still intact (or waits
@@ -262,7 +265,7 @@ export class FrameWriter {
    * jump overwrites is older than that, so readers keep exactly the frames they had.
    * A stream whose slot window is smaller than the data region (a low bitrate) then
    * cycles through about twice that window, and the pages beyond are never touched:
-   * an 8 MiB ring of a 200 kbit/s camera holds ~2.5 MB resident, not 8 MiB.
+   * the 8 MiB rings of the demo cameras (~200 kbit/s, 2048 slots) held 2.6 and 3.6 MB.
    */
   private wrapsEarly(s: number, start: number, phys: number, len: number): boolean {
     const ring = this.ring;
