@@ -136,11 +136,13 @@ export async function statsRecords(p: GatewayParts): Promise<GatewayLogRecord[]>
       const v = s.video ? `${s.video.codec} ${s.video.width}x${s.video.height}` : 'no video';
       const rejected = refusedCount(s);
       const state = c.source.kind === 'ffmpeg' ? `${p.status.describe(c.camera)}; ` : '';
+      const ring = FrameRing.attach(c.ring);
+      const mib = (b: number): string => (b / 1048576).toFixed(1);
       out.push({
         level: 'info',
         component: c.camera,
-        msg: `${state}${v} ${s.fps} fps, video ${s.videoKbps} kbit/s, audio ${s.audioKbps} kbit/s, GOP ${s.gopFrames} (${s.keyframeIntervalMs} ms), frames ${s.videoFrames}+${s.audioFrames}, refused ${rejected}${rejected > 0 && s.lastError ? ` (last: ${s.lastError.code})` : ''}, reader laps ${s.laps}`,
-        fields: { state: p.status.get(c.camera)?.state, fps: s.fps, videoKbps: s.videoKbps, audioKbps: s.audioKbps, gopFrames: s.gopFrames, refused: rejected },
+        msg: `${state}${v} ${s.fps} fps, video ${s.videoKbps} kbit/s, audio ${s.audioKbps} kbit/s, GOP ${s.gopFrames} (${s.keyframeIntervalMs} ms, ${Math.round(s.gopBytes / 1024)} KiB), frames ${s.videoFrames}+${s.audioFrames}, refused ${rejected}${rejected > 0 && s.lastError ? ` (last: ${s.lastError.code})` : ''}, ring ${mib(ring.touchedBytes)} of ${mib(ring.dataBytes)} MiB, reader laps ${s.laps}`,
+        fields: { state: p.status.get(c.camera)?.state, fps: s.fps, videoKbps: s.videoKbps, audioKbps: s.audioKbps, gopFrames: s.gopFrames, gopBytes: s.gopBytes, ringResidentBytes: ring.touchedBytes, refused: rejected },
       });
     }
   }
