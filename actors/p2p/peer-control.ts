@@ -47,6 +47,9 @@ function onControl(state: PeerState, ctx: ActorContext<PeerMethods>, raw: Buffer
       openStream(state, ctx, msg.id, msg.params);
       return;
     case 'channels':
+      if (refuse(state, msg.id)) {
+        return; // what the device has (and has recorded) is for a valid token only
+      }
       void describeChannels(state).then(
         (channels) => send(state, { op: 'channels', id: msg.id, channels }),
         (err: unknown) => send(state, { op: 'error', id: msg.id, code: 'IV_ERR_INTERNAL', message: `channels: ${(err as Error).message}` }),

@@ -11,7 +11,7 @@ import type { DataChannel, PeerConnection } from 'node-datachannel';
 import { invalidParam } from '../../runtime/errors.js';
 import type { FrameRing } from '../../runtime/frame-ring.js';
 import { encodeControl, type DeviceToApp } from '../../shared/protocol/control.js';
-import { grants, refusal, type Right } from '../../shared/protocol/rights.js';
+import { expiry, grants, refusal, type Right } from '../../shared/protocol/rights.js';
 import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
 import type { PlaybackFeeder } from '../../recording/playback-feeder.js';
 import type { StreamBudget } from './admission.js';
@@ -104,9 +104,12 @@ export function allowed(state: PeerState, right: Right): boolean {
   return grants(state.session, right);
 }
 
-/** Answer request `id` with the grant's refusal of `right` (expired or not granted); true when refused. */
-export function refuse(state: PeerState, id: number, right: Right): boolean {
-  const no = refusal(state.session, right);
+/**
+ * Answer request `id` with the grant's refusal of `right` (expired or not granted), or,
+ * without a right, its expiry only; true when refused.
+ */
+export function refuse(state: PeerState, id: number, right?: Right): boolean {
+  const no = right === undefined ? expiry(state.session) : refusal(state.session, right);
   if (no) {
     send(state, { op: 'error', id, code: no.code, message: no.message });
   }

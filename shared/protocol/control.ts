@@ -53,8 +53,11 @@ export function encodeControl(msg: AppToDevice | DeviceToApp): Uint8Array {
   return packr.pack(msg);
 }
 
-/** The id of an answer: the request's own id, echoed as it came when it is not a valid one. */
-export type AnswerId = number | string | bigint | null;
+/**
+ * The id of an answer: the request's own id, echoed as it came when it is a scalar but not
+ * a valid one; nil when the request's id is a map, an array or bytes (PROTOCOL.md §4).
+ */
+export type AnswerId = number | string | bigint | boolean | null;
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; id: AnswerId | undefined; code: 'IV_ERR_INVALID_PARAM' | 'IV_ERR_UNKNOWN_METHOD'; message: string };
 
@@ -96,13 +99,19 @@ function unpack(bytes: Uint8Array): Record<string, unknown> | string {
   return raw as Record<string, unknown>;
 }
 
-/** What a request's id is answered with: the valid id, the invalid one as sent, or nothing when absent. */
+/**
+ * What a request's id is answered with: the valid id, an invalid scalar as sent, nil for
+ * an id that is a map, an array or bytes, or nothing when the id is absent.
+ */
 function answerId(v: unknown): AnswerId | undefined {
   const id = intIn(v, 0, MAX_U32);
   if (id !== undefined) {
     return id;
   }
-  return typeof v === 'number' || typeof v === 'string' || typeof v === 'bigint' ? v : v === null ? null : undefined;
+  if (v === undefined) {
+    return undefined;
+  }
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'bigint' || typeof v === 'boolean' ? v : null;
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * rights — what an access token may grant an app (docs/PROTOCOL.md §2): the one list of
  * rights and the one check of a grant. Browser-safe.
- * Owns: `RIGHTS`, `Right`, `grants` (a right, not yet expired) and `refusal` (why not, as
- * the typed answer an app gets).
+ * Owns: `RIGHTS`, `Right`, `grants` (a right, not yet expired), `refusal` (why not, as
+ * the typed answer an app gets) and `expiry` (the same answer for requests that need no right).
  * Must never: read anything but its arguments and the clock.
  */
 
@@ -24,10 +24,16 @@ export function grants(grant: Grant, right: Right): boolean {
   return refusal(grant, right) === undefined;
 }
 
+/** The refusal of a grant that has expired (any request that needs no right but a valid token), or undefined. */
+export function expiry(grant: Grant, nowS = Date.now() / 1000): { code: 'IV_ERR_AUTH_EXPIRED'; message: string } | undefined {
+  return grant.expires <= nowS ? { code: 'IV_ERR_AUTH_EXPIRED', message: `the access token expired ${Math.floor(nowS - grant.expires)} s ago` } : undefined;
+}
+
 /** Why the grant does not allow `right` now: expired first (a renewed token helps), then the right. */
 export function refusal(grant: Grant, right: Right, nowS = Date.now() / 1000): { code: 'IV_ERR_AUTH_EXPIRED' | 'IV_ERR_AUTH_RIGHTS'; message: string } | undefined {
-  if (grant.expires <= nowS) {
-    return { code: 'IV_ERR_AUTH_EXPIRED', message: `the access token expired ${Math.floor(nowS - grant.expires)} s ago` };
+  const expired = expiry(grant, nowS);
+  if (expired) {
+    return expired;
   }
   if (!grant.rights.includes(right)) {
     return { code: 'IV_ERR_AUTH_RIGHTS', message: `the access token does not grant ${right} (${grant.rights.length === 0 ? 'it grants no rights' : `it grants ${grant.rights.join(', ')}`})` };

@@ -133,7 +133,8 @@ test.serial('ack and ping with integers encoded as msgpack uint64 are accepted: 
 test.serial('requests with a bad id or over 64 KiB get the documented error; an oversized offer with a requestId is refused', async (t) => {
   const { gw, apps } = await withGateway(t);
   await connectRaw(apps, gw, 'sloppy', gw.token('sloppy', ['live', 'command']));
-  for (const [id, expect] of [[{ str: 'abc' }, 'abc'], [{ i64: -1 }, -1], [{ f64: 1.5 }, 1.5], [{ u64: 2 ** 32 }, 2 ** 32]] as const) {
+  // scalars come back as sent; a map (or array, bytes) as nil: every request with an id is answered
+  for (const [id, expect] of [[{ str: 'abc' }, 'abc'], [{ i64: -1 }, -1], [{ f64: 1.5 }, 1.5], [{ u64: 2 ** 32 }, 2 ** 32], [{ bool: true }, true], [m(['n', 1]), null]] as const) {
     const a = await request(apps, 'sloppy', m(['op', 'ping'], ['id', id], ['t', 1]), expect);
     t.like(a, { op: 'error', code: 'IV_ERR_INVALID_PARAM' }, JSON.stringify(id));
     t.regex(a.message ?? '', /^id:/);
@@ -144,7 +145,7 @@ test.serial('requests with a bad id or over 64 KiB get the documented error; an 
   t.like(refused.find((r) => r.type === 'refused'), { requestId: 'r-bigoffer-1', code: 'IV_ERR_INVALID_PARAM' });
 });
 
-test.serial('rights and reasons: voice_stop needs voice, an expired token says expired, an empty rights list is refused by name, MAC padding bits matter', async (t) => {
+test.serial('rights and reasons: voice_stop needs voice, an expired token says expired (open, channels; ping still answers), an empty rights list is refused by name, MAC padding bits matter', async (t) => {
   const { gw, apps } = await withGateway(t);
   await connectRaw(apps, gw, 'viewer', gw.token('viewer', ['live']));
   const stop = await request(apps, 'viewer', m(['op', 'voice_stop'], ['id', 1]), 1);
@@ -154,6 +155,10 @@ test.serial('rights and reasons: voice_stop needs voice, an expired token says e
   await sleep(5_000);
   const late = await request(apps, 'brief', m(['op', 'open'], ['id', 2], ['params', 'action=live&channel=0']), 2);
   t.like(late, { op: 'error', code: 'IV_ERR_AUTH_EXPIRED' });
+  const lateChannels = await request(apps, 'brief', m(['op', 'channels'], ['id', 3]), 3);
+  t.like(lateChannels, { op: 'error', code: 'IV_ERR_AUTH_EXPIRED' }, 'what the device has is for a valid token only');
+  const latePing = await request(apps, 'brief', m(['op', 'ping'], ['id', 4], ['t', 1]), 4);
+  t.like(latePing, { op: 'pong', id: 4 }, 'the connection itself goes on');
 
   const none = await signal(gw, 'nobody', { type: 'offer', peer: 'nobody', token: craftToken(gw, 'nobody', [], Math.floor(Date.now() / 1000) + 600), requestId: 'r-nobody-01', ts: Date.now(), sdp: 'v=0\r\n' });
   const r = none.find((x) => x.type === 'refused');
