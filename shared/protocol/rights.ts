@@ -19,7 +19,7 @@ export interface Grant {
   expires: number;
 }
 
-/** Does the grant allow `right` now? (Every request after the offer is checked here.) */
+/** Does the grant allow `right` now? (Every request that needs a right is checked here; `expiry` for the others.) */
 export function grants(grant: Grant, right: Right): boolean {
   return refusal(grant, right) === undefined;
 }
