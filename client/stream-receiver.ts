@@ -20,6 +20,11 @@ export interface ReceiverStats {
   gaps: number;
   /** Gaps after the device paused the stream for its high watermark (announced, expected). */
   pauseGaps: number;
+  /**
+   * Announced pauses (watermark high, channel moves) video came back from, on a keyframe:
+   * with a gap (pauseGaps) or, when the pause began just before that keyframe, without one.
+   */
+  resumes: number;
   violations: string[];
   /** Capture-to-receive latency of the last video frame (needs the origin), ms; -1 before. */
   lastLatencyMs: number;
@@ -42,6 +47,7 @@ export class StreamReceiver {
   private originMs: number | undefined;
   private clockOffsetMs = 0;
   private pauseAnnounced = false;
+  private resumeAnnounced = false;
   readonly stats: ReceiverStats;
   /** Called for every complete tag (after the checks). */
   onTag: ((tag: FlvTag) => void) | undefined;
@@ -50,7 +56,7 @@ export class StreamReceiver {
 
   constructor(readonly stream: number, private readonly record = false, private readonly now: () => number = () => performance.now(), openedAt?: number, private readonly wallNow: () => number = () => Date.now()) {
     this.openedAt = openedAt ?? this.now();
-    this.stats = { stream, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, firstFrameMs: -1, gaps: 0, pauseGaps: 0, violations: [], lastLatencyMs: -1, channelRestarts: 0, droppedBytes: 0 };
+    this.stats = { stream, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, firstFrameMs: -1, gaps: 0, pauseGaps: 0, resumes: 0, violations: [], lastLatencyMs: -1, channelRestarts: 0, droppedBytes: 0 };
   }
 
   /**
@@ -65,6 +71,19 @@ export class StreamReceiver {
   /** The device announced a pause (watermark high): the next gap is expected, not missing frames. */
   expectPause(): void {
     this.pauseAnnounced = true;
+    this.resumeAnnounced = false;
+  }
+
+  /**
+   * The device announced the resume (watermark low). A live stream paused just before a
+   * keyframe resumes at that keyframe and skips nothing: no gap comes, and the pause ends
+   * at the first keyframe after this (everything sent before the pause was acknowledged,
+   * so it has arrived), leaving later gaps unexplained again.
+   */
+  expectResume(): void {
+    if (this.pauseAnnounced) {
+      this.resumeAnnounced = true;
+    }
   }
 
   /**
@@ -130,7 +149,9 @@ export class StreamReceiver {
         } else if (this.frameIntervalMs > 0 && step > this.frameIntervalMs * 2.5) {
           if (this.pauseAnnounced) {
             this.stats.pauseGaps++;
+            this.stats.resumes++;
             this.pauseAnnounced = false;
+            this.resumeAnnounced = false;
           } else {
             this.stats.gaps++;
           }
@@ -138,6 +159,11 @@ export class StreamReceiver {
             this.violation(`video resumed after a gap at ${tag.timestamp} ms on a non-keyframe`);
           }
         }
+      }
+      if (tag.keyframe && this.resumeAnnounced) {
+        this.stats.resumes++; // back on the keyframe the pause stopped just before: nothing skipped
+        this.pauseAnnounced = false;
+        this.resumeAnnounced = false;
       }
       this.lastVideoTs = tag.timestamp;
       if (this.originMs !== undefined && this.stats.keyframes >= STEADY_AFTER_KEYFRAMES) {

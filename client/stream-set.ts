@@ -132,7 +132,7 @@ export class StreamSet<L extends StreamLink> {
     }
   }
 
-  /** Stream events: the time origin (latency), announced pauses (gaps), the device's end of a stream. */
+  /** Stream events: the time origin (latency), announced pauses and resumes (gaps), the device's end of a stream. */
   onEvent(msg: Extract<DeviceToApp, { op: 'event' }>): void {
     const e = this.entries.get(msg.stream);
     if (msg.event === 'stream_time' && typeof msg.originMs === 'number') {
@@ -143,6 +143,8 @@ export class StreamSet<L extends StreamLink> {
       }
     } else if (msg.event === 'watermark' && msg.level === 'high') {
       e?.receiver.expectPause();
+    } else if (msg.event === 'watermark' && msg.level === 'low') {
+      e?.receiver.expectResume();
     } else if (msg.event === 'stream_closed') {
       this.remove(msg.stream); // its number may be given to the next stream
       e?.opts.onEnded?.(msg.reason);

@@ -66,7 +66,7 @@ function summary(r: LoadReport): string {
   out += s('connect', r.connectMs, 'ms') + s('first frame after open', r.firstFrameMs, 'ms') + s('capture-to-receive latency', r.latencyMs, 'ms') +
     s('command round trip', r.commandRttMs, 'ms') + s('delivered rate per app', r.appKbps, 'kbit/s');
   out += `  apps connected ${t.appsConnected}/${t.apps}, sessions ${t.sessions} (connect retries ${t.connectRetries}), video frames ${t.videoFrames}, audio frames ${t.audioFrames}, voice frames sent ${t.voiceFrames}, commands ${t.commands}, playback rounds ${t.playbackRounds}\n`;
-  out += `  errors ${t.errors}, integrity violations ${t.integrityViolations}, gaps ${t.gaps}, watermark pauses ${t.pauseGaps} (events ${t.watermarkEvents}), worker faults ${t.workerFaults}\n`;
+  out += `  errors ${t.errors}, integrity violations ${t.integrityViolations}, gaps ${t.gaps}, watermark resumes ${t.resumes} (${t.pauseGaps} with a jump; events ${t.watermarkEvents}), worker faults ${t.workerFaults}\n`;
   for (const p of r.problems.slice(0, 10)) {
     out += `  ! app ${p.app} (${p.scenario}) ${p.kind} ${p.code}: ${p.message}\n`;
   }

@@ -77,6 +77,8 @@ export interface Progress {
   watermarkPauses: number;
   /** Timestamp jumps those pauses (and restarts) announced (StreamReceiver). */
   pauseGaps: number;
+  /** Those pauses video came back from, with or without a jump (StreamReceiver). */
+  resumes: number;
   /** Seeks to the live edge the page made. */
   seeks: number;
   /** Device-initiated ICE restarts the page went through, and how long each took (offer → control open). */
@@ -104,7 +106,7 @@ export interface Progress {
 export function newProgress(): Progress {
   return {
     state: 'connecting', connectMs: -1, firstFrameMs: -1, bytes: 0, videoFrames: 0, audioFrames: 0, keyframes: 0, gaps: 0, violations: [],
-    latencyMs: -1, screenLatencyMs: -1, bufferLatencyMs: -1, firstDecodedMs: -1, firstDecodedPageMs: -1, kbps: 0, watermarkPauses: 0, pauseGaps: 0,
+    latencyMs: -1, screenLatencyMs: -1, bufferLatencyMs: -1, firstDecodedMs: -1, firstDecodedPageMs: -1, kbps: 0, watermarkPauses: 0, pauseGaps: 0, resumes: 0,
     seeks: 0, restarts: 0, restartMs: [], channelRestarts: 0, droppedBytes: 0, channels: [], channel: 0,
     audio: { mode: 'none', codec: '', frames: 0, late: 0, playedS: 0, level: 0, context: '' },
     intercom: { state: 'off', params: '', framesSent: 0, dropped: 0, error: '' },

@@ -213,7 +213,7 @@ class Viewer {
       return;
     }
     const st = r.stats;
-    Object.assign(progress, { bytes: st.bytes, videoFrames: st.videoFrames, audioFrames: st.audioFrames, keyframes: st.keyframes, gaps: st.gaps, pauseGaps: st.pauseGaps, firstFrameMs: st.firstFrameMs, violations: [...st.violations], latencyMs: st.lastLatencyMs, channelRestarts: st.channelRestarts, droppedBytes: st.droppedBytes });
+    Object.assign(progress, { bytes: st.bytes, videoFrames: st.videoFrames, audioFrames: st.audioFrames, keyframes: st.keyframes, gaps: st.gaps, pauseGaps: st.pauseGaps, resumes: st.resumes, firstFrameMs: st.firstFrameMs, violations: [...st.violations], latencyMs: st.lastLatencyMs, channelRestarts: st.channelRestarts, droppedBytes: st.droppedBytes });
     const now = performance.now();
     if (now - this.lastAt >= 1_000) {
       progress.kbps = (Math.max(0, st.bytes - this.lastBytes) * 8) / (now - this.lastAt);

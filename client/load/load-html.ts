@@ -142,7 +142,7 @@ export function renderLoadHtml(report: LoadReport): string {
     ? '<p class="ok">PASS: no errors, no integrity violations, no gaps</p>'
     : `<p class="fail">FAIL</p><ul>${report.verdict.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`;
   const scenarios = Object.entries(report.perScenario).map(([s, v]) =>
-    `<tr><th>${esc(s)}</th><td>${v.apps}</td><td>${v.kbpsP50 ?? '–'}</td><td>${v.errors}</td><td>${v.violations}</td><td>${v.gaps}</td><td>${v.pauseGaps}</td></tr>`).join('');
+    `<tr><th>${esc(s)}</th><td>${v.apps}</td><td>${v.kbpsP50 ?? '–'}</td><td>${v.errors}</td><td>${v.violations}</td><td>${v.gaps}</td><td>${v.resumes} (${v.pauseGaps} with a jump)</td></tr>`).join('');
   const problems = report.problems.map((p) => `<tr><td>${p.app}</td><td>${esc(p.peer)}</td><td>${esc(p.scenario)}</td><td>${esc(p.kind)}</td><td>${esc(p.code)}</td><td>${esc(p.message)}</td></tr>`).join('');
   const m = report.machine;
   return `<!doctype html>
@@ -167,11 +167,11 @@ ${plots}
 ${spreadRow('connect', report.connectMs, 'ms')}${spreadRow('first frame after open', report.firstFrameMs, 'ms')}${spreadRow('capture-to-receive latency', report.latencyMs, 'ms')}${spreadRow('command round trip', report.commandRttMs, 'ms')}${spreadRow('delivered rate per app', report.appKbps, 'kbit/s')}
 </table>
 <table><tr><th>apps</th><td>${t.apps}</td><th>connected</th><td>${t.appsConnected}</td><th>sessions</th><td>${t.sessions} (connect retries ${t.connectRetries})</td><th>errors</th><td>${t.errors}</td></tr>
-<tr><th>integrity violations</th><td>${t.integrityViolations}</td><th>gaps</th><td>${t.gaps}</td><th>watermark pauses</th><td>${t.pauseGaps}</td><th>worker faults</th><td>${t.workerFaults}</td></tr>
+<tr><th>integrity violations</th><td>${t.integrityViolations}</td><th>gaps</th><td>${t.gaps}</td><th>watermark resumes</th><td>${t.resumes} (${t.pauseGaps} with a jump)</td><th>worker faults</th><td>${t.workerFaults}</td></tr>
 <tr><th>video frames</th><td>${t.videoFrames}</td><th>audio frames</th><td>${t.audioFrames}</td><th>voice frames sent</th><td>${t.voiceFrames}</td><th>commands</th><td>${t.commands}</td></tr>
 <tr><th>bytes</th><td>${t.bytes}</td><th>watermark events</th><td>${t.watermarkEvents}</td><th>playback rounds</th><td>${t.playbackRounds}</td><th></th><td></td></tr></table>
 <h2>Per scenario</h2>
-<table><tr><th>scenario</th><th>apps</th><th>kbit/s p50</th><th>errors</th><th>violations</th><th>gaps</th><th>watermark pauses</th></tr>${scenarios}</table>
+<table><tr><th>scenario</th><th>apps</th><th>kbit/s p50</th><th>errors</th><th>violations</th><th>gaps</th><th>watermark resumes</th></tr>${scenarios}</table>
 <h2>Problems</h2>
 ${problems ? `<table><tr><th>app</th><th>peer</th><th>scenario</th><th>kind</th><th>code</th><th>message</th></tr>${problems}</table>` : '<p>none</p>'}
 ${report.faults.length ? `<h2>Worker faults</h2><ul>${report.faults.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : ''}

@@ -35,6 +35,7 @@ const loadAppResult = obj({
   audioFrames: int(0),
   gaps: int(0),
   pauseGaps: int(0),
+  resumes: int(0),
   violations: int(0),
   violationSamples: arr(str, 20),
   errors: int(0),

@@ -46,6 +46,7 @@ export interface LoadReport {
     integrityViolations: number;
     gaps: number;
     pauseGaps: number;
+    resumes: number;
     bytes: number;
     videoFrames: number;
     audioFrames: number;
@@ -60,7 +61,7 @@ export interface LoadReport {
   latencyMs: Spread;
   commandRttMs: Spread;
   appKbps: Spread;
-  perScenario: Partial<Record<Scenario, { apps: number; errors: number; gaps: number; pauseGaps: number; violations: number; kbpsP50: number | null }>>;
+  perScenario: Partial<Record<Scenario, { apps: number; errors: number; gaps: number; pauseGaps: number; resumes: number; violations: number; kbpsP50: number | null }>>;
   timeline: TimelinePoint[];
   latencyHistogram: HistogramPairs;
   problems: { app: number; peer: string; scenario: Scenario; kind: 'error' | 'violation'; code: string; message: string }[];
@@ -102,6 +103,7 @@ export function buildReport(input: { options: LoadOptions; startedAt: string; ma
     integrityViolations: sum((a) => a.violations),
     gaps: sum((a) => a.gaps),
     pauseGaps: sum((a) => a.pauseGaps),
+    resumes: sum((a) => a.resumes),
     bytes: sum((a) => a.bytes),
     videoFrames: sum((a) => a.videoFrames),
     audioFrames: sum((a) => a.audioFrames),
@@ -145,6 +147,7 @@ export function buildReport(input: { options: LoadOptions; startedAt: string; ma
       errors: of.reduce((n, a) => n + a.errors, 0),
       gaps: of.reduce((n, a) => n + a.gaps, 0),
       pauseGaps: of.reduce((n, a) => n + a.pauseGaps, 0),
+      resumes: of.reduce((n, a) => n + a.resumes, 0),
       violations: of.reduce((n, a) => n + a.violations, 0),
       kbpsP50: orNull(percentile(of.map(kbps), 50)),
     };

@@ -76,6 +76,8 @@ export interface LoadAppResult {
   gaps: number;
   /** Gaps after an announced watermark pause (expected for stalled apps). */
   pauseGaps: number;
+  /** Announced pauses video came back from, on a keyframe, with a gap (pauseGaps) or without one. */
+  resumes: number;
   /** Integrity violations (FLV parse, timestamps back, GOP without keyframe). */
   violations: number;
   violationSamples: string[];

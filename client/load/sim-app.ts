@@ -61,7 +61,7 @@ export class SimApp {
     this.seed = (spec.index + 1) * 2_654_435_761;
     this.r = {
       index: spec.index, peer: spec.peer, scenario: spec.scenario, channel: spec.channel, sessions: 0, connects: 0, connectRetries: 0, connectMs: [], firstFrameMs: -1,
-      seconds: 0, bytes: 0, videoFrames: 0, audioFrames: 0, gaps: 0, pauseGaps: 0, violations: 0, violationSamples: [], errors: 0, errorSamples: [],
+      seconds: 0, bytes: 0, videoFrames: 0, audioFrames: 0, gaps: 0, pauseGaps: 0, resumes: 0, violations: 0, violationSamples: [], errors: 0, errorSamples: [],
       latency: [], commandRttMs: [], voiceFrames: 0, watermarkEvents: 0, playbackRounds: 0,
     };
   }
@@ -112,6 +112,7 @@ export class SimApp {
     r.audioFrames = this.receivers.reduce((n, x) => n + x.stats.audioFrames, 0);
     r.gaps = this.receivers.reduce((n, x) => n + x.stats.gaps, 0);
     r.pauseGaps = this.receivers.reduce((n, x) => n + x.stats.pauseGaps, 0);
+    r.resumes = this.receivers.reduce((n, x) => n + x.stats.resumes, 0);
     const violations = this.receivers.flatMap((x) => x.stats.violations.map((v) => `stream ${x.stream}: ${v}`));
     r.violations = violations.length;
     r.violationSamples = violations.slice(0, 20);

@@ -80,7 +80,7 @@ test('the latency histogram merges and answers percentiles within a bucket', (t)
 
 const app = (over: Partial<LoadAppResult> = {}): LoadAppResult => ({
   index: 0, peer: 'p0', scenario: 'live', channel: 0, sessions: 1, connects: 1, connectRetries: 0, connectMs: [50], firstFrameMs: 10, seconds: 10, bytes: 275_000,
-  videoFrames: 250, audioFrames: 160, gaps: 0, pauseGaps: 0, violations: 0, violationSamples: [], errors: 0, errorSamples: [], latency: [[12, 200]],
+  videoFrames: 250, audioFrames: 160, gaps: 0, pauseGaps: 0, resumes: 0, violations: 0, violationSamples: [], errors: 0, errorSamples: [], latency: [[12, 200]],
   commandRttMs: [], voiceFrames: 0, watermarkEvents: 0, playbackRounds: 0, ...over,
 });
 
