@@ -5,7 +5,7 @@
  * Owns: flag syntax of `ivgw run`. Must never: start anything.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { RunOptions } from './commands/run.js';
 import { checkWatermarks } from '../actors/p2p/watermark.js';
 import { admissionProblem, DEFAULT_ADMISSION } from '../actors/p2p/admission.js';
@@ -102,6 +102,9 @@ export function applyRunFlags(values: RunFlags, base: RunOptions, firmwareArgs: 
     }
     opts.keepAlive = { timeInterS: t as number, maxAttemptNum: n as number };
   }
+  if (base.fromConfig && (values.video !== undefined || values.fps !== undefined)) {
+    return fail(`--${values.video !== undefined ? 'video' : 'fps'} replaces a demo camera: with --config, set cameras[].source (file:…) and cameras[].fps in the file`);
+  }
   if (values.video !== undefined) {
     const codec = /\.(h265|hevc|265)$/i.test(values.video) ? 'h265' : /\.(h264|264|avc)$/i.test(values.video) ? 'h264' : undefined;
     if (!codec || !existsSync(values.video)) {
@@ -146,6 +149,12 @@ export function applyRunFlags(values: RunFlags, base: RunOptions, firmwareArgs: 
     } else {
       opts.record = { dir, store: base.record?.store ?? { kind: 'local', dir: join(dir, 'cloud') } };
     }
+  }
+  const configData = base.fromConfig ? base.dataDir : undefined;
+  if (values.data && configData !== undefined && opts.record && opts.record.dir === configData && values.record === undefined) {
+    // --data moves what lives under device.data: the recording spool and the default local store with the identity
+    const store = opts.record.store;
+    opts.record = { dir: values.data, store: store.kind === 'local' && resolve(store.dir) === resolve(configData, 'cloud') ? { kind: 'local', dir: join(values.data, 'cloud') } : store };
   }
   if (values.http !== undefined) {
     if (values.http === 'off') {

@@ -19,6 +19,7 @@ import type { CameraState, CameraStatusBoard } from './cameras/camera-status.js'
 import type { Health } from './http-server.js';
 import type { CameraSnapshot, CloudSnapshot, P2pSnapshot } from './metrics.js';
 import type { GatewayInfo, GatewayLogRecord } from './gateway-options.js';
+import { redactUrlCredentials } from '../runtime/redact.js';
 
 export type GatewayCamera = CapturePlan & { ring: SharedArrayBuffer };
 
@@ -28,7 +29,10 @@ export interface GatewayParts {
   cameras: GatewayCamera[];
   recorded: GatewayCamera[];
   status: CameraStatusBoard;
-  p2p: P2pService;
+  /** Undefined while start-up waits for the broker (cameras capture and record meanwhile). */
+  p2p: P2pService | undefined;
+  /** The device's stream limit (admission), for the status while p2p is undefined. */
+  maxStreams: number;
   handlers: BuiltinHandlers;
   info: GatewayInfo;
 }
@@ -116,11 +120,11 @@ export async function gatewayStatus(p: GatewayParts, uptimeS: number, health: He
     };
   }));
   return {
-    device: { id: p.info.deviceId, fingerprint: p.info.fingerprint, uptimeS, signaling: { url: p.info.brokerUrl, connected: p.p2p.signalingConnected }, health },
+    device: { id: p.info.deviceId, fingerprint: p.info.fingerprint, uptimeS, signaling: { url: redactUrlCredentials(p.info.brokerUrl), connected: p.p2p?.signalingConnected ?? false }, health },
     cameras,
-    apps: p.p2p.snapshot(),
-    streams: { open: p.p2p.streamBudget.used, limit: p.p2p.streamBudget.limit },
-    keepAlive: p.p2p.network,
+    apps: p.p2p?.snapshot() ?? [],
+    streams: { open: p.p2p?.streamBudget.used ?? 0, limit: p.p2p?.streamBudget.limit ?? p.maxStreams },
+    keepAlive: p.p2p?.network,
     commandsAnswered: p.handlers.commands,
     intercomSessions: p.handlers.voiceSessions,
     recording,
@@ -146,12 +150,18 @@ export async function statsRecords(p: GatewayParts): Promise<GatewayLogRecord[]>
       });
     }
   }
-  const net = p.p2p.network;
-  out.push({
+  const p2p = p.p2p;
+  const net = p2p?.network;
+  out.push(p2p ? {
     level: 'info',
     component: 'p2p',
-    msg: `apps connected: ${p.p2p.peerIds.length}, streams open: ${p.p2p.streamBudget.used}/${p.p2p.streamBudget.limit}, commands answered: ${p.handlers.commands}, intercom sessions ended: ${p.handlers.voiceSessions}${net ? `, keep-alive ${net.status}${net.address ? ` (mapped ${net.address})` : ''}` : ''}`,
-    fields: { apps: p.p2p.peerIds.length, streams: p.p2p.streamBudget.used, ...(net ? { keepAlive: net.status } : {}) },
+    msg: `apps connected: ${p2p.peerIds.length}, streams open: ${p2p.streamBudget.used}/${p2p.streamBudget.limit}, commands answered: ${p.handlers.commands}, intercom sessions ended: ${p.handlers.voiceSessions}${net ? `, keep-alive ${net.status}${net.address ? ` (mapped ${net.address})` : ''}` : ''}`,
+    fields: { apps: p2p.peerIds.length, streams: p2p.streamBudget.used, ...(net ? { keepAlive: net.status } : {}) },
+  } : {
+    level: 'warn',
+    component: 'p2p',
+    msg: `waiting for the broker ${redactUrlCredentials(p.info.brokerUrl)}: no app can connect yet`,
+    fields: { apps: 0, streams: 0 },
   });
   for (const c of p.recorded) {
     const s = await cloudStats(p, c);
@@ -194,7 +204,7 @@ export async function cameraSnapshots(p: GatewayParts | undefined): Promise<Came
 
 /** `/metrics` at scrape time: P2P (synchronous: shared memory and counters). */
 export function p2pSnapshot(p: GatewayParts | undefined): P2pSnapshot | undefined {
-  if (!p) {
+  if (!p?.p2p) {
     return undefined;
   }
   const t = p.p2p.sendTotals();

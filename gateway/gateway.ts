@@ -9,14 +9,17 @@
  *    handlers) and a P2pService with the device's one DTLS certificate;
  *  - an embedded MQTT broker (aedes) on the configured addresses, or an external one, and a
  *    built-in STUN responder (or the configured STUN/TURN servers): gateway-network.ts;
- *  - cloud worker: one CloudActor per recorded camera (full time or events) with the
- *    cloud module's defaults (actors/cloud/cloud-defaults.ts);
- *  - the HTTP server (http-server.ts: metrics, health, status, the browser viewer at `/`) when `http` is given.
+ *  - on the io worker too: one CloudActor per recorded camera (full time or events) with
+ *    the cloud module's defaults (actors/cloud/cloud-defaults.ts);
+ *  - the HTTP server (http-server.ts: metrics, health, status, the browser viewer at `/`)
+ *    when `http` is given, up before start-up waits for the broker.
  * Everything it would log is a `log` record (never a secret or token); the CLI writes them.
  *
- * Owns: the start order (network first, so a port in use fails before any worker exists),
- * the stop order (apps told bye, cloud drained, workers stopped, native transport last),
- * and a stop asked for during start-up (start() then rejects with IV_ERR_CLOSED).
+ * Owns: the start order (network first, so a port in use fails before any worker exists;
+ * workers, cameras and HTTP before the wait for the broker), the stop order (apps told
+ * bye, cloud drained, workers stopped, native transport last), and a stop asked for
+ * during start-up (start() then drains the recordings, tears down and rejects with
+ * IV_ERR_CLOSED).
  * Must never: print, exit the process, or leave a worker running after start() failed.
  */
 import { existsSync } from 'node:fs';
@@ -30,6 +33,7 @@ import { TypedEmitter } from '../runtime/typed-emitter.js';
 import { CAPTURE_ACTOR, demoCameras } from '../actors/capture/index.js';
 import { mintToken } from '../shared/protocol/access-token.js';
 import { RIGHTS, type Right } from '../shared/protocol/rights.js';
+import { DEFAULT_ADMISSION } from '../actors/p2p/admission.js';
 import { P2pService } from '../actors/p2p/p2p-service.js';
 import { p2pHostWorkers } from '../actors/p2p/p2p-host.js';
 import { registerBuiltinHandlers } from '../actors/p2p/builtin-handlers.js';
@@ -44,6 +48,7 @@ import { startGatewayNetwork } from './gateway-network.js';
 import { GatewayHttpServer, type Health } from './http-server.js';
 import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, settledHeaps, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
 import { DEFAULT_KEEP_ALIVE, DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
+import { redactUrlCredentials } from '../runtime/redact.js';
 
 /** The browser viewer (client/browser, bundled by `npm run build:web`), served at `/` of the HTTP server. */
 const VIEWER_DIR = fileURLToPath(new URL('../www/', import.meta.url));
@@ -106,15 +111,19 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     return mintToken(r.identity.secret, { deviceId: r.info.deviceId, peerId, expires: Math.floor(Date.now() / 1000) + (opts.ttlS ?? 86_400), rights: [...(opts.rights ?? RIGHTS)] });
   }
 
-  /** 200-worthy when every permanent worker and actor runs and signaling is connected. */
+  /**
+   * 200-worthy when every permanent worker and actor runs and signaling is connected. While
+   * start-up waits for the broker (the workers already run, cameras capture and record):
+   * not ok, the reason naming the broker.
+   */
   health(): Health {
     const r = this.running;
-    if (!r || this.state !== 'running') {
+    if (!r || (this.state !== 'running' && this.state !== 'starting')) {
       return { ok: false, reasons: [`the gateway is ${this.state}`] };
     }
     const reasons = r.system.notRunning().map((s) => `supervisor: ${s}`);
-    if (!r.p2p.signalingConnected) {
-      reasons.push(`signaling: not connected to the broker ${r.info.brokerUrl}`);
+    if (!r.p2p?.signalingConnected) {
+      reasons.push(`signaling: not connected to the broker ${redactUrlCredentials(r.info.brokerUrl)}${r.p2p ? '' : ' (start-up waits for it)'}`);
     }
     if (this.fatalError) {
       reasons.push(`fatal: ${this.fatalError.code} ${this.fatalError.message}`);
@@ -155,15 +164,21 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       throw new IvError('IV_ERR_ALREADY_INITIALIZED', `the gateway was already started (it is ${this.state})`);
     }
     this.state = 'starting';
-    this.starting = this.startParts();
+    this.starting = this.startOrTearDown();
+    return this.starting;
+  }
+
+  /** start()'s work; settles only after a failed or stopped start-up is torn down (what stop() waits for). */
+  private async startOrTearDown(): Promise<GatewayInfo> {
     try {
-      const info = await this.starting;
+      const info = await this.startParts();
       if (this.state !== 'starting') {
         throw new IvError('IV_ERR_CLOSED', 'the gateway was stopped before start-up finished');
       }
       this.state = 'running';
       return info;
     } catch (err) {
+      await this.drainRecordings(); // stopped (or failed) while waiting for the broker: what was recorded goes to the store too
       await this.teardown();
       this.state = 'stopped';
       throw err;
@@ -255,6 +270,32 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       this.log('info', `voice ${v.peer}`, `ended: ${v.frames} frames, ${v.bytes} bytes (${v.params})`, { frames: v.frames, bytes: v.bytes });
     }, () => this.metrics.commandAnswered());
     this.cleanup.push(() => handlers.unregister());
+    const info: GatewayInfo = {
+      deviceId,
+      brokerUrl,
+      websocketUrls: broker?.wsUrls ?? [],
+      stunUrl,
+      fingerprint: identity.fingerprint,
+      identityFile: identity.file,
+      channels: cameras.map((c) => ({ channel: c.channel, camera: c.camera, recording: recorded.includes(c) ? c.config.recording : 'off' })),
+      httpUrl: undefined,
+    };
+    // cameras capture and record from here on; /metrics, /healthz and /api/status answer while P2P waits for the broker
+    const running: Running = { identity, system, cameras, recorded, status, p2p: undefined, maxStreams: o.admission?.maxStreams ?? DEFAULT_ADMISSION.maxStreams, handlers, info };
+    this.running = running;
+    if (o.http) {
+      const http = await GatewayHttpServer.start({
+        listen: o.http.listen,
+        metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.text() }),
+        health: () => this.health(),
+        status: () => this.status(),
+        ...(o.http.bearerToken !== undefined ? { bearerToken: o.http.bearerToken } : {}),
+        ...(o.http.staticDir !== undefined ? { staticDir: o.http.staticDir } : existsSync(VIEWER_DIR) ? { staticDir: VIEWER_DIR } : {}),
+      });
+      this.cleanup.push(() => http.close());
+      info.httpUrl = http.url;
+      this.log('info', 'ivgw', `HTTP ${http.url} (/metrics, /healthz, /api/status)`, { url: http.url });
+    }
     let brokerRetries = 0;
     const starting = P2pService.start({
       system,
@@ -301,30 +342,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     if (broker && broker.wsUrls.length > 0) {
       this.log('info', 'ivgw', `MQTT over WebSocket (browsers) on ${broker.wsUrls.join(', ')}`, { websocket: broker.wsUrls });
     }
-    const info: GatewayInfo = {
-      deviceId,
-      brokerUrl,
-      websocketUrls: broker?.wsUrls ?? [],
-      stunUrl,
-      fingerprint: identity.fingerprint,
-      identityFile: identity.file,
-      channels: cameras.map((c) => ({ channel: c.channel, camera: c.camera, recording: recorded.includes(c) ? c.config.recording : 'off' })),
-      httpUrl: undefined,
-    };
-    this.running = { identity, system, cameras, recorded, status, p2p, handlers, info };
-    if (o.http) {
-      const http = await GatewayHttpServer.start({
-        listen: o.http.listen,
-        metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.text() }),
-        health: () => this.health(),
-        status: () => this.status(),
-        ...(o.http.bearerToken !== undefined ? { bearerToken: o.http.bearerToken } : {}),
-        ...(o.http.staticDir !== undefined ? { staticDir: o.http.staticDir } : existsSync(VIEWER_DIR) ? { staticDir: VIEWER_DIR } : {}),
-      });
-      this.cleanup.push(() => http.close());
-      info.httpUrl = http.url;
-      this.log('info', 'ivgw', `HTTP ${http.url} (/metrics, /healthz, /api/status)`, { url: http.url });
-    }
+    running.p2p = p2p;
     return info;
   }
 
@@ -376,20 +394,25 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     this.state = 'stopping';
     this.stopRequested?.();
     if (wasStarting) {
-      await this.starting?.catch(() => undefined); // start() sees the request, tears down and rejects
+      await this.starting?.catch(() => undefined); // start() sees the request, drains the recordings, tears down and rejects
       return;
     }
-    const r = this.running;
-    if (r) {
-      // p2p first: every app is told bye while the workers still run
-      await this.closeP2p(r.p2p);
-      for (const c of r.recorded) {
-        const res = await r.system.ref(`cloud:${c.camera}`, CLOUD_ACTOR).call('CLOUD_CLOSE', { drainMs: 3_000 }, { timeoutMs: 60_000 }).catch(() => undefined);
-        this.log(res ? 'info' : 'warn', `cloud ${c.camera}`, `closed; ${res ? `${res.pending} objects of the local recording not yet uploaded (the next run uploads them)` : 'close failed'}`, res ? { pending: res.pending } : {});
-      }
+    const p2p = this.running?.p2p;
+    if (p2p) {
+      await this.closeP2p(p2p); // p2p first: every app is told bye while the workers still run
     }
+    await this.drainRecordings();
     await this.teardown();
     this.state = 'stopped';
+  }
+
+  /** Each recorded camera's recording closed and drained to the store, up to 3 s per camera (the rest stays spooled for the next run). */
+  private async drainRecordings(): Promise<void> {
+    const r = this.running;
+    for (const c of r?.recorded ?? []) {
+      const res = await r?.system.ref(`cloud:${c.camera}`, CLOUD_ACTOR).call('CLOUD_CLOSE', { drainMs: 3_000 }, { timeoutMs: 60_000 }).catch(() => undefined);
+      this.log(res ? 'info' : 'warn', `cloud ${c.camera}`, `closed; ${res ? `${res.pending} objects of the local recording not yet uploaded (the next run uploads them)` : 'close failed'}`, res ? { pending: res.pending } : {});
+    }
   }
 
   /** Once: a second call waits for the first. */

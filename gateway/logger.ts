@@ -5,12 +5,14 @@
  * Owns: the pino instance of a gateway (JSON lines when the output is not a terminal,
  * readable `HH:MM:SS.mmm LEVEL [component] message key=value` lines on a terminal), the
  * level (`--log-level`), and redaction: any field named token, secret, password,
- * authorization or key material is written as `[redacted]` at any depth we log.
+ * authorization or key material is written as `[redacted]` at any depth we log, and a
+ * URL's password in the message or any string field as `***` (runtime/redact.ts).
  * Must never: write a token or the device secret, or block the event loop on a slow
  * terminal for more than a line (pino's synchronous destination, line by line).
  */
 import { Writable } from 'node:stream';
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { redactDeep } from '../runtime/redact.js';
 
 export type { Logger };
 
@@ -67,5 +69,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     base: null,
     redact: { paths: REDACT, censor: '[redacted]' },
     formatters: { level: (_label, number) => ({ level: number }) },
+    hooks: {
+      logMethod(args, method) {
+        return method.apply(this, redactDeep<typeof args>(args));
+      },
+    },
   }, stream as DestinationStream);
 }

@@ -17,6 +17,7 @@ import type { Readable } from 'node:stream';
 import { rawAudioFrameBytes, SAMPLES_PER_FRAME, type AudioFormat, type VideoCodecName } from '../../media/codecs.js';
 import { AccessUnitSplitter, AdtsSplitter, RawAudioSplitter } from '../../media/es-splitter.js';
 import { nowUs, type Ingest, type IngestResult } from './ingest.js';
+import { redactUrlCredentials } from '../../runtime/redact.js';
 
 export type SourceConfig =
   | { kind: 'file'; video?: string; audio?: string; fps: number; loop?: boolean }
@@ -209,7 +210,7 @@ export function startFfmpegSource(cfg: Extract<SourceConfig, { kind: 'ffmpeg' }>
       }
       failures = Date.now() - started > 30_000 ? 1 : failures + 1;
       const delay = backoff[Math.min(failures - 1, backoff.length - 1)] ?? 1_000;
-      const lastLine = stderr.trim().split('\n').slice(-1)[0] ?? '';
+      const lastLine = redactUrlCredentials(stderr.trim().split('\n').slice(-1)[0] ?? ''); // ffmpeg quotes its input URL
       host.event('source-exit', { code: 'IV_ERR_AV_SOURCE_FAILED', message: `ffmpeg exited (${signal ?? code}); restarting in ${delay} ms${lastLine ? `: ${lastLine}` : ''}`, detail: { exitCode: code, signal, failures, delayMs: delay, lastError: lastLine } });
       restartTimer = host.setTimeout(() => {
         host.event('source-restart', { detail: { failures } });

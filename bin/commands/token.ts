@@ -8,7 +8,7 @@
  */
 import { mintToken } from '../../shared/protocol/access-token.js';
 import { RIGHTS, isRight, type Right } from '../../shared/protocol/rights.js';
-import { loadConfig } from '../../gateway/config/load.js';
+import { loadDeviceConfig } from '../../gateway/config/load.js';
 import { loadIdentity } from '../../gateway/identity/device-identity.js';
 import { durationFlag, parseCommand, usageError } from '../cli.js';
 
@@ -28,7 +28,7 @@ export function tokenCommand(argv: string[]): number {
     let dataDir = values.data ?? 'ivgw-data';
     try {
       if (values.config) {
-        dataDir = loadConfig(values.config).device.data;
+        dataDir = loadDeviceConfig(values.config).data; // only device: (the cameras' ${VARS} are not needed here)
       }
       const identity = loadIdentity(dataDir);
       if (!identity) {

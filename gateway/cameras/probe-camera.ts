@@ -5,6 +5,7 @@
  * Owns: the ffprobe child (killed at the deadline). Must never: wait past `timeoutMs`.
  */
 import { execFile } from 'node:child_process';
+import { redactUrlCredentials } from '../../runtime/redact.js';
 
 export interface ProbedStreams {
   video?: { codec: string; fps?: number; bFrames: boolean; width?: number; height?: number };
@@ -25,7 +26,7 @@ export function probeCamera(input: string[], timeoutMs = 8_000, ffprobe = 'ffpro
     execFile(ffprobe, ['-v', 'error', '-show_streams', '-of', 'json', ...input.filter((a) => a !== '-re')], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) {
         const last = stderr.trim().split('\n').slice(-1)[0];
-        reject(new Error(err.killed ? `no answer within ${timeoutMs} ms` : last || err.message));
+        reject(new Error(err.killed ? `no answer within ${timeoutMs} ms` : redactUrlCredentials(last || err.message))); // both quote the input URL
         return;
       }
       const streams = (JSON.parse(stdout || '{}') as { streams?: FfprobeStream[] }).streams ?? [];

@@ -7,12 +7,12 @@
  * value (secrets come from the environment) in a problem.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { IvError } from '../../runtime/errors.js';
-import { join } from './check.js';
+import { Checker, join } from './check.js';
 import type { ConfigProblem, GatewayConfig } from './schema.js';
-import { validateConfig } from './validate.js';
+import { deviceSection, validateConfig } from './validate.js';
 
 type YamlModule = typeof import('yaml');
 let yaml: YamlModule | undefined;
@@ -73,8 +73,25 @@ export function substituteEnv(doc: unknown, env: NodeJS.ProcessEnv, problems: Co
   return doc;
 }
 
-/** The config in `file`, or a ConfigError listing every problem. */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+/**
+ * Only the `device:` section of the config in `file` (what `ivgw token` needs): the rest is
+ * neither checked nor substituted, so it needs none of the cameras' environment variables.
+ */
+export function loadDeviceConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig['device'] {
+  const doc = readConfigDoc(file);
+  const problems: ConfigProblem[] = [];
+  const raw = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>).device : undefined;
+  const c = new Checker();
+  const { id, data } = deviceSection(c, substituteEnv(raw, env, problems, 'device'), (p) => (isAbsolute(p) ? p : resolve(dirname(resolve(file)), p)));
+  const all = [...problems, ...c.problems];
+  if (all.length > 0) {
+    throw new ConfigError(file, all);
+  }
+  return { id: id ?? '', data };
+}
+
+/** The parsed document in `file` (YAML or JSON), or a ConfigError. */
+function readConfigDoc(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -86,8 +103,13 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if ('problems' in parsed) {
     throw new ConfigError(file, parsed.problems);
   }
+  return parsed.doc;
+}
+
+/** The config in `file`, or a ConfigError listing every problem. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const problems: ConfigProblem[] = [];
-  const doc = substituteEnv(parsed.doc, env, problems);
+  const doc = substituteEnv(readConfigDoc(file), env, problems);
   const result = validateConfig(doc, dirname(resolve(file)));
   const envPaths = new Set(problems.map((p) => p.path));
   const all = [...problems, ...('problems' in result ? result.problems.filter((p) => !envPaths.has(p.path)) : missingFiles(result.config))];

@@ -5,6 +5,7 @@
  * Owns: the types. Must never: hold behaviour (validate.ts checks, the Gateway runs).
  */
 import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
+import type { LogLevel } from '../logger.js';
 
 /** Where a camera's frames come from (the `source:` string, parsed). */
 export type CameraSource =
@@ -73,7 +74,7 @@ export interface GatewayConfig {
   /** Freed native memory goes back to the system this long after apps leave (malloc_trim); 0: never. */
   /** …and every trimEveryS when more than 1 MiB is free; 0: never. */
   memory: { trimAfterLeaveS: number; trimEveryS: number; captureWorker: 'own' | 'io' };
-  logging: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'auto' | 'text' | 'json' };
+  logging: { level: LogLevel; format: 'auto' | 'text' | 'json' };
   /** The operator's HTTP server; `listen: undefined` is off. */
   http: { listen: string | undefined; bearerToken?: string };
 }

@@ -14,21 +14,28 @@ import { DEFAULT_WATERMARKS } from '../gateway-options.js';
 import { DEFAULT_RING_BYTES, MAX_RING_BYTES, MIN_RING_BYTES } from '../cameras/camera-ring.js';
 import { Checker, join, show, type Obj } from './check.js';
 import type { CameraConfig, CameraSource, CloudConfig, ConfigProblem, GatewayConfig, IceConfig, IceServerConfig, SignalingConfig } from './schema.js';
+import { redactUrlCredentials } from '../../runtime/redact.js';
+import { LOG_LEVELS } from '../logger.js';
 
 const TOP = ['device', 'cameras', 'signaling', 'ice', 'cloud', 'watermarks', 'admission', 'keepAlive', 'memory', 'logging', 'http'] as const;
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:8080';
 export const SOURCE_HINT = 'expected rtsp://, ffmpeg:, file:, test: or push';
 
-export function validateConfig(doc: unknown, baseDir: string): { config: GatewayConfig } | { problems: ConfigProblem[] } {
-  const c = new Checker();
-  const path = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  const top = c.object(doc, '', TOP, false) ?? {};
-  const dev = c.object(top.device, 'device', ['id', 'data']) ?? {};
+/** `device:`: its id (optional) and data directory (default `ivgw-data`, relative to the config file). */
+export function deviceSection(c: Checker, raw: unknown, path: (p: string) => string): { id: string | undefined; data: string } {
+  const dev = c.object(raw, 'device', ['id', 'data']) ?? {};
   const id = c.string(dev, 'id', 'device');
   if (id !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
     c.problem('device.id', `expected 1..64 of [A-Za-z0-9_.-] (it is part of MQTT topics), got ${show(id)}`);
   }
-  const data = path(c.string(dev, 'data', 'device', 'ivgw-data') as string);
+  return { id, data: path(c.string(dev, 'data', 'device', 'ivgw-data') as string) };
+}
+
+export function validateConfig(doc: unknown, baseDir: string): { config: GatewayConfig } | { problems: ConfigProblem[] } {
+  const c = new Checker();
+  const path = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const top = c.object(doc, '', TOP, false) ?? {};
+  const { id, data } = deviceSection(c, top.device, path);
   const cameras = c.list(top, 'cameras', '').map((raw, i) => camera(c, raw, i, path));
   if (cameras.length === 0 && !c.problems.some((p) => p.path.startsWith('cameras'))) {
     c.problem('cameras', 'at least one camera is needed');
@@ -65,7 +72,7 @@ export function validateConfig(doc: unknown, baseDir: string): { config: Gateway
     c.problem('keepAlive.interval', `expected whole seconds 0..255 (0 turns probing off), got ${keepAlive.intervalS}`);
   }
   const lg = c.object(top.logging, 'logging', ['level', 'format']) ?? {};
-  const logging = { level: c.oneOf(lg, 'level', 'logging', ['error', 'warn', 'info', 'debug'] as const, 'info'), format: c.oneOf(lg, 'format', 'logging', ['auto', 'text', 'json'] as const, 'auto') };
+  const logging = { level: c.oneOf(lg, 'level', 'logging', LOG_LEVELS, 'info'), format: c.oneOf(lg, 'format', 'logging', ['auto', 'text', 'json'] as const, 'auto') };
   const hs = c.object(top.http, 'http', ['listen', 'bearerToken']) ?? {};
   const listen = c.string(hs, 'listen', 'http', DEFAULT_HTTP_LISTEN) as string;
   if (listen !== 'off' && !/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(listen)) {
@@ -153,7 +160,7 @@ function sourceOf(c: Checker, v: unknown, at: string, path: (p: string) => strin
         throw new Error('host');
       }
     } catch {
-      return c.problem(at, `not a valid rtsp:// URL: ${show(s)}`);
+      return c.problem(at, `not a valid rtsp:// URL: ${show(redactUrlCredentials(s))}`);
     }
     return { kind: 'rtsp', url: s };
   }

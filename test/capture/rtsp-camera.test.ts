@@ -4,7 +4,9 @@
  * the server is killed mid-stream and started again: the cameras show `retrying` with
  * ffmpeg's error, the app sees a pause then frames from a keyframe (never corrupt FLV),
  * and the recording goes on in new segments that decode. The B-frame camera is refused
- * with the hint, and `transcode: true` makes it work.
+ * with the hint, and `transcode: true` makes it work. The door camera's URL carries a
+ * password from the environment: `ivgw token --config` works without that variable, and
+ * the password is in no log line and no `/api/status` answer, ffmpeg's errors included.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -42,16 +44,18 @@ test.serial('RTSP cameras are served live and recorded, survive the camera serve
   const config = join(dir, 'ivgw.yaml');
   writeFileSync(config, `device: { id: nvr-rtsp, data: data }
 cameras:
-  - { name: door, channel: 0, source: "${rtsp.url('h264')}", recording: full-time }
+  - { name: door, channel: 0, source: "${rtsp.url('h264').replace('rtsp://', 'rtsp://viewer:$' + '{DOOR_PASSWORD}@')}", recording: full-time }
   - { name: yard, channel: 1, source: "${rtsp.url('h265')}", recording: off }
   - { name: hall, channel: 2, source: "${rtsp.url('bframes')}", recording: off }
   - { name: hall-fixed, channel: 3, source: "${rtsp.url('bframes')}", transcode: true, recording: off }
 `);
-  const gw = await startIvgw(['--config', config, '--mqtt-port', '0', '--seconds', '600']);
+  const gw = await startIvgw(['--config', config, '--mqtt-port', '0', '--seconds', '600'], { env: { DOOR_PASSWORD: 'door-pw-not-for-logs' } });
   t.teardown(() => gw.stop('SIGKILL'));
   await gw.waitFor(/\[door\] source-up/);
   await gw.waitFor(/\[yard\] source-up/);
-  const tok = JSON.parse(spawnSync(process.execPath, [IVGW, 'token', '--config', config, '--peer', 'phone', '--json'], { encoding: 'utf8' }).stdout) as { token: string; fingerprint: string };
+  const minted = spawnSync(process.execPath, [IVGW, 'token', '--config', config, '--peer', 'phone', '--json'], { encoding: 'utf8', env: { ...process.env, DOOR_PASSWORD: '' } });
+  t.is(minted.status, 0, `ivgw token needs only device: of the config, not the cameras' variables: ${minted.stderr}`);
+  const tok = JSON.parse(minted.stdout) as { token: string; fingerprint: string };
   const apps = new RemoteApps();
   t.teardown(() => apps.exit());
   await apps.connect('phone', { url: gw.url, deviceId: 'nvr-rtsp', peerId: 'phone', token: tok.token, bindAddress: '127.0.0.1', fingerprint: tok.fingerprint });
@@ -72,6 +76,9 @@ cameras:
   await gw.waitFor(/\[door\] source-exit IV_ERR_AV_SOURCE_FAILED/, 20_000, mark);
   const retrying = await gw.waitFor(/\[door\] retrying .*last error: /, 15_000, mark);
   t.regex(retrying, /retrying/, 'the status line shows the camera retrying with ffmpeg\'s error');
+  const status = await (await fetch(`${gw.http}/api/status`)).text();
+  t.regex(status, /"lastError":"[^"]+"/, 'the status has the camera\'s last error');
+  t.false(status.includes('door-pw-not-for-logs'), `no password in /api/status: ${status.slice(0, 400)}`);
   await sleep(2_000);
   const paused = await apps.stats('phone', door);
   mark = gw.lines.length;
@@ -94,6 +101,8 @@ cameras:
   writeFileSync(flv, await apps.recorded('phone', door));
   t.deepEqual(decodeErrors(flv), [], 'what the app received across the outage decodes');
   t.deepEqual(await gw.stop('SIGTERM'), { code: 0, signal: null }, gw.lines.slice(-6).join('\n'));
+  t.true(gw.raw.some((l) => l.includes('viewer:***@')), 'ffmpeg\'s errors quote the URL, its password masked');
+  t.deepEqual(gw.raw.filter((l) => l.includes('door-pw-not-for-logs')), [], 'the camera password is in no log line');
   const segments = files(join(dir, 'data', 'local'), /\.m4s$/);
   t.true(segments.filter((x) => x.mtime > downAt).length >= 2, `the recording went on in new segments: ${segmentsBefore} before the outage, ${segments.length} at the end`);
   const playlists = files(join(dir, 'data', 'cloud'), /^index\.m3u8$/);

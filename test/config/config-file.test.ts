@@ -125,3 +125,39 @@ test('a .json config works like YAML, and flags override what the file says', (t
   t.is(r.status, 2);
   t.regex(r.stderr, /broken\.json: not valid JSON/);
 });
+
+test('with --config, --data moves the recording spool and the default local store with the identity; --video and --fps are refused (they replace a demo camera)', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'gw.yaml');
+  writeFileSync(file, 'device: { data: state }\ncameras:\n  - { name: c, source: "test:smptebars", recording: full-time }\n');
+  const opts = optionsFromConfig(loadConfig(file));
+  t.deepEqual(opts.record, { dir: join(dir, 'state'), store: { kind: 'local', dir: join(dir, 'state', 'cloud') } });
+  const moved = applyRunFlags({ data: '/srv/ivgw' }, opts);
+  t.false(typeof moved === 'number');
+  if (typeof moved !== 'number') {
+    t.is(moved.dataDir, '/srv/ivgw');
+    t.deepEqual(moved.record, { dir: '/srv/ivgw', store: { kind: 'local', dir: join('/srv/ivgw', 'cloud') } });
+  }
+  writeFileSync(join(dir, 'own-store.yaml'), 'device: { data: state }\ncameras:\n  - { name: c, source: "test:smptebars", recording: full-time }\ncloud: { local: { dir: /mnt/archive } }\n');
+  const own = applyRunFlags({ data: '/srv/ivgw' }, optionsFromConfig(loadConfig(join(dir, 'own-store.yaml'))));
+  t.deepEqual(typeof own !== 'number' ? own.record : own, { dir: '/srv/ivgw', store: { kind: 'local', dir: '/mnt/archive' } }, 'a store the config names stays where it is');
+  for (const flag of ['--video', '--fps']) {
+    const r = ivgw(['run', '--config', file, flag, flag === '--fps' ? '30' : join(dir, 'x.h264')]);
+    t.is(r.status, 2, `${flag}: ${r.stderr}`);
+    t.regex(r.stderr, new RegExp(`${flag}.*with --config, set cameras\\[\\]\\.`));
+  }
+});
+
+test('ivgw token --config reads only device: (a camera variable it does not need may be unset); a bad device: is still refused at its path', (t) => {
+  const dir = tempDir(t);
+  t.is(ivgw(['init', '--dir', join(dir, 'i'), '--device', 'tk1']).status, 0);
+  const withIdentity = join(dir, 'with-identity.yaml');
+  writeFileSync(withIdentity, `device: { id: tk1, data: ${join(dir, 'i', 'ivgw-data')} }\ncameras:\n  - { name: c, source: "rtsp://viewer:\${CAM_PW}@192.0.2.1/s" }\n`);
+  const tok = ivgw(['token', '--config', withIdentity, '--peer', 'p1', '--json']);
+  t.is(tok.status, 0, tok.stderr);
+  t.is((JSON.parse(tok.stdout) as { device: string }).device, 'tk1');
+  writeFileSync(join(dir, 'bad.yaml'), 'device: { id: "no spaces allowed", data: state }\ncameras: []\n');
+  const bad = ivgw(['token', '--config', join(dir, 'bad.yaml'), '--peer', 'p1']);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /device\.id: expected 1\.\.64/);
+});

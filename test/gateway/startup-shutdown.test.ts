@@ -48,20 +48,52 @@ test('a start that cannot succeed exits non-zero within 5 s with one line naming
   }
 });
 
-test.serial('an external broker that is down at boot is retried, and the gateway comes up when it appears', async (t) => {
+async function get(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url);
+  return { status: res.status, text: await res.text() };
+}
+
+test.serial('an external broker that is down at boot is retried; meanwhile /healthz says why, /metrics and /api/status show the cameras; the gateway comes up when it appears', async (t) => {
   const dir = tempDir(t);
   const { server, port } = await listening();
   await new Promise<void>((r) => server.close(() => r())); // a free port nobody listens on yet
-  const gw = spawnIvgw(['run', '--broker', `mqtt://127.0.0.1:${port}`, '--data', join(dir, 'data'), '--no-record', '--seconds', '120']);
+  const gw = spawnIvgw(['run', '--broker', `mqtt://user:pw-not-for-logs@127.0.0.1:${port}`, '--data', join(dir, 'data'), '--no-record', '--seconds', '120']);
   t.teardown(() => gw.stop('SIGKILL'));
-  await gw.waitFor(/broker mqtt:\/\/127\.0\.0\.1:\d+ not reachable .*retrying \(attempt 1\)/, 15_000);
+  const http = /HTTP (http:\/\/\S+) \(/.exec(await gw.waitFor(/HTTP http:\/\/\S+ \(/, 15_000))?.[1] as string;
+  await gw.waitFor(/broker mqtt:\/\/user:\*\*\*@127\.0\.0\.1:\d+ not reachable .*retrying \(attempt 1\)/, 15_000);
   await sleep(2_500);
   t.is(gw.proc.exitCode, null, 'still running while the broker is away');
+  const health = await get(`${http}/healthz`);
+  t.is(health.status, 503);
+  t.deepEqual(JSON.parse(health.text), { ok: false, reasons: [`signaling: not connected to the broker mqtt://user:***@127.0.0.1:${port} (start-up waits for it)`] });
+  const metrics = await get(`${http}/metrics`);
+  t.is(metrics.status, 200);
+  t.regex(metrics.text, /^ivgw_camera_fps\{camera="[^"]+",channel="0"\} [1-9]/m, 'the cameras capture while the broker is away');
+  const status = JSON.parse((await get(`${http}/api/status`)).text) as { device: { signaling: { connected: boolean } }; cameras: unknown[]; apps: unknown[] };
+  t.false(status.device.signaling.connected);
+  t.is(status.cameras.length, 2);
+  t.deepEqual(status.apps, []);
   writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
   const mq = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
   t.teardown(() => mq.kill('SIGKILL'));
   await gw.waitFor(/ivgw: device \S+ up; signaling/, 30_000);
+  t.is((await get(`${http}/healthz`)).status, 200);
   t.deepEqual(await gw.stop('SIGINT'), { code: 0, signal: null });
+  t.false(gw.raw.some((l) => l.includes('pw-not-for-logs')), 'the broker password is never logged');
+});
+
+test.serial('SIGINT while start-up waits for the broker: the recordings are closed and drained, then the gateway exits', async (t) => {
+  const dir = tempDir(t);
+  const { server, port } = await listening();
+  await new Promise<void>((r) => server.close(() => r()));
+  const gw = spawnIvgw(['run', '--broker', `mqtt://127.0.0.1:${port}`, '--data', join(dir, 'data'), '--seconds', '120']);
+  t.teardown(() => gw.stop('SIGKILL'));
+  await gw.waitFor(/not reachable .*retrying \(attempt 1\)/, 15_000);
+  await sleep(4_000); // the demo cameras record a few segments
+  const { code } = await gw.stop('SIGINT');
+  const closed = gw.lines.filter((l) => /\[cloud [^\]]+\] closed; \d+ objects of the local recording not yet uploaded/.test(l));
+  t.is(closed.length, 2, `both recordings drained:\n${gw.lines.slice(-15).join('\n')}`);
+  t.not(code, null, 'exited by itself');
 });
 
 test.serial('with mosquitto, after apps connected and left, SIGINT and SIGTERM stop the gateway cleanly, 10 times in a row', async (t) => {

@@ -15,6 +15,8 @@ export interface IvgwProcess {
   raw: string[];
   /** The signaling URL once the gateway is up. */
   url: string;
+  /** The HTTP server's URL (`HTTP http://…` line), when it serves one. */
+  http: string | undefined;
   /** Resolves when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Wait for a line matching `re` from line `from` on (default 0; rejects after `timeoutMs`). */
@@ -24,7 +26,7 @@ export interface IvgwProcess {
 }
 
 /** `configHttp`: the config file's `http` section decides (no free-port --http added). */
-export function spawnIvgw(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; prefix?: string[]; configHttp?: boolean } = {}): Omit<IvgwProcess, 'url'> {
+export function spawnIvgw(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; prefix?: string[]; configHttp?: boolean } = {}): Omit<IvgwProcess, 'url' | 'http'> {
   const argv = [...(opts.prefix ?? []), process.execPath, IVGW, ...(args[0] === 'run' && !opts.configHttp ? withHttp(args) : args)];
   const proc = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IVGW_DEVICE_ID: '', IVGW_DEVICE_SECRET: '', ...opts.env }, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   const lines: string[] = [];
@@ -92,7 +94,8 @@ export async function startIvgw(args: string[], opts: Parameters<typeof spawnIvg
   const p = spawnIvgw(['run', ...args], opts);
   try {
     const line = await p.waitFor(/ivgw: device \S+ up; signaling (mqtts?:\/\/\S+);/, 40_000);
-    return { ...p, url: /signaling (mqtts?:\/\/\S+);/.exec(line)?.[1] as string };
+    const http = p.lines.map((l) => /^ivgw: HTTP (http:\/\/\S+) \(/.exec(l)?.[1]).find((u) => u !== undefined);
+    return { ...p, url: /signaling (mqtts?:\/\/\S+);/.exec(line)?.[1] as string, http };
   } catch (err) {
     await p.stop('SIGKILL');
     throw err;
