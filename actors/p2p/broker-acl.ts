@@ -72,10 +72,12 @@ export function brokerAcl(opts: BrokerAclOptions): BrokerAcl {
         return;
       }
       const v = verifyToken(secret, password.toString('utf8'), { deviceId: opts.deviceId, peerId: username, right: 'live' });
-      if (v.ok || v.code === 'IV_ERR_AUTH_RIGHTS') {
-        who.set(client, { role: 'app', peer: username, expires: v.ok ? v.claims.expires : Number.MAX_SAFE_INTEGER });
+      const claims = v.ok ? v.claims : v.code === 'IV_ERR_AUTH_RIGHTS' ? v.claims : undefined;
+      if (claims) {
+        // without `live` the device still answers its requests (a typed refusal); it may publish until the token expires
+        who.set(client, { role: 'app', peer: username, expires: claims.expires });
         done(null, true);
-      } else {
+      } else if (!v.ok) {
         bad(`${v.code}: ${v.reason}`);
       }
     },

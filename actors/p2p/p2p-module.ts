@@ -141,7 +141,8 @@ export class P2pModule extends TypedEmitter<P2pModuleEvents> {
     this.system = system;
     try {
       if (!this.device.broker) {
-        this.broker = await startEmbeddedBroker({ port: this.device.mqttPort ?? 0 });
+        // every client authenticated and kept to its own topics (broker-acl.ts), as the gateway's broker
+        this.broker = await startEmbeddedBroker({ port: this.device.mqttPort ?? 0, acl: { deviceId: this.device.deviceId, secret: this.device.secret } });
       }
       this.service = await P2pService.start({
         system,
@@ -149,6 +150,7 @@ export class P2pModule extends TypedEmitter<P2pModuleEvents> {
         deviceId: this.device.deviceId,
         secret: this.device.secret,
         brokerUrl: this.brokerUrl as string,
+        ...(!this.device.broker ? { broker: { connectOptions: { username: `device:${this.device.deviceId}`, password: this.device.secret } } } : {}),
         cameras: this.device.cameras ?? [],
         ice: this.device.ice ?? { bindAddress: '127.0.0.1', iceServers: [] },
         watermarks: this.watermarks,

@@ -10,7 +10,7 @@
 import type { DataChannel } from 'node-datachannel';
 import type { ActorContext } from '../../runtime/actor.js';
 import type { PeerMethods } from './peer-methods.js';
-import { decodeFromApp } from '../../shared/protocol/control.js';
+import { decodeFromApp, type AppToDevice } from '../../shared/protocol/control.js';
 import { emitPeerEvent } from './peer-events.js';
 import { allowed, refuse, send, type PeerState } from './peer-state.js';
 import { openStream, removeStream } from './peer-streams.js';
@@ -36,6 +36,17 @@ function onControl(state: PeerState, ctx: ActorContext<PeerMethods>, raw: Buffer
     return;
   }
   const msg = decoded.msg;
+  try {
+    answer(state, ctx, msg);
+  } catch (err) {
+    // a bug an app's message reaches costs that request, never the worker (every app's connection)
+    if ('id' in msg) {
+      send(state, { op: 'error', id: msg.id, code: 'IV_ERR_INTERNAL', message: `${msg.op}: ${(err as Error).message}` });
+    }
+  }
+}
+
+function answer(state: PeerState, ctx: ActorContext<PeerMethods>, msg: AppToDevice): void {
   switch (msg.op) {
     case 'ping':
       send(state, { op: 'pong', id: msg.id, t: msg.t, deviceTime: Date.now() });
@@ -132,11 +143,15 @@ export function bindVoice(state: PeerState, ctx: ActorContext<PeerMethods>, dc: 
     if (state.voice !== dc || !state.voiceOn || !allowed(state, 'voice')) {
       return;
     }
-    const data = typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer);
-    if (data.byteLength === 0) {
-      endVoice(state, ctx); // the in-band end marker: after every frame
-    } else {
-      ctx.emit('P2P_PEER_VOICE', { type: 'frame', data });
+    try {
+      const data = typeof m === 'string' ? Buffer.from(m) : Buffer.from(m as Buffer);
+      if (data.byteLength === 0) {
+        endVoice(state, ctx); // the in-band end marker: after every frame
+      } else {
+        ctx.emit('P2P_PEER_VOICE', { type: 'frame', data });
+      }
+    } catch {
+      // a frame that cannot be taken is dropped; the app's connection (and the worker) go on
     }
   });
 }

@@ -63,7 +63,7 @@ export function openStream(state: PeerState, ctx: ActorContext<PeerMethods>, id:
     return;
   }
   if (p.action === 'playback') {
-    void openPlayback(state, ctx, id, params, p, cam);
+    openPlayback(state, ctx, id, params, p, cam).catch((err: unknown) => send(state, { op: 'error', id, code: 'IV_ERR_INTERNAL', message: `playback: ${(err as Error).message}` }));
     return;
   }
   attachStream(state, ctx, id, params, ring as FrameRing, cam, undefined);

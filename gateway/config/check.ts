@@ -6,6 +6,7 @@
  */
 import { parseDuration, DURATION_HINT } from './duration.js';
 import type { ConfigProblem } from './schema.js';
+import { redactDeep } from '../../runtime/redact.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -143,7 +144,8 @@ export function join(path: string, key: string | number): string {
   return typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
 }
 
+/** A value as a problem quotes it: short, and a URL's password (from `${ENV}` most likely) masked. */
 export function show(v: unknown): string {
-  const s = JSON.stringify(v);
+  const s = JSON.stringify(redactDeep(v));
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

@@ -14,7 +14,6 @@ import { DEFAULT_WATERMARKS } from '../gateway-options.js';
 import { DEFAULT_RING_BYTES, MAX_RING_BYTES, MIN_RING_BYTES } from '../cameras/camera-ring.js';
 import { Checker, join, show, type Obj } from './check.js';
 import type { CameraConfig, CameraSource, CloudConfig, ConfigProblem, GatewayConfig, IceConfig, IceServerConfig, SignalingConfig } from './schema.js';
-import { redactUrlCredentials } from '../../runtime/redact.js';
 import { LOG_LEVELS } from '../logger.js';
 
 const TOP = ['device', 'cameras', 'signaling', 'ice', 'cloud', 'watermarks', 'admission', 'keepAlive', 'memory', 'logging', 'http'] as const;
@@ -160,7 +159,7 @@ function sourceOf(c: Checker, v: unknown, at: string, path: (p: string) => strin
         throw new Error('host');
       }
     } catch {
-      return c.problem(at, `not a valid rtsp:// URL: ${show(redactUrlCredentials(s))}`);
+      return c.problem(at, `not a valid rtsp:// URL: ${show(s)}`);
     }
     return { kind: 'rtsp', url: s };
   }

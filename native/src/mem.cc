@@ -98,7 +98,23 @@ Napi::Value CopyInto(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// At most `n` malloc arenas from now on (mallopt M_ARENA_MAX; glibc otherwise makes up to
+// 8 per core, each keeping its own high-water mark); false where the C library cannot.
+Napi::Value LimitArenas(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 1) {
+    Napi::TypeError::New(env, "limitArenas(n): n must be a number >= 1").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(env, mallopt(M_ARENA_MAX, info[0].As<Napi::Number>().Int32Value()) == 1);
+#else
+  return Napi::Boolean::New(env, false);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("limitArenas", Napi::Function::New(env, LimitArenas, "limitArenas"));
   exports.Set("copyInto", Napi::Function::New(env, CopyInto, "copyInto"));
   exports.Set("trim", Napi::Function::New(env, Trim, "trim"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));

@@ -49,7 +49,8 @@ export function mintToken(secret: string | Buffer, claims: TokenClaims): string 
   return `${signed}.${b64url(mac(secret, signed))}`;
 }
 
-export type TokenVerdict = { ok: true; claims: TokenClaims } | { ok: false; code: IvErrorCode; reason: string };
+/** A refusal for rights only (the token is this device's and this peer's, signed, not expired) carries its claims. */
+export type TokenVerdict = { ok: true; claims: TokenClaims } | { ok: false; code: IvErrorCode; reason: string; claims?: TokenClaims };
 
 const refuse = (code: IvErrorCode, reason: string): TokenVerdict => ({ ok: false, code, reason });
 
@@ -93,10 +94,10 @@ export function verifyToken(secret: string | Buffer, token: unknown, expect: { d
     return refuse('IV_ERR_AUTH_WRONG_PEER', `access token is for peer ${claims.peerId}, not ${expect.peerId}`);
   }
   if (claims.rights.length === 0) {
-    return refuse('IV_ERR_AUTH_RIGHTS', 'access token grants no rights');
+    return { ...refuse('IV_ERR_AUTH_RIGHTS', 'access token grants no rights'), claims };
   }
   if (!claims.rights.includes(expect.right)) {
-    return refuse('IV_ERR_AUTH_RIGHTS', `access token does not grant ${expect.right} (grants ${claims.rights.join(', ')})`);
+    return { ...refuse('IV_ERR_AUTH_RIGHTS', `access token does not grant ${expect.right} (grants ${claims.rights.join(', ')})`), claims };
   }
   return { ok: true, claims };
 }

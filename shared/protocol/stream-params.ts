@@ -14,7 +14,7 @@ export interface StreamParams {
   raw: Record<string, string>;
 }
 
-/** Parse the SDK's params string (`action=live&channel=0`). Returns a field problem on error. */
+/** Parse the SDK's params string (`action=live&channel=0`). Returns a field problem on error, never throws. */
 export function parseStreamParams(params: string): StreamParams | { field: string; message: string } {
   const raw: Record<string, string> = {};
   for (const part of params.split('&')) {
@@ -22,8 +22,12 @@ export function parseStreamParams(params: string): StreamParams | { field: strin
       continue;
     }
     const eq = part.indexOf('=');
-    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-    raw[key] = decodeURIComponent(eq < 0 ? '' : part.slice(eq + 1));
+    try {
+      const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+      raw[key] = decodeURIComponent(eq < 0 ? '' : part.slice(eq + 1));
+    } catch {
+      return { field: 'params', message: `not URL-encoded: ${JSON.stringify(part.slice(0, 64))} (a % must start an escape such as %20)` };
+    }
   }
   if (raw.action !== 'live' && raw.action !== 'playback') {
     return { field: 'params.action', message: `expected live or playback, got ${JSON.stringify(raw.action)}` };

@@ -100,6 +100,12 @@ cloud:
   t.deepEqual(err.problems.map((p) => p.path), ['cloud.s3.accessKeyId', 'cloud.s3.secretAccessKey']);
   t.regex(err.problems[0]?.message ?? '', /environment variable S3_KEY is not set/);
   t.false(err.message.includes('p4ss'), 'a substituted value never appears in a problem');
+  // a value that is wrong only in its scheme is quoted, its password masked
+  writeFileSync(file, `cameras:\n  - source: http://viewer:\${CAM_PASSWORD}@10.0.0.5/live\nsignaling:\n  external: { url: "http://dev:\${BROKER_PW}@broker.lan:1883" }\n`);
+  const quoted = t.throws<ConfigError>(() => loadConfig(file, { CAM_PASSWORD: 'p4ss', BROKER_PW: 'br0ker' }), { instanceOf: ConfigError });
+  t.deepEqual(quoted.problems.map((p) => p.path).sort(), ['cameras[0].source', 'signaling.external.url']);
+  t.regex(quoted.message, /viewer:\*\*\*@10\.0\.0\.5/);
+  t.false(/p4ss|br0ker/.test(quoted.message), quoted.message);
 });
 
 test('a .json config works like YAML, and flags override what the file says', (t) => {

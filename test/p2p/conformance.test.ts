@@ -130,6 +130,21 @@ test.serial('ack and ping with integers encoded as msgpack uint64 are accepted: 
   t.true((channels.find((c) => c.label === `s${ok.stream as number}`)?.bytes ?? 0) > 120_000);
 });
 
+test.serial('an open whose params are not URL-encoded (a bare %) is refused naming params; the app, its next open and another app go on', async (t) => {
+  const { gw, apps } = await withGateway(t);
+  await connectRaw(apps, gw, 'percent', gw.token('percent', ['live']));
+  await connectRaw(apps, gw, 'bystander', gw.token('bystander', ['live']));
+  for (const [id, params] of [[5, 'action=live&channel=%'], [6, '%E0%A4%A=live'], [7, 'action=playback&channel=0&start=%zz']] as const) {
+    const a = await request(apps, 'percent', m(['op', 'open'], ['id', id], ['params', params]), id);
+    t.like(a, { op: 'error', id, code: 'IV_ERR_INVALID_PARAM' }, params);
+    t.regex(a.message ?? '', /^params: not URL-encoded/);
+  }
+  t.like(await request(apps, 'percent', m(['op', 'ping'], ['id', 8], ['t', 1]), 8), { op: 'pong', id: 8 }, 'the same connection still answers');
+  t.like(await request(apps, 'percent', m(['op', 'open'], ['id', 9], ['params', 'action=live&channel=0']), 9), { op: 'ok', id: 9 });
+  t.like(await request(apps, 'bystander', m(['op', 'open'], ['id', 1], ['params', 'action=live&channel=0']), 1), { op: 'ok', id: 1 }, 'the worker (every app\'s) is still up');
+  t.deepEqual(gw.log.filter((l) => /exit|fatal|FAULT/.test(l)), [], 'no actor or worker exited');
+});
+
 test.serial('requests with a bad id or over 64 KiB get the documented error; an oversized offer with a requestId is refused', async (t) => {
   const { gw, apps } = await withGateway(t);
   await connectRaw(apps, gw, 'sloppy', gw.token('sloppy', ['live', 'command']));

@@ -11,6 +11,7 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { connect } from 'mqtt';
 import { mintToken } from '../../shared/protocol/access-token.js';
 import { IV_AVT_EVENT } from '../../actors/p2p/p2p-module.js';
 import { startCoturn } from '../helpers/coturn.js';
@@ -139,6 +140,17 @@ test.serial('a custom stream: onSendInit gets the params and peer, onSendGet is 
   t.is(r.sha, app.sha256 as string, 'the app received exactly the onSendGet bytes, in order');
   t.truthy(r.statsAt60);
   t.true(r.statsAt60!.status.instNetRate > 0, 'inst_net_rate > 0 while streaming');
+  // the module's embedded broker admits only the device and apps with a token, each on its own topics
+  for (const [who, opts] of [['anonymous', {}], ['a forged token', { username: 'intruder', password: 'iv1.e30.AAAA' }]] as const) {
+    const c = connect(url, { ...opts, reconnectPeriod: 0, connectTimeout: 5_000 });
+    const refused = await new Promise<boolean>((resolve) => {
+      c.once('connect', () => resolve(false));
+      c.once('error', () => resolve(true));
+      c.once('close', () => resolve(true));
+    });
+    c.end(true);
+    t.true(refused, `${who} MQTT client refused by the SDK's broker`);
+  }
   t.true(r.statsAt60!.status.sumSentAcked > 0 && r.statsAt60!.status.sumSentAcked <= r.sentBytes, 'sum_sent_acked counts acknowledged bytes');
   t.true(r.statsAt60!.buf >= 0);
 });

@@ -54,6 +54,27 @@ test.serial('clients without credentials, with another peer\'s token or a wrong 
   t.false(gw.log.join('\n').includes(gw.token('owner').split('.')[2] as string), 'no token is logged');
 });
 
+test.serial('a token without live is admitted to its own topics until it expires, not longer: then the broker cuts its publish off', async (t) => {
+  const r = await mqttAs(gw.url, 'cmdonly', gw.token('cmdonly', ['command'], 3));
+  if (!('client' in r)) {
+    t.fail(`refused: ${r.refused.message}`);
+    return;
+  }
+  const c = r.client;
+  t.teardown(() => c.end(true));
+  const up = `iv/${gw.deviceId}/peer/cmdonly/up`;
+  await c.publishAsync(up, JSON.stringify({ type: 'bye', peer: 'cmdonly' }), { qos: 1 });
+  t.true(c.connected, 'publishing on its own topic while the token is valid');
+  await sleep(4_500);
+  const closed = new Promise<boolean>((resolve) => {
+    c.once('close', () => resolve(true));
+    setTimeout(() => resolve(false), 5_000);
+  });
+  c.publish(up, JSON.stringify({ type: 'bye', peer: 'cmdonly' }), { qos: 1 });
+  t.true(await closed, 'the publish after the token expired ends the connection');
+  t.true(gw.log.some((l) => /\[broker\] refused publish of app cmdonly/.test(l)), gw.log.filter((l) => l.includes('broker')).join('\n'));
+});
+
 test.serial('an authenticated app can neither read nor write anybody else\'s topics, and the honest app keeps streaming', async (t) => {
   const victim = 'victim';
   await apps.connect(victim, { url: gw.url, deviceId: gw.deviceId, peerId: victim, token: gw.token(victim), bindAddress: '127.0.0.1' });
