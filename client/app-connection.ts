@@ -1,7 +1,8 @@
 /**
  * app-connection — the app's peer connection to the device (node-datachannel) and its
  * replacement on the device's ICE restart (docs/PROTOCOL.md §3.1): the app's offer
- * (DTLS client, candidates after their description through the candidate gate), the
+ * (`a=setup:actpass`: the device is the DTLS client; candidates after their description
+ * through the candidate gate), the
  * device's restart offer answered with a new peer connection (the old one and its
  * channels closed), and the wait for that offer when a connection that was up drops
  * because its path failed (`restartWaitMs`).

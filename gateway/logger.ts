@@ -7,8 +7,9 @@
  * level (`--log-level`), and redaction: any field named token, secret, password,
  * authorization or key material is written as `[redacted]` at any depth we log, and a
  * URL's password in the message or any string field as `***` (runtime/redact.ts).
- * Must never: write a token or the device secret, or block the event loop on a slow
- * terminal for more than a line (pino's synchronous destination, line by line).
+ * Must never: write a token or the device secret held in a field (message text is the
+ * caller's: `ivgw run` prints the demo's own app token so on purpose), or block the
+ * event loop on a slow terminal for more than a line (pino's synchronous destination).
  */
 import { Writable } from 'node:stream';
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';

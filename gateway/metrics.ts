@@ -10,7 +10,7 @@
  *   observation each, on the main thread.
  * Must never: call into an actor on the data path, hold a reference to a frame, or put
  * a peer id, token or other unbounded value into a label (labels: camera, channel,
- * code, level, reason, child, worker — bounded sets).
+ * code, state, level, reason, what, type, child, worker — bounded sets).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { allocatorStats, type AllocatorStats } from '../runtime/allocator.js';

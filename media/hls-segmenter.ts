@@ -25,7 +25,7 @@
  * frames (ring frames are overwritten later), plus the audio frames read ahead of the
  * cut. Must never: start a segment anywhere but on a keyframe, emit a segment before
  * the init segment, hold more than one segment, or load mediabunny (its code alone
- * costs the recording worker ~13 MB).
+ * costs the worker that records, io, ~13 MB).
  */
 import { IvError } from '../runtime/errors.js';
 import { ADTS_SAMPLE_RATES, audioSpecificConfig, isAdtsProblem, parseAdts } from './adts.js';

@@ -2,7 +2,7 @@
  * vendor-codes — the runtime's IV_ERR_* codes as the vendor numbers of iv_err.h that C
  * firmware compares against. One table per module (a code means a different vendor
  * number for P2P and for cloud storage); the table in native/README.md is this file.
- * Must never: return a number outside iv_err_code_e (test/native/vendor-codes.test.ts
+ * Must never: return a number outside iv_err_code_e (test/native/abi.test.ts
  * checks every runtime code against the header).
  */
 import { IV_ERRORS, isIvError, type IvErrorCode } from '../runtime/errors.js';

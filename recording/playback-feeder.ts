@@ -2,8 +2,8 @@
  * playback-feeder — replays recorded segments into a private FrameRing, paced in real
  * time (after a lead of `leadMs` for a fast first frame), in the ring's frame form:
  * length-prefixed video whose keyframes carry their parameter sets (as recorded),
- * AAC with its ADTS header restored, G.711 re-encoded from the stored PCM. The live
- * stream sender then serves playback exactly like live.
+ * AAC with its ADTS header restored, G.711 re-encoded from the stored PCM. The p2p
+ * StreamSender then serves that ring (live video has its own LiveSender).
  *
  * With `follow` (a window that is still being recorded), segments recorded after the
  * stream opened are asked for as the feeder reaches them, until the window's end, or

@@ -2,8 +2,10 @@
  * CaptureActor — one camera stream: its source (file / ffmpeg / push), the SDK's
  * input rules, and publication into the camera's FrameRing.
  *
- * Receives CAPTURE_PUSH (push sources) and CAPTURE_STATS; sends CAPTURE_EVENT (refused
- * frames, rate-limited; source exits and restarts; the established format).
+ * Receives CAPTURE_PUSH (push sources: a refused frame is the caller's error) and
+ * CAPTURE_STATS; sends CAPTURE_EVENT (refused frames of file and ffmpeg sources,
+ * rate-limited; source exits and restarts; the established format; `ring-tight` when a
+ * GOP takes more than half of the ring).
  * The ring comes from the owner (args.ring), so a restarted incarnation takes over
  * the same ring and readers keep reading; only a graceful stop closes it.
  * Must never: write an invalid frame, or leave a child process or timer behind.

@@ -1,5 +1,6 @@
 /**
- * CloudActor — one channel's cloud recording on the cloud worker: reads the channel's
+ * CloudActor — one channel's cloud recording (on the io worker; on a cloud worker of its
+ * own when the cloud module runs alone): reads the channel's
  * FrameRing on the spec's 10 ms tick while something wants recording, feeds the
  * Recorder into the channel's local recording (recording/), and runs the Uploader from
  * the recording's not-yet-uploaded part (the spool) to the object store.

@@ -1,7 +1,7 @@
 /**
  * cloud-defaults — the one place the cloud actor's defaults live: segment length,
- * session length, the no-data pause, upload timeout and concurrency, and the cloud
- * worker's resource limits. The SDK facade (cloud-module.ts) and a whole gateway
+ * session length, the no-data pause, upload timeout and concurrency (the worker's
+ * resource limits are `SERVICE_WORKER_LIMITS`, runtime/process-host.ts). The SDK facade (cloud-module.ts) and a whole gateway
  * (gateway/gateway.ts) both build a CloudActor's arguments here.
  * Owns: those numbers. Must never: start anything.
  */

@@ -128,10 +128,17 @@ export class RunningEvents {
       return undefined;
     }
     let pic: Uint8Array | null | undefined;
+    const answer = Promise.resolve().then(() => fn(eventId));
     try {
-      pic = await withDeadline(Promise.resolve(fn(eventId)), this.host.replyMs(), 'onCapturePicture');
+      pic = await withDeadline(answer, this.host.replyMs(), 'onCapturePicture');
     } catch (err) {
       this.host.problem(`onCapturePicture(${eventId}): ${(err as Error).message}`);
+      // a picture that comes after the deadline is handed back all the same: a C firmware frees its buffer on that result
+      answer.then((late) => {
+        if (late instanceof Uint8Array) {
+          this.host.pictureResult(late, 'IV_ERR_TIMEOUT');
+        }
+      }, () => undefined);
       return undefined;
     }
     if (pic === null || pic === undefined) {

@@ -1,7 +1,8 @@
 /**
  * CommandActor — runs the user's onCommand (iv_avt p2p_handle_command_cb) for app
- * commands, one at a time, with a deadline, on its own worker so that a slow user
- * callback never holds the p2p worker. The callback itself lives on the main thread
+ * commands, one at a time (every app's: a slow onCommand delays the others up to its
+ * deadline), with a deadline, on the io worker so that a slow user callback never holds
+ * the p2p worker. The callback itself lives on the main thread
  * (registered in the system's callback registry under the name the request gives,
  * `onCommand:<deviceId>`, so several devices can share the actor).
  * Receives COMMAND_RUN; answers { data } (empty data = the SDK's "close the channel").

@@ -4,8 +4,10 @@
  * the reply or a typed error back to the app; voice (start, frames, end) to the voice
  * actor in the order each app sent it.
  *
- * Owns: each app's voice order. Must never: let one app's slow or failing callback hold
- * up another app, or answer a command without a reply or an error code.
+ * Commands of every app go through the one command actor one at a time, so a slow
+ * onCommand delays the others up to its deadline (2 s); a failing one costs only its own
+ * request. Owns: each app's voice order. Must never: let one app's failing callback
+ * fail another's request, or answer a command without a reply or an error code.
  */
 import type { ActorRef } from '../../runtime/actor-ref.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';

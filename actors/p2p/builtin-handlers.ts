@@ -2,7 +2,7 @@
  * builtin-handlers — what `ivgw run` answers when no user code is plugged in: the
  * onCommand / onRecvInit / onRecvVoice callbacks of the command and voice actors.
  *  - a command gets a JSON reply `{"ok":true,"device":…,"bytes":N,"deviceTime":ms,"echo":…}`
- *    (echo: the command itself when it is UTF-8 text of at most 256 characters), so an
+ *    (echo: the command itself when it is UTF-8 text of at most 256 bytes), so an
  *    app or a load tester can check round trips; the text `close` gets the empty reply
  *    that closes the app's channel (the SDK's note);
  *  - intercom audio is counted per app (frames, bytes, frames out of order are

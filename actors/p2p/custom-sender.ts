@@ -1,9 +1,10 @@
 /**
  * custom-sender — a stream whose bytes come from the user's onSendGet (the SDK's
  * custom payload path) instead of the built-in FLV muxer. Bytes pushed between ticks
- * are sent on the next tick; the queue is bounded (the main thread stops polling
- * onSendGet at the HIGH watermark, and anything past 4 MiB is refused).
- * Same statistics and watermark rules as StreamSender (send-accounting.ts).
+ * are sent on the next tick, also while paused; the queue is bounded (the main thread
+ * stops polling onSendGet above HIGH until the backlog is below LOW, and anything past
+ * 4 MiB is refused). The same statistics and watermark events as StreamSender
+ * (send-accounting.ts, watermark.ts).
  */
 import { SendAccounting, type ByteChannel, type SendStats } from './send-accounting.js';
 import type { WatermarkEvent, WatermarkState } from './watermark.js';

@@ -86,6 +86,8 @@ interface StreamEntry {
   stream: number;
   handle: unknown;
   pump: NodeJS.Timeout | undefined;
+  /** Above HIGH, until the backlog is below LOW: onSendGet is not called. */
+  paused?: boolean;
 }
 
 /** What a P2pModule reports besides the SDK's callbacks. */
@@ -270,8 +272,13 @@ export class P2pModule extends TypedEmitter<P2pModuleEvents> {
         const onSendGet = this.cb.onSendGet;
         entry.pump = setInterval(() => {
           const stats = this.service?.streamStats(peer, entry.stream);
-          if (this.watermarks.high > 0 && stats && stats.backlog > this.watermarks.high) {
-            return; // HIGH: stop pulling data until LOW
+          // above HIGH no data is pulled until the backlog is below LOW (the SDK's rule, watermark.ts)
+          const w = this.watermarks;
+          if (w.high > 0 && stats) {
+            entry.paused = entry.paused ? stats.backlog >= w.low : stats.backlog > w.high;
+            if (entry.paused) {
+              return;
+            }
           }
           const data = this.guard('onSendGet', () => onSendGet(entry.handle));
           if (data && data.byteLength > 0) {

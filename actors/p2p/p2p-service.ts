@@ -10,12 +10,14 @@
  * change every app's connection is ICE-restarted (the peer actor offers a new transport,
  * the app's streams go on) after signaling reconnects from the new address; when a
  * whole round of probes is lost, the peers whose connection is gone (not connected, or
- * streaming but silent) are restarted by the supervisor: the actor is replaced by a
- * fresh one that takes over the app's session (rights, live streams by number).
+ * streaming but silent) are respawned by this service (peer actors are `temporary`): the
+ * actor is replaced by a fresh one that takes over the app's session (rights, live
+ * streams by number; playback ones are told `stream_closed`).
  * An app's signals (offer, answer, candidates, bye) are handled by peer-signals.ts, in
  * the order this service keeps; commands and voice go on to the device's callbacks
  * through app-requests.ts.
- * Events: `peer` (peer-events.ts), `network` (keep-alive results), `listenererror`.
+ * Events: `peer` (peer-events.ts), `network` (keep-alive results), `refused` (a signaling
+ * request refused, with its code), `first-frame`, `listenererror`.
  * Owns: the signaling server, the keep-alive prober, each app's session (session.ts), the
  * per-peer request order (an offer, then the candidates that follow it, are handled in
  * arrival order even though spawning is async).
@@ -222,10 +224,13 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     this.peers.delete(peer);
     await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
     const streams: SessionResume['streams'] = [];
+    let resumed = 0;
     for (const { stream, params, originMs } of [...session.streams]) {
+      streams.push(originMs === undefined ? { stream, params } : { stream, params, originMs });
       if (this.opts.customSource || isLiveStream(params)) {
-        streams.push(originMs === undefined ? { stream, params } : { stream, params, originMs });
+        resumed++;
       } else {
+        // the new actor tells the app (`stream_closed`, resumeStreams); the number is free again
         streamClosed(session, stream);
         this.emit('peer', peer, { type: 'stream-close', stream, detail: { reason: 'the device restarted the connection' } });
       }
@@ -233,7 +238,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     try {
       const ref = await this.spawnPeer(peer, { rights: session.rights, expires: session.expires, streams, reason });
       await ref.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 });
-      this.emit('peer', peer, { type: 'respawned', detail: { reason, ms: Math.round(performance.now() - t0), streams: streams.length } });
+      this.emit('peer', peer, { type: 'respawned', detail: { reason, ms: Math.round(performance.now() - t0), streams: resumed } });
     } catch (err) {
       this.emit('peer', peer, { type: 'closed', detail: { state: 'restart-failed', reason: (err as Error).message } });
       await this.drop(peer);

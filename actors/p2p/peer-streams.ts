@@ -248,7 +248,7 @@ export function resumeStreams(state: PeerState, ctx: ActorContext<PeerMethods>, 
     const p = parseStreamParams(params);
     const cam = 'field' in p ? undefined : state.args.cameras.find((c) => c.channel === p.channel);
     const ring = 'field' in p ? undefined : state.rings.get(p.channel);
-    if ('field' in p || p.action !== 'live' || (!state.args.customSource && (!cam || !ring))) {
+    if ('field' in p || (!state.args.customSource && (p.action !== 'live' || !cam || !ring))) {
       send(state, { op: 'event', event: 'stream_closed', stream, reason: 'the device restarted the connection: open the stream again' });
       continue;
     }

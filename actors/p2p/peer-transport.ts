@@ -6,7 +6,7 @@
  * app's session to a new PeerConnection the device offers to the app (`offer` with
  * `iceRestart`, PROTOCOL.md §3.1): a new `control` channel, every open stream on a new
  * `s<n>` channel under its number; the old transport is closed once the new one is up.
- * An attempt is retried every 5 s (at once when it fails) until `restartGraceMs`; then
+ * An attempt is retried every 5 s (250 ms after one that failed) until `restartGraceMs`; then
  * the peer closes.
  * Owns: node-datachannel on the p2p worker (set up once, every PeerConnection closed at
  * worker shutdown), PeerState.pc/channels/restart/retired. Must never: load

@@ -6,7 +6,8 @@
  * FLV, and sends it on the stream's data channel on every
  * 10 ms tick; applies the watermarks to the stream's backlog; keeps the SDK's send
  * statistics (iv_p2p_send_stats_s) from the app's ack reports. After an ICE restart a
- * live stream resumes at the latest keyframe, a playback one where it stopped.
+ * live stream resumes at the latest keyframe, a playback one at the first keyframe after
+ * where it stopped.
  *
  * Backlog = bytes sent − bytes the app acknowledged (docs/PROTOCOL.md §4), and never
  * less than what the data channel itself still buffers (bufferedAmount()).

@@ -3,7 +3,7 @@
  * A PeerConnection or DataChannel the actor closed and dropped can be garbage-collected
  * while libdatachannel's threads are still delivering its last callbacks (close, state,
  * a message in flight); the native destructor then races them (SIGSEGV/SIGABRT, seen at
- * shutdown with apps connected). Closed objects are therefore held for `holdMs`, and for
+ * shutdown with apps connected). Closed objects are therefore held for `HOLD_MS` (10 s), and for
  * good once the worker shuts down, so nothing native is destroyed before cleanup().
  * Owns: those references. Must never: touch the objects it holds after closing them.
  */

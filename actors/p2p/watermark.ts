@@ -1,8 +1,9 @@
 /**
  * watermark — the SDK's congestion rule for one stream (iv_avt_p2p_set_buf_watermark):
  * WARN once per upward crossing of `warn`; above `high` the stream stops pulling
- * data (HIGH, once); below `low` it resumes (LOW, once) — at the next keyframe, which
- * the stream sender enforces. All three 0 disables it.
+ * data (HIGH, once); below `low` it resumes (LOW, once) — on a keyframe, which the
+ * senders enforce (live: the camera's latest; playback: the next one). All three 0
+ * disables it.
  * Owns: one stream's level. Must never: emit the same event twice in a row.
  */
 

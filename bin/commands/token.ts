@@ -2,8 +2,9 @@
  * token — `ivgw token --peer ID [--rights live,playback,voice,command] [--ttl DURATION]`:
  * mints an app access token with the device secret. The identity comes from
  * --device/--secret, IVGW_DEVICE_ID/IVGW_DEVICE_SECRET, or the device identity file
- * (<data>/device.json; data from --data, the --config file's device.data, or ./ivgw-data).
- * `--json` adds the device certificate's fingerprint, which apps pin (docs/PROTOCOL.md).
+ * (<data>/device.json; data from the --config file's device.data (only that section is
+ * read), else --data, else ./ivgw-data). `--json` adds, when the identity comes from that
+ * file, the device certificate's fingerprint, which apps pin (docs/PROTOCOL.md).
  * Must never: print the secret.
  */
 import { mintToken } from '../../shared/protocol/access-token.js';

@@ -1,6 +1,6 @@
 /**
  * load-types — the shapes `ivgw load` passes between its coordinator and its load
- * workers (their checks live in shared/schema.ts, LOAD_METHODS), and the result types.
+ * workers (their checks live in load-ipc.ts, LOAD_METHODS), and the result types.
  * Must never: hold behaviour (types only).
  */
 import type { LOAD_SCENARIOS } from './load-ipc.js';

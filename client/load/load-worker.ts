@@ -3,7 +3,7 @@
  * thread per process, so apps are spread over processes): starts its share of simulated
  * apps at their ramp-up times, reports every second what arrived (bytes, frames,
  * connected apps, errors, a latency histogram), and at the end every app's result.
- * Speaks LOAD_METHODS (shared/schema.ts) over the IPC channel its coordinator forked it
+ * Speaks LOAD_METHODS (load-ipc.ts) over the IPC channel its coordinator forked it
  * with; a message that breaks the schema is a fault: reported, then the worker exits.
  * Owns: its SimApps. Must never: outlive its coordinator (exits when the channel closes).
  */

@@ -279,14 +279,15 @@ test.serial('note 10: no plan: no push start, pushes and events refused; a full-
   t.true(readFileSync(join(storeDir, playlist), 'utf8').includes('#EXT-X-ENDLIST'));
 });
 
-test.serial('note 11: an event without picture never calls onPictureResult; a picture that is not JPEG is handed back with an error', async (t) => {
+test.serial('note 11: an event without picture never calls onPictureResult; a picture that is not JPEG, or comes after the reply deadline, is handed back with an error, once', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
   writeLocalPlan(storeDir, 'dev1', { event: { enabled: true } });
   const cb = callbacks();
   const notJpeg = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]);
   const pics: (Uint8Array | null)[] = [null, notJpeg];
-  await cloud.init({ maxGopSize: MB, avFormat: SAMPLE_FORMAT, ...cb.params, onCapturePicture: () => pics.shift() ?? null });
+  let slowPicture: (() => Promise<Uint8Array>) | undefined = undefined;
+  await cloud.init({ maxGopSize: MB, avFormat: SAMPLE_FORMAT, ...cb.params, onCapturePicture: () => slowPicture?.() ?? pics.shift() ?? null });
   const feed = feedInto(cloud).start();
   await cloud.eventStart(4);
   await sleep(500);
@@ -301,9 +302,24 @@ test.serial('note 11: an event without picture never calls onPictureResult; a pi
   t.is(cb.results[0]?.pic, notJpeg);
   t.is(cb.results[0]?.code, 'IV_ERR_INVALID_PARAM');
   t.true(cloud.problems.some((p) => p.includes('not a JPEG')));
+  // a picture that comes after the reply deadline: the event goes on without it, the picture is handed back once
+  await cloud.setTransTime(30_000, 200);
+  const late = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
+  slowPicture = async () => {
+    await sleep(600);
+    return late;
+  };
+  await cloud.eventStart(4);
+  await sleep(300);
+  await cloud.eventStop(4);
+  await until(() => cb.results.length > 1, 3_000);
+  t.like(cb.results[1], { pic: late, code: 'IV_ERR_TIMEOUT' });
+  await sleep(500);
+  t.is(cb.results.length, 2, 'handed back exactly once');
+  t.true(cloud.problems.some((p) => p.includes('onCapturePicture(4)')));
   feed.stop();
   await cloud.exit();
   const recs = await records(storeDir);
-  t.is(recs.length, 2);
+  t.is(recs.length, 3);
   t.true(recs.every((r) => r.picture === null && r.status === 'closed'));
 });

@@ -19,14 +19,14 @@ import { RemoteApps } from '../helpers/remote-apps.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function gatewayInNamespace(t: ExecutionContext, name: string) {
+async function gatewayInNamespace(t: ExecutionContext, name: string, extra: string[] = []) {
   const ns = createNetNs();
   t.teardown(() => ns.remove());
   const mq = await startMosquitto(tempDir(t), [ns.hostIp]);
   t.teardown(() => mq.stop());
   const turn = await startCoturn(ns.hostIp);
   t.teardown(() => turn.kill());
-  const gw = await startGateway(['--broker', `mqtt://${ns.hostIp}:${mq.port}`, '--stun', turn.url, '--keepalive', '1,2', '--ice-bind', 'any'], `dev-${name}-${process.pid}`, ns.exec);
+  const gw = await startGateway(['--broker', `mqtt://${ns.hostIp}:${mq.port}`, '--stun', turn.url, '--keepalive', '1,2', '--ice-bind', 'any', ...extra], `dev-${name}-${process.pid}`, ns.exec);
   t.teardown(() => gw.stop());
   await waitFor('PEER_READY', () => gw.log.some((l) => l.includes('[p2p] PEER_READY')), 10_000);
   const apps = new RemoteApps();
@@ -79,10 +79,19 @@ test.serial('the gateway\'s address changes mid-stream: PEER_ADDR_CHANGED, the a
   t.deepEqual(decodeErrors(file), [], 'the stream recorded across the move decodes');
 });
 
-test.serial('the gateway\'s link is cut for 4 s: PEER_ERROR, the lost connection\'s actor is restarted by the supervisor, and once the link is back the stream goes on in the same session', async (t) => {
-  const { ns, gw, apps, mq } = await gatewayInNamespace(t, 'cut');
+test.serial('the gateway\'s link is cut for 4 s: PEER_ERROR, the lost connection\'s actor is restarted by the supervisor, and once the link is back the live stream goes on in the same session; the playback one is told stream_closed', async (t) => {
+  const { ns, gw, apps, mq } = await gatewayInNamespace(t, 'cut', ['--record', tempDir(t)]);
   await apps.connect('cut', { url: mq.url, deviceId: gw.deviceId, peerId: 'cut', token: gw.token('cut'), bindAddress: ns.hostIp });
   const s = await apps.open('cut', 'action=live&channel=0', { record: true });
+  let replay: number | undefined;
+  for (const until = Date.now() + 15_000; replay === undefined && Date.now() < until;) {
+    // the recording has its first segment a GOP or two after the start
+    replay = await apps.open('cut', `action=playback&channel=0&start=${Math.floor(Date.now() / 1000) - 60}`).catch(async () => {
+      await sleep(500);
+      return undefined;
+    });
+  }
+  t.not(replay, undefined, 'a playback stream is open too');
   await sleep(1_500);
   const before = await apps.stats('cut', s);
   ns.setLink(false);
@@ -99,6 +108,8 @@ test.serial('the gateway\'s link is cut for 4 s: PEER_ERROR, the lost connection
   t.true(restarts.length >= 1, 'the app took the restarted actor\'s offer');
   t.log(gw.log.find((l) => l.includes('[peer cut] respawned')));
   await sleep(2_000);
+  const closed = (await apps.events('cut')).filter((e) => e.op === 'event' && e.event === 'stream_closed').map((e) => (e as { stream: number; reason: string }));
+  t.like(closed.find((e) => e.stream === replay), { reason: 'the device restarted the connection: open the stream again' }, `the playback stream ends with a reason: ${JSON.stringify(closed)}`);
   const after = await apps.stats('cut', s);
   t.true(after.videoFrames > before.videoFrames + 30, `${before.videoFrames} → ${after.videoFrames} frames`);
   t.deepEqual(after.violations, []);
