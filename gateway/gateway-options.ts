@@ -65,7 +65,8 @@ export interface GatewayOptions {
   /** The configured cameras; absent: the two demo cameras. */
   cameras?: CameraConfig[];
   /** The HTTP server (/metrics, /healthz, /api/status, and the browser viewer at `/` from `staticDir`, default the bundled one); absent: none. */
-  http?: { listen: string; bearerToken?: string; staticDir?: string };
+  /** `openHealth`: `/healthz` answers without the bearer token (probes that cannot send it). */
+  http?: { listen: string; bearerToken?: string; openHealth?: boolean; staticDir?: string };
 }
 
 /**

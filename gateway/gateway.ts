@@ -290,6 +290,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
         health: () => this.health(),
         status: () => this.status(),
         ...(o.http.bearerToken !== undefined ? { bearerToken: o.http.bearerToken } : {}),
+        ...(o.http.openHealth ? { openHealth: true } : {}),
         ...(o.http.staticDir !== undefined ? { staticDir: o.http.staticDir } : existsSync(VIEWER_DIR) ? { staticDir: VIEWER_DIR } : {}),
       });
       this.cleanup.push(() => http.close());

@@ -76,7 +76,7 @@ export interface GatewayConfig {
   memory: { trimAfterLeaveS: number; trimEveryS: number; captureWorker: 'own' | 'io' };
   logging: { level: LogLevel; format: 'auto' | 'text' | 'json' };
   /** The operator's HTTP server; `listen: undefined` is off. */
-  http: { listen: string | undefined; bearerToken?: string };
+  http: { listen: string | undefined; bearerToken?: string; openHealth?: boolean };
 }
 
 /** One thing wrong with a config, at its path (`cameras[1].source`). */

@@ -74,5 +74,6 @@ logging: { level: info, format: auto }                   # auto (JSON unless a t
 http:                                                    # /metrics (Prometheus), /healthz, /api/status
   listen: 127.0.0.1:8080                                 # off turns it off; 0.0.0.0:8080 for the LAN
   # bearerToken: \${IVGW_HTTP_TOKEN}                    # then every request needs Authorization: Bearer …
+  # openHealth: true                                    # /healthz without the token (probes that cannot send it)
 `;
 }

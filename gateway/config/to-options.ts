@@ -36,7 +36,7 @@ export function gatewayOptions(c: GatewayConfig): GatewayOptions {
     trimAfterLeaveMs: Math.round(c.memory.trimAfterLeaveS * 1000),
     trimEveryMs: Math.round(c.memory.trimEveryS * 1000),
     captureWorker: c.memory.captureWorker,
-    ...(c.http.listen !== undefined ? { http: { listen: c.http.listen, ...(c.http.bearerToken !== undefined ? { bearerToken: c.http.bearerToken } : {}) } } : {}),
+    ...(c.http.listen !== undefined ? { http: { listen: c.http.listen, ...(c.http.bearerToken !== undefined ? { bearerToken: c.http.bearerToken } : {}), ...(c.http.openHealth ? { openHealth: true } : {}) } } : {}),
   };
   if (sig.kind === 'embedded') {
     o.brokerListen = sig.listen;

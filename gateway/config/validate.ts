@@ -72,7 +72,7 @@ export function validateConfig(doc: unknown, baseDir: string): { config: Gateway
   }
   const lg = c.object(top.logging, 'logging', ['level', 'format']) ?? {};
   const logging = { level: c.oneOf(lg, 'level', 'logging', LOG_LEVELS, 'info'), format: c.oneOf(lg, 'format', 'logging', ['auto', 'text', 'json'] as const, 'auto') };
-  const hs = c.object(top.http, 'http', ['listen', 'bearerToken']) ?? {};
+  const hs = c.object(top.http, 'http', ['listen', 'bearerToken', 'openHealth']) ?? {};
   const listen = c.string(hs, 'listen', 'http', DEFAULT_HTTP_LISTEN) as string;
   if (listen !== 'off' && !/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(listen)) {
     c.problem('http.listen', `expected HOST:PORT or off, got ${show(listen)}`);
@@ -81,7 +81,8 @@ export function validateConfig(doc: unknown, baseDir: string): { config: Gateway
   if (bearerToken !== undefined && bearerToken.length < 16) {
     c.problem('http.bearerToken', 'expected at least 16 characters (it guards the metrics and status)');
   }
-  const http = { listen: listen === 'off' ? undefined : listen, ...(bearerToken !== undefined ? { bearerToken } : {}) };
+  const openHealth = c.bool(hs, 'openHealth', 'http', false);
+  const http = { listen: listen === 'off' ? undefined : listen, ...(bearerToken !== undefined ? { bearerToken } : {}), ...(openHealth ? { openHealth } : {}) };
   if (c.problems.length > 0) {
     return { problems: c.problems };
   }

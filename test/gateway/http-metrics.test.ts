@@ -7,6 +7,8 @@ import { GatewayHttpServer } from '../../gateway/http-server.js';
 import { GatewayMetrics, type P2pSnapshot } from '../../gateway/metrics.js';
 import { createLogger, prettyLine } from '../../gateway/logger.js';
 import { isIvError } from '../../runtime/errors.js';
+import { freePort } from '../helpers/free-port.js';
+import { startIvgw } from '../helpers/ivgw-process.js';
 
 function fakeSources(p2p: P2pSnapshot) {
   return {
@@ -61,6 +63,19 @@ test('a bearer token guards every route; /healthz says 503 with the reasons; sta
   t.is(await (await fetch(`${http.url}/`, auth)).text(), '<h1>viewer</h1>');
   t.is((await fetch(`${http.url}/..%2f..%2fetc%2fpasswd`, auth)).status, 404);
   t.is((await fetch(`${http.url}/missing.js`, auth)).status, 404);
+});
+
+test('http.openHealth in the config: /healthz answers probes without the bearer token, every other route still needs it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ivgw-openhealth-'));
+  const port = await freePort();
+  await writeFile(join(dir, 'gw.yaml'), `device: { data: data }\ncameras:\n  - { name: door, source: push, video: h264, recording: off }\nhttp: { listen: "127.0.0.1:${port}", bearerToken: "a-token-of-16-chars-or-more", openHealth: true }\n`);
+  const gw = await startIvgw(['--config', join(dir, 'gw.yaml'), '--mqtt-port', '0', '--seconds', '60'], { configHttp: true });
+  t.teardown(() => gw.stop('SIGKILL'));
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+  t.is(health.status, 200, await health.text());
+  t.is((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 401);
+  t.is((await fetch(`http://127.0.0.1:${port}/api/status`)).status, 401);
+  t.is((await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: 'Bearer a-token-of-16-chars-or-more' } })).status, 200);
 });
 
 test('a busy HTTP port is refused with a typed error naming http.listen', async (t) => {
