@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// ivgw — command-line entry. Builds the TypeScript once if dist/ is missing, then runs dist/bin/ivgw-main.js.
+// ivgw — command-line entry. Limits the C allocator to one malloc arena per core (before any
+// thread starts), builds the TypeScript once if dist/ is missing, then runs dist/bin/ivgw-main.js.
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
