@@ -1,19 +1,18 @@
 /**
  * gateway — a whole gateway from validated options (gateway-options.ts): `start()`,
  * `stop()`, typed events, `status()`, `health()`, `metrics`, `token()`.
- *  - capture worker: one CaptureActor per camera (rtsp:/ffmpeg:/test: through an ffmpeg
- *    child retried with backoff, file:, push) publishing into FrameRings (on the io
- *    worker instead with `captureWorker: 'io'`);
- *  - the P2P host layout (actors/p2p/p2p-host.ts: the pinned p2p worker with one
- *    PeerActor per app, the io worker with the command and voice actors and the built-in
- *    handlers) and a P2pService with the device's one DTLS certificate;
+ *  - the workers and their actors (gateway-workers.ts): one CaptureActor per camera
+ *    (rtsp:/ffmpeg:/test: through an ffmpeg child retried with backoff, file:, push)
+ *    publishing into FrameRings, the P2P host layout (the pinned p2p worker with one
+ *    PeerActor per app, the io worker with the command and voice actors, the built-in
+ *    handlers and one CloudActor per recorded camera);
+ *  - a P2pService with the device's one DTLS certificate (its options: gateway-p2p.ts);
  *  - an embedded MQTT broker (aedes) on the configured addresses, or an external one, and a
  *    built-in STUN responder (or the configured STUN/TURN servers): gateway-network.ts;
- *  - on the io worker too: one CloudActor per recorded camera (full time or events) with
- *    the cloud module's defaults (actors/cloud/cloud-defaults.ts);
  *  - the HTTP server (http-server.ts: metrics, health, status, the browser viewer at `/`)
  *    when `http` is given, up before start-up waits for the broker.
- * Everything it would log is a `log` record (never a secret or token); the CLI writes them.
+ * Everything it would log is a `log` record (never a secret or token; gateway-events.ts
+ * turns the parts' reports into events, log records and metrics); the CLI writes them.
  *
  * Owns: the start order (network first, so a port in use fails before any worker exists;
  * workers, cameras and HTTP before the wait for the broker), the stop order (apps told
@@ -23,32 +22,32 @@
  * Must never: print, exit the process, or leave a worker running after start() failed.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../runtime/actor-system.js';
 import { PeriodicTrim } from '../runtime/allocator.js';
 import { IvError } from '../runtime/errors.js';
+import { redactUrlCredentials } from '../runtime/redact.js';
 import type { WorkerHeap } from '../runtime/schema.js';
 import { TypedEmitter } from '../runtime/typed-emitter.js';
-import { CAPTURE_ACTOR, demoCameras } from '../actors/capture/index.js';
+import { demoCameras } from '../actors/capture/index.js';
 import { mintToken } from '../shared/protocol/access-token.js';
 import { RIGHTS, type Right } from '../shared/protocol/rights.js';
 import { DEFAULT_ADMISSION } from '../actors/p2p/admission.js';
 import { P2pService } from '../actors/p2p/p2p-service.js';
-import { p2pHostWorkers } from '../actors/p2p/p2p-host.js';
 import { registerBuiltinHandlers } from '../actors/p2p/builtin-handlers.js';
 import { CLOUD_ACTOR } from '../actors/cloud/index.js';
-import { cloudActorArgs } from '../actors/cloud/cloud-defaults.js';
 import { planCamera, type CapturePlan } from './cameras/camera-plan.js';
 import { createCameraRing } from './cameras/camera-ring.js';
 import { CameraStatusBoard } from './cameras/camera-status.js';
 import { runIdentity, type RunIdentity } from './identity/run-identity.js';
 import { GatewayMetrics } from './metrics.js';
 import { startGatewayNetwork } from './gateway-network.js';
+import { gatewayWorkers } from './gateway-workers.js';
+import { gatewayP2pOptions } from './gateway-p2p.js';
+import { reportCameras, reportCloud, reportP2p, reportSupervisor, type GatewayEventSink } from './gateway-events.js';
 import { GatewayHttpServer, type Health } from './http-server.js';
 import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, settledHeaps, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
-import { DEFAULT_KEEP_ALIVE, DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
-import { redactUrlCredentials } from '../runtime/redact.js';
+import { DEFAULT_KEEP_ALIVE, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
 
 /** The browser viewer (client/browser, bundled by `npm run build:web`), served at `/` of the HTTP server. */
 const VIEWER_DIR = fileURLToPath(new URL('../www/', import.meta.url));
@@ -71,6 +70,8 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
   private starting: Promise<GatewayInfo> | undefined;
   private p2pClosed: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  /** Where the parts' reports go (gateway-events.ts): this gateway's events, log and metrics. */
+  private readonly sink: GatewayEventSink;
 
   constructor(private readonly opts: GatewayOptions = {}) {
     super();
@@ -83,11 +84,17 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       cloud: () => cloudSnapshots(this.running),
       workers: () => workerHeaps(this.running),
     });
+    this.sink = {
+      emit: (event, ...args) => this.emit(event, ...args),
+      log: (level, component, msg, fields) => this.log(level, component, msg, fields),
+      metrics: this.metrics,
+    };
   }
 
   private log(level: GatewayLogLevel, component: string, msg: string, fields?: Record<string, unknown>): void {
     this.emit('log', fields ? { level, component, msg, fields } : { level, component, msg });
   }
+
 
   /** What the started gateway tells about itself; throws before start() resolved. */
   get info(): GatewayInfo {
@@ -210,58 +217,18 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const cameras: GatewayCamera[] = (await cameraPlans(o)).map((p) => ({ ...p, ring: createCameraRing(p.config.ringBytes) }));
     const record = o.record;
     const recorded = record ? cameras.filter((c) => c.config.recording !== 'off' && c.video) : [];
-    const cloudActors = record ? recorded.map((c) => ({ id: `cloud:${c.camera}`, module: CLOUD_ACTOR, handlerTimeoutMs: 120_000, args: cloudActorArgs({ device: deviceId, channel: c.channel, ring: c.ring, ...(c.video ? { video: { codec: c.video.codec, fps: c.source.kind === 'push' ? 25 : c.source.fps } } : {}), ...(c.audio ? { audio: c.audio } : {}), store: record.store, spoolDir: join(record.dir, 'local', `ch${c.channel}`), retention: c.config.retention }) })) : [];
-    const captureActors = cameras.map((c) => ({ id: `capture:${c.camera}`, module: CAPTURE_ACTOR, args: { camera: c.camera, ring: c.ring, source: c.source, ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) } }));
-    const captureOnIo = o.captureWorker === 'io';
-    const system = new ActorSystem({
-      workers: [
-        ...(captureOnIo ? [] : [{ name: 'capture', actors: captureActors }]),
-        // the cloud actors share the io worker (commands, voice): an isolate of their own costs ~9 MB and buys nothing
-        ...p2pHostWorkers().map((w) => (w.name !== 'io' ? w : {
-          ...w,
-          actors: [...(captureOnIo ? captureActors : []), ...w.actors, ...cloudActors],
-        })),
-      ],
-    });
-    system.on('event', (e) => {
-      this.metrics.supervisorEvent(e.type, e.child);
-      this.emit('supervisor', e);
-      if (!e.child.startsWith('peer:') || e.type === 'exit') { // an app's peer actor: only its crash is news
-        this.log(e.type === 'start' || e.type === 'stop' ? 'debug' : e.type === 'escalate' || e.type === 'start-failed' ? 'error' : 'warn', 'supervisor', `${e.type} ${e.supervisor}/${e.child}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error.code} ${e.error.message}` : ''}`, { type: e.type, supervisor: e.supervisor, child: e.child, ...(e.reason ? { reason: e.reason } : {}), ...(e.error ? { code: e.error.code } : {}), ...(e.attempt ? { attempt: e.attempt } : {}) });
-      }
-    });
-    system.on('fatal', (err) => {
+    const system = new ActorSystem({ workers: gatewayWorkers(o, deviceId, cameras, recorded) });
+    reportSupervisor(system, this.sink, (err) => {
       this.fatalError = err;
-      this.log('error', 'supervisor', `fatal: ${err.code} ${err.message}`, { code: err.code });
-      this.emit('fatal', err);
     });
     const status = new CameraStatusBoard(cameras.map((c) => c.camera));
-    for (const c of cameras) {
-      for (const n of c.notes) {
-        this.log('info', c.camera, n);
-      }
-      system.ref(`capture:${c.camera}`, CAPTURE_ACTOR).onNotification('CAPTURE_EVENT', (e) => {
-        const changed = status.onEvent(e);
-        this.emit('camera', e);
-        if (e.type !== 'format' && (e.type !== 'source-up' || changed)) {
-          this.log(e.type === 'rejected' || e.type === 'source-exit' || e.type === 'ring-tight' ? 'warn' : 'info', e.camera, `${e.type}${e.code ? ` ${e.code}` : ''}${e.message ? ` ${e.message}` : ''}`, { event: e.type, state: status.get(e.camera)?.state, ...(e.code ? { code: e.code } : {}) });
-        }
-      });
-    }
+    reportCameras(system, cameras, status, this.sink);
     await system.start();
     this.cleanup.push(() => system.stop());
     for (const c of recorded) {
-      const ref = system.ref(`cloud:${c.camera}`, CLOUD_ACTOR);
-      ref.onNotification('CLOUD_NOTICE', (n) => {
-        this.emit('cloud', c.camera, n);
-        if (n.type === 'uploaded') {
-          this.metrics.uploaded(n.ms ?? 0);
-          return;
-        }
-        this.log(n.type === 'upload-failed' || n.type === 'overrun' ? 'warn' : 'info', `cloud ${c.camera}`, `${n.type}${n.what ? ` ${n.what}` : ''}${n.key ? ` ${n.key}` : ''}${n.message ? ` ${n.message}` : ''}`, { event: n.type, ...(n.key ? { key: n.key } : {}) });
-      });
+      reportCloud(system, c.camera, this.sink);
       if (c.config.recording === 'full-time') {
-        await ref.call('CLOUD_FULL_TIME', { on: true });
+        await system.ref(`cloud:${c.camera}`, CLOUD_ACTOR).call('CLOUD_FULL_TIME', { on: true });
       }
     }
     const keepAlive = o.keepAlive ?? DEFAULT_KEEP_ALIVE;
@@ -297,39 +264,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       info.httpUrl = http.url;
       this.log('info', 'ivgw', `HTTP ${http.url} (/metrics, /healthz, /api/status)`, { url: http.url });
     }
-    let brokerRetries = 0;
-    const starting = P2pService.start({
-      system,
-      worker: 'p2p',
-      deviceId,
-      secret: identity.secret,
-      brokerUrl,
-      ...(!o.broker ? { broker: { connectOptions: { username: `device:${deviceId}`, password: identity.secret } } } : {}),
-      ...(o.broker ? {
-        broker: {
-          ...(o.brokerOptions ? { connectOptions: o.brokerOptions } : {}),
-          onConnectError: (err: Error) => {
-            brokerRetries++;
-            if (brokerRetries <= 3 || brokerRetries % 10 === 0) {
-              this.log('warn', 'ivgw', `broker ${brokerUrl} not reachable (${err.message}); retrying (attempt ${brokerRetries})`, { broker: brokerUrl, attempt: brokerRetries });
-            }
-          },
-        },
-      } : {}),
-      cameras: cameras.map((c) => ({ channel: c.channel, ring: c.ring, ...(c.video ? { video: { ...c.video, ...(c.source.kind !== 'push' ? { fps: c.source.fps } : {}) } } : {}), ...(c.audio ? { audio: c.audio } : {}), ...(record && recorded.includes(c) ? { recording: { spoolDir: join(record.dir, 'local', `ch${c.channel}`), device: deviceId } } : {}) })),
-      ice: {
-        ...(iceBind ? { bindAddress: iceBind } : {}),
-        iceServers: [stunUrl, ...(o.iceServers ?? [])],
-        ...(o.icePortRange ? { portRangeBegin: o.icePortRange.begin, portRangeEnd: o.icePortRange.end } : {}),
-        ...identity.dtls,
-      },
-      ...(keepAlive.timeInterS > 0 && keepAlive.maxAttemptNum > 0 ? { keepAlive: { server: stunUrl, ...keepAlive } } : {}),
-      ...(o.trimAfterLeaveMs !== undefined ? { trimAfterLeaveMs: o.trimAfterLeaveMs } : {}),
-      watermarks: o.watermarks ?? DEFAULT_WATERMARKS,
-      commandActor: 'command',
-      voiceActor: 'voice',
-      ...(o.admission ? { admission: o.admission } : {}),
-    }, (service) => this.listenP2p(service));
+    const starting = P2pService.start(gatewayP2pOptions(o, { system, identity, brokerUrl, stunUrl, iceBind, cameras, recorded, keepAlive, log: this.sink.log }), (service) => reportP2p(service, this.sink));
     starting.then((service) => this.cleanup.push(() => this.closeP2p(service)), () => undefined);
     const p2p = await Promise.race([starting, this.stopAsked.then(() => undefined)]);
     if (!p2p) {
@@ -345,39 +280,6 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     }
     running.p2p = p2p;
     return info;
-  }
-
-  /** Events of the P2P service: logged, counted and passed on. */
-  private listenP2p(service: P2pService): void {
-    service.on('network', (e) => {
-      this.emit('network', e);
-      const what = e.type === 'ready' ? `PEER_READY (mapped address ${e.mapped})`
-        : e.type === 'connect-fail' ? `PEER_CONNECT_FAIL: ${e.reason}; retry in ${e.retryInMs} ms`
-          : e.type === 'error' ? `PEER_ERROR: ${e.reason}`
-            : `PEER_ADDR_CHANGED from ${e.from} to ${e.to}`;
-      const then = e.type === 'addr-changed' ? `; ICE restart of ${service.peerIds.length} app connection(s)` : e.type === 'error' ? '; restarting the app connections that are gone' : '';
-      this.log(e.type === 'ready' ? 'info' : 'warn', 'p2p', `${what}${then}`, { keepAlive: e.type });
-    });
-    service.on('peer', (peer, e) => {
-      this.emit('peer', peer, e);
-      if (e.type === 'connected' && e.detail) {
-        this.metrics.connected(e.detail.connectMs);
-      } else if (e.type === 'watermark') {
-        this.metrics.watermark(e.detail.level);
-        return;
-      }
-      const d = e.type === 'closed' ? e.detail.state : undefined;
-      const extra = e.type === 'restarting' || e.type === 'restarted' || e.type === 'respawned' ? ` ${JSON.stringify(e.detail)}` : '';
-      const stream = 'stream' in e ? e.stream : undefined;
-      this.log('info', `peer ${peer}`, `${e.type}${stream !== undefined ? ` stream ${stream}` : ''}${d ? ` (${d})` : ''}${extra}`, {
-        peer, event: e.type, ...(stream !== undefined ? { stream } : {}), ...(e.type === 'connected' && e.detail ? { connectMs: Math.round(e.detail.connectMs) } : {}), ...(e.type === 'stream-open' ? { params: e.detail.params } : {}),
-      });
-    });
-    service.on('first-frame', (_peer, _stream, ms) => this.metrics.firstFrameSent(ms));
-    service.on('refused', (peer, code, reason) => {
-      this.metrics.offerRefused(code);
-      this.log('warn', 'p2p', `refused a request of ${peer}: ${code} ${reason}`, { peer, code, reason });
-    });
   }
 
   /** Stop everything (apps told bye, recording drained up to 3 s); safe to call at any time, also during start(); every call waits for the one stop. */

@@ -7,12 +7,10 @@
  * (IV_ERR_BUSY with the reason); the stream budget is shared with the peer actors.
  *
  * Keep-alive and recovery (the SDK's p2p_keep_alive_cfg, keep-alive.ts): on an address
- * change every app's connection is ICE-restarted (the peer actor offers a new transport,
- * the app's streams go on) after signaling reconnects from the new address; when a
- * whole round of probes is lost, the peers whose connection is gone (not connected, or
- * streaming but silent) are respawned by this service (peer actors are `temporary`): the
- * actor is replaced by a fresh one that takes over the app's session (rights, live
- * streams by number; playback ones are told `stream_closed`).
+ * change signaling reconnects from the new address, then every app's connection is
+ * ICE-restarted; when a whole round of probes is lost, or a peer actor crashes, the peers
+ * whose connection is gone are respawned (peer actors are `temporary`), each taking over
+ * its app's session: peer-recovery.ts.
  * An app's signals (offer, answer, candidates, bye) are handled by peer-signals.ts, in
  * the order this service keeps; commands and voice go on to the device's callbacks
  * through app-requests.ts.
@@ -34,11 +32,11 @@ import { PEER_ACTOR } from './index.js';
 import type { PeerEvent } from './peer-events.js';
 import type { CameraChannel, PeerArgs } from './peer-state.js';
 import { streamClosed, streamOpened, streamOrigin, type AppSession, type SessionResume } from './session.js';
+import { PeerRecovery } from './peer-recovery.js';
 import { KeepAlive, type NetworkEvent } from './keep-alive.js';
 import { DEFAULT_ADMISSION, StreamBudget, type AdmissionLimits } from './admission.js';
 import { createStatsBlock, readSlot, type SlotReading } from './send-stats-block.js';
 import { SignalingServer, type SignalingOptions } from './signaling.js';
-import { isLiveStream } from '../../shared/protocol/stream-params.js';
 import { OfferLimiter, type OfferLimits } from './offer-limiter.js';
 import { PeerSignals } from './peer-signals.js';
 import type { Watermarks } from './watermark.js';
@@ -90,9 +88,6 @@ export interface AppSnapshot {
   streams: { stream: number; params: string; sent: number; acked: number; backlog: number; rateKbps: number }[];
 }
 
-/** A peer not heard for this long while streaming (it acks every 100..250 ms) has lost its connection. */
-const SILENT_MS = 1_500;
-
 export class P2pService extends TypedEmitter<P2pServiceEvents> {
   private readonly signaling: SignalingServer;
   private readonly peers = new Map<string, ActorRef<PeerMethods>>();
@@ -116,6 +111,8 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   readonly trim: TrimAfterLeave;
   /** Commands and voice on their way to the device's callbacks (app-requests.ts). */
   private readonly requests: AppRequests;
+  /** ICE restarts and respawns (peer-recovery.ts). */
+  private readonly recovery: PeerRecovery;
 
   private constructor(private readonly opts: P2pServiceOptions) {
     super();
@@ -125,6 +122,18 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     this.admission = opts.admission ?? DEFAULT_ADMISSION;
     this.streamBudget = StreamBudget.create(this.admission.maxStreams);
     this.offers = new OfferLimiter(opts.offerLimits);
+    this.recovery = new PeerRecovery({
+      system: opts.system,
+      peers: this.peers,
+      sessions: this.sessions,
+      connections: this.connections,
+      customSource: opts.customSource === true,
+      closed: () => this.closed,
+      actorId: (peer) => this.actorId(peer),
+      spawnPeer: (peer, resume) => this.spawnPeer(peer, resume),
+      drop: (peer, ref) => this.drop(peer, ref),
+      report: (peer, event) => this.emit('peer', peer, event),
+    });
     this.signaling = new SignalingServer({
       url: opts.brokerUrl,
       ...opts.broker,
@@ -178,71 +187,13 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   }
 
   /** ICE-restart every connected app (PEER_ADDR_CHANGED); an actor that does not answer is replaced. */
-  async restartAll(reason: string): Promise<void> {
-    await Promise.all(this.peerIds.map(async (peer) => {
-      try {
-        await this.peers.get(peer)?.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 });
-      } catch {
-        await this.respawn(peer, reason);
-      }
-    }));
+  restartAll(reason: string): Promise<void> {
+    return this.recovery.restartAll(reason);
   }
 
-  /**
-   * PEER_ERROR: replace the peer actors whose established connection is gone — not connected, or
-   * streaming and silent for SILENT_MS, or not answering — with fresh ones that take
-   * over the app's session. Healthy peers are left alone. Judged SILENT_MS after the
-   * error, so that a path that broke with the probes has had time to fall silent.
-   */
-  async restartAffected(reason: string, settleMs = SILENT_MS): Promise<void> {
-    await new Promise((r) => setTimeout(r, settleMs));
-    if (this.closed) {
-      return;
-    }
-    await Promise.all(this.peerIds.map(async (peer) => {
-      let healthy = false;
-      try {
-        const h = await this.peers.get(peer)?.call('P2P_PEER_HEALTH', {}, { timeoutMs: 1_000 });
-        // a connection still being set up has its own connect timeout and retry (the app's)
-        healthy = h !== undefined && (!h.established || (h.connected && (h.streams === 0 || h.silentMs < SILENT_MS)));
-      } catch {
-        healthy = false;
-      }
-      if (!healthy) {
-        await this.respawn(peer, reason);
-      }
-    }));
-  }
-
-  /** The supervisor's restart of one app's channel actor: a fresh actor resumes the session and offers the app a new connection. */
-  private async respawn(peer: string, reason: string): Promise<void> {
-    const session = this.sessions.get(peer);
-    if (!session || !this.peers.has(peer) || this.closed) {
-      return;
-    }
-    const t0 = performance.now();
-    this.peers.delete(peer);
-    await this.opts.system.despawn(this.actorId(peer)).catch(() => undefined);
-    const streams: SessionResume['streams'] = [];
-    let resumed = 0;
-    for (const { stream, params, originMs } of [...session.streams]) {
-      streams.push(originMs === undefined ? { stream, params } : { stream, params, originMs });
-      if (this.opts.customSource || isLiveStream(params)) {
-        resumed++;
-      } else {
-        // the new actor tells the app (`stream_closed`, resumeStreams); the number is free again
-        streamClosed(session, stream);
-        this.emit('peer', peer, { type: 'stream-close', stream, detail: { reason: 'the device restarted the connection' } });
-      }
-    }
-    try {
-      const ref = await this.spawnPeer(peer, { rights: session.rights, expires: session.expires, streams, reason });
-      await ref.call('P2P_PEER_RESTART', { reason }, { timeoutMs: 2_000 });
-      this.emit('peer', peer, { type: 'respawned', detail: { reason, ms: Math.round(performance.now() - t0), streams: resumed } });
-    } catch (err) {
-      this.emit('peer', peer, { type: 'closed', detail: { state: 'restart-failed', reason: (err as Error).message } });
-      await this.drop(peer);
-    }
+  /** PEER_ERROR: replace the peer actors whose connection is gone (peer-recovery.ts); healthy ones are left alone. */
+  restartAffected(reason: string, settleMs?: number): Promise<void> {
+    return this.recovery.restartAffected(reason, settleMs);
   }
 
   /** Peer actors are named per device, so devices can share one p2p worker. */
@@ -316,7 +267,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     }
     const ref = await this.opts.system.spawn(this.opts.worker, { id: this.actorId(peer), module: PEER_ACTOR, args, restart: 'temporary', handlerTimeoutMs: 10_000 });
     this.peers.set(peer, ref);
-    ref.onExit((err) => this.inOrder(peer, () => this.onPeerCrash(peer, ref, err.message)));
+    ref.onExit((err) => this.inOrder(peer, () => this.recovery.onCrash(peer, ref, err.message)));
     ref.onNotification('P2P_PEER_LOCAL_CANDIDATE', (b) => {
       this.signaling.sendCandidate(peer, this.connections.get(peer), b.candidate, b.mid);
     });
@@ -358,24 +309,6 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
       }
     });
     return ref;
-  }
-
-  /**
-   * The app's peer actor crashed: a connected app's session goes on in a fresh actor that
-   * offers it a new connection (as after PEER_ERROR); one not yet connected is dropped, and
-   * its next offer starts afresh. Never acts on an actor that was already replaced.
-   */
-  private async onPeerCrash(peer: string, ref: ActorRef<PeerMethods>, reason: string): Promise<void> {
-    if (this.peers.get(peer) !== ref || this.closed) {
-      return;
-    }
-    const session = this.sessions.get(peer);
-    if (session && this.connections.has(peer)) {
-      await this.respawn(peer, reason);
-      return;
-    }
-    this.emit('peer', peer, { type: 'closed', detail: { state: 'actor-exited', reason } });
-    await this.drop(peer, ref);
   }
 
   /** Bytes for a custom stream (the SDK's onSendGet output). */
