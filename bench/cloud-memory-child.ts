@@ -6,6 +6,9 @@
  *   {"phase":"idle"}       cloud.init done, nothing pushed (fixed overhead: actor, ring; and
  *                          without `runtime` the cloud worker of its own)
  *   {"phase":"stream"}     once a second while the stream is recorded (full-time plan)
+ *   {"phase":"settled"}    at the end, still recording, after a full GC in every isolate
+ * (every phase but `stream` is sampled after a full GC in every isolate: main, the host's
+ * workers, the cloud actor's worker)
  * argv[2]: { video, audio, maxGopSize, seconds, store (a StoreConfig), spoolDir, runtime }
  */
 import { readFileSync } from 'node:fs';
@@ -24,18 +27,23 @@ const video = [...vs.push(readFileSync(a.video)).frames, ...vs.end().frames];
 const as = new AdtsSplitter();
 const audio = [...as.push(readFileSync(a.audio)).frames, ...as.end().frames];
 const sample = (phase: string, extra: Record<string, unknown> = {}): void => say({ phase, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, ...extra });
+const host = a.runtime ? await acquireP2pHost() : undefined;
+const cloud = new CloudModule({ deviceId: 'bench', store: a.store, spoolDir: a.spoolDir, retention: { maxAgeS: 0, maxBytes: 0 } });
+/** A full GC in every isolate of the process (main, the host's workers, the cloud actor's), three times. */
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 3; i++) {
     (globalThis as { gc?: () => void }).gc?.();
+    for (const name of ['p2p', 'io']) {
+      await host?.worker(name)?.request('sys', 'SYS_GC', {}, 10_000);
+    }
+    if (cloud.initialized) {
+      await cloud.settleMemory();
+    }
     await new Promise((r) => setTimeout(r, 300));
   }
 };
-if (a.runtime) {
-  await acquireP2pHost();
-}
 await settle();
 sample('loaded');
-const cloud = new CloudModule({ deviceId: 'bench', store: a.store, spoolDir: a.spoolDir, retention: { maxAgeS: 0, maxBytes: 0 } });
 await cloud.init({ maxGopSize: a.maxGopSize, avFormat: { video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } } });
 await settle();
 sample('idle');
@@ -44,6 +52,8 @@ for (let s = 1; s <= a.seconds; s++) {
   await new Promise((r) => setTimeout(r, 1_000));
   sample('stream', { second: s });
 }
+await settle();
+sample('settled');
 feed.stop();
 const stats = (await cloud.stats()) as { ingest: { videoKbps: number; audioKbps: number; gopFrames: number }; segments: number; readerLaps: number; upload: { pending: number } };
 say({ phase: 'stats', videoKbps: stats.ingest.videoKbps, audioKbps: stats.ingest.audioKbps, gopFrames: stats.ingest.gopFrames, segments: stats.segments, readerLaps: stats.readerLaps, refused: feed.pushed.refused });

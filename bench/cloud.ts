@@ -8,7 +8,10 @@
  * actor joins its io worker); `alone` repeats it in a process with nothing else, where
  * the cloud module starts a worker of its own (`aloneMemoryRatio`). Each is also split
  * into the fixed part (`idleGrowth`: init, no data: the actor, the ring, a worker if
- * its own) and the part the stream adds (`streamGrowth`, `streamMemoryRatio`). The
+ * its own) and the part the stream adds (`streamGrowth`, `streamMemoryRatio`);
+ * `settledGrowth` is the RSS growth at the end of the recording after a full GC in every
+ * isolate (what is live, not garbage awaiting a collection; `loaded` and `idle` are
+ * sampled GC-settled the same way). The
  * store is s3rver (an S3 endpoint, what a deployment records to), the plan in it;
  * `localStore` repeats the first on a local-directory store (`localStoreMemoryRatio`).
  * httpClient: the V8 heap a fresh worker thread grows by when it first PUTs with the
@@ -51,6 +54,7 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
   const steady = stream.slice(Math.floor(stream.length / 2)); // after the first half: segments, uploads and GC at steady state
   const steadyRss = percentile(steady, 50);
   const peakRss = Math.max(...stream);
+  const settled = rss('settled')[0] as number; // still recording, after a full GC in every isolate
   const budget = maxGopSize + 100 * KB;
   const stats = lines.find((l) => l.phase === 'stats') ?? {};
   return {
@@ -65,6 +69,8 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
     streamGrowthKB: round((steadyRss - idle) / KB, 0),
     memoryRatio: round((steadyRss - base) / budget, 2),
     streamMemoryRatio: round((steadyRss - idle) / budget, 2),
+    settledGrowthKB: round((settled - base) / KB, 0),
+    settledMemoryRatio: round((settled - base) / budget, 2),
     stream: stats,
   };
 }
@@ -140,7 +146,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const local = await memory(dir, video, opts.quick ? 20 : 60, maxGopSize, true, { kind: 'local', dir: localDir });
     const up = await upload(opts.quick ? 20 : 60, 512 * KB);
     const httpClient = await httpClientCost();
-    return { memoryRatio: mem.memoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, alone, localStore: local, upload: up };
+    return { memoryRatio: mem.memoryRatio, settledMemoryRatio: mem.settledMemoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, alone, localStore: local, upload: up };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

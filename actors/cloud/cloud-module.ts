@@ -28,6 +28,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem } from '../../runtime/actor-system.js';
+import type { WorkerHeap } from '../../runtime/schema.js';
 import type { ActorRef } from '../../runtime/actor-ref.js';
 import type { CloudMethods } from './cloud-methods.js';
 import { invalidParam, IvError, isIvErrorCode, type IvErrorCode } from '../../runtime/errors.js';
@@ -261,6 +262,19 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
   async stats(): Promise<Record<string, unknown>> {
     const actor = this.requireActor();
     return { ingest: this.ingest?.snapshot(), ...((await actor.call('CLOUD_STATS', {}, { timeoutMs: 60_000 })) as Record<string, unknown>), pushing: this.pushing, fullTime: this.plan.fullTime };
+  }
+
+  /**
+   * The V8 heap of the worker the cloud actor runs on, after a full GC there when node runs
+   * with `--expose-gc` (benchmarks: what the module holds, not garbage awaiting a collection).
+   */
+  async settleMemory(): Promise<WorkerHeap> {
+    this.requireActor();
+    const worker = this.system?.worker(this.hosted ?? 'cloud');
+    if (!worker) {
+      throw new IvError('IV_ERR_NOT_INITIALIZED', 'the cloud worker is not running');
+    }
+    return (await worker.request('sys', 'SYS_GC', {}, 10_000)) as WorkerHeap;
   }
 
   /**
