@@ -6,13 +6,15 @@
  * whose upload result the owner still has to report.
  *
  * Owns: the running-event table and the pictures awaiting their result.
- * Must never: stop an event before its start settled, or keep a picture for an event
- * without one (then no onPictureResult comes).
+ * Must never: stop an event before its start settled, keep a picture for an event
+ * without one (then no onPictureResult comes), or lose a picture's result: one that comes
+ * before its start's reply is kept until the reply names it, and the picture of a start
+ * that fails is handed back with the failure's code.
  */
 import type { ActorRef } from '../../runtime/actor-ref.js';
 import type { CloudMethods } from './cloud-methods.js';
 import { withDeadline } from '../../runtime/deadline.js';
-import { IvError, type IvErrorCode } from '../../runtime/errors.js';
+import { IvError, isIvError, type IvErrorCode } from '../../runtime/errors.js';
 import { checkEventId, type CloudInitParams } from './cloud-params.js';
 import { jpegProblem } from './jpeg.js';
 
@@ -41,6 +43,9 @@ export interface RunningEvent {
 export class RunningEvents {
   private readonly running = new Map<number, RunningEvent>();
   private readonly pictures = new Map<string, Uint8Array>();
+  /** Results that came while starts were in flight, before their start's reply named the key (the actor may confirm a fast upload first). */
+  private readonly early = new Map<string, IvErrorCode>();
+  private startsInFlight = 0;
 
   constructor(private readonly host: RunningEventsHost) {}
 
@@ -57,11 +62,15 @@ export class RunningEvents {
     await Promise.allSettled([...this.running.values()].map((e) => e.ready));
   }
 
-  /** The picture uploaded under `key`, now that its result came (undefined: none waits). */
-  takePicture(key: string): Uint8Array | undefined {
+  /** The upload result of the picture under `key`: reported now, or once the start that uploads it has its reply. */
+  pictureDone(key: string, code: IvErrorCode): void {
     const pic = this.pictures.get(key);
-    this.pictures.delete(key);
-    return pic;
+    if (pic) {
+      this.pictures.delete(key);
+      this.host.pictureResult(pic, code);
+    } else if (this.startsInFlight > 0) {
+      this.early.set(key, code);
+    }
   }
 
   /** Every picture still waiting for its result, forgotten. */
@@ -88,18 +97,33 @@ export class RunningEvents {
     let settle: () => void = () => undefined;
     const entry: RunningEvent = { ext, eventStartMs, streamStartMs, picture: undefined, pictureKey: undefined, ready: new Promise<void>((r) => (settle = r)) };
     this.running.set(eventId, entry);
+    this.startsInFlight++;
+    let pic: Uint8Array | undefined;
     try {
-      const pic = await this.capturePicture(eventId);
+      pic = await this.capturePicture(eventId);
       entry.picture = pic;
       const r = (await actor.call('CLOUD_EVENT_START', { eventId, eventStartMs, streamStartMs, ...(pic ? { picture: pic } : {}) }, { timeoutMs: 60_000 }));
       if (pic && r.pictureKey) {
         entry.pictureKey = r.pictureKey;
-        this.pictures.set(r.pictureKey, pic);
+        const done = this.early.get(r.pictureKey);
+        if (done) {
+          this.early.delete(r.pictureKey);
+          this.host.pictureResult(pic, done);
+        } else {
+          this.pictures.set(r.pictureKey, pic);
+        }
       }
     } catch (err) {
       this.running.delete(eventId);
+      if (pic) {
+        // the event did not start, so its picture is not uploaded: handed back, the firmware frees it
+        this.host.pictureResult(pic, isIvError(err) ? err.code : 'IV_ERR_INTERNAL');
+      }
       throw err;
     } finally {
+      if (--this.startsInFlight === 0) {
+        this.early.clear();
+      }
       settle();
     }
     this.host.changed();

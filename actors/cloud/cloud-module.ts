@@ -380,11 +380,7 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
 
   private onNotice(n: Notice): void {
     if (n.type === 'picture' && n.key) {
-      const pic = this.running.takePicture(n.key);
-      if (pic) {
-        const code = isIvErrorCode(n.code) ? n.code : 'IV_ERR_INTERNAL';
-        this.emit('pictureResult', pic, code);
-      }
+      this.running.pictureDone(n.key, isIvErrorCode(n.code) ? n.code : 'IV_ERR_INTERNAL');
     } else if (n.type === 'upload-failed' || n.type === 'overrun') {
       this.problem(`${n.type}: ${n.key ?? ''} ${n.message ?? ''}`.trim());
     }

@@ -14,8 +14,8 @@ import type { CloudArgs } from './CloudActor.js';
 import type { StoreConfig } from './object-store.js';
 import type { BalanceInfo } from './plan.js';
 
-/** iv_cm_stream_type_e */
-export const IV_CM_STREAM_TYPE = { VIDEO: 0, AUDIO: 1 } as const;
+/** iv_cm_stream_type_e (c-abi.md: AUDIO 0, VIDEO 1) */
+export const IV_CM_STREAM_TYPE = { AUDIO: 0, VIDEO: 1 } as const;
 
 export interface AvFormat {
   video?: { codec: VideoCodecName; fps?: number };
@@ -78,7 +78,7 @@ export function checkDeviceOptions(device: CloudDeviceOptions): void {
 export function checkStreamPack(type: 'video' | 'audio' | number, pack: StreamPack): 'video' | 'audio' {
   const kind = type === 'video' || type === IV_CM_STREAM_TYPE.VIDEO ? 'video' : type === 'audio' || type === IV_CM_STREAM_TYPE.AUDIO ? 'audio' : undefined;
   if (!kind) {
-    throw invalidParam('type', `expected video/audio (0/1), got ${JSON.stringify(type)}`);
+    throw invalidParam('type', `expected video or audio (IV_CM_STREAM_TYPE: VIDEO 1, AUDIO 0), got ${JSON.stringify(type)}`);
   }
   if (typeof pack !== 'object' || pack === null || !(pack.data instanceof Uint8Array)) {
     throw invalidParam('pack.data', 'expected the frame bytes');

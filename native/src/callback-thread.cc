@@ -127,8 +127,17 @@ void Addon::RunTask(Task &t) {
   } else if (t.kind == "capture") {
     uint8_t *pic = nullptr;
     int32_t size = 0;
+    int32_t rc = IV_ERR_NONE;
     if (c.iv_cs_event_capture_picture_cb) {
-      c.iv_cs_event_capture_picture_cb(static_cast<int32_t>(t.num), &pic, &size);
+      rc = c.iv_cs_event_capture_picture_cb(static_cast<int32_t>(t.num), &pic, &size);
+    }
+    if (rc != IV_ERR_NONE) {
+      // the capture failed: the event goes on without a picture; one it set anyway is handed back (with that code) so it can be freed
+      SendResult(t.id, 0, nullptr, 0, false, 0);
+      if (pic != nullptr && c.iv_cs_event_picture_result_cb) {
+        c.iv_cs_event_picture_result_cb(&pic, rc);
+      }
+      return;
     }
     if (pic == nullptr) {
       SendResult(t.id, 0, nullptr, 0, false, 0);  // no picture: its result callback is never called

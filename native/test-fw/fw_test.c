@@ -4,7 +4,8 @@
  *                               prints every event with its handle, get_send_buf/_status
  *                               from inside send_get, buffers returned and freed
  *   bad H264 BFRAMES OTHERSIZE  bad input to every function; prints "check NAME=CODE"
- *   snapshot H264               cloud event with a JPEG snapshot, one without
+ *   snapshot H264               cloud event with a JPEG snapshot, one without, one whose
+ *                               capture callback fails after setting a picture
  *   use-after-free              a write to freed memory (ASan must report it)
  *   noplan H264                 no cloud plan: no push_start, pushes and events refused; the
  *                               calls come from a thread the firmware starts itself
@@ -25,7 +26,7 @@
 
 static long g_returned, g_freed;
 static volatile int g_started, g_pic_results;
-static uint8_t *g_pic;
+static uint8_t *g_pic, *g_pic_failed;
 
 static void say(const char *fmt, ...)
 {
@@ -219,6 +220,14 @@ static int32_t capture_cb(int32_t event_id, uint8_t **pic, int32_t *size)
     if (!b) {
         return -1;
     }
+    if (event_id == 5) { /* the camera failed mid-capture: a buffer set, and an error returned */
+        memset(b, 0, (size_t)n);
+        g_pic_failed = b;
+        *pic = b;
+        *size = n;
+        say("capture event=%d pic=%p failed", (int)event_id, (void *)b);
+        return -1;
+    }
     memset(b, 0x20, (size_t)n);
     const uint8_t head[] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00};
     memcpy(b, head, sizeof(head));
@@ -233,6 +242,13 @@ static int32_t capture_cb(int32_t event_id, uint8_t **pic, int32_t *size)
 
 static int32_t picture_result_cb(uint8_t **pic, int32_t err_code)
 {
+    if (pic && *pic && *pic == g_pic_failed) {
+        say("picture_result failed pic=%p err=%d", (void *)*pic, (int)err_code);
+        free(*pic);
+        g_pic_failed = NULL;
+        __atomic_add_fetch(&g_pic_results, 1, __ATOMIC_SEQ_CST);
+        return 0;
+    }
     int same = pic && *pic == g_pic;
     say("picture_result pic=%p same=%d err=%d", pic ? (void *)*pic : NULL, same, (int)err_code);
     if (same) {
@@ -475,6 +491,7 @@ static int run_snapshot(char **argv)
     }
     say("event_start 3 ret=%d", iv_cs_event_start(3));
     say("event_start 4 ret=%d", iv_cs_event_start(4));
+    say("event_start 5 ret=%d", iv_cs_event_start(5));
     for (int i = 0; i < 100; i++, pts += 40) {
         size_t n = next_au(&good, &au, &idr, &slice);
         push_video(au, n, idr, pts);
@@ -482,7 +499,8 @@ static int run_snapshot(char **argv)
     }
     say("event_stop 3 ret=%d", iv_cs_event_stop(3));
     say("event_stop 4 ret=%d", iv_cs_event_stop(4));
-    for (int i = 0; i < 500 && g_pic_results == 0; i++) {
+    say("event_stop 5 ret=%d", iv_cs_event_stop(5));
+    for (int i = 0; i < 500 && g_pic_results < 2; i++) {
         sleep_ms(10);
     }
     ret = iv_cs_exit();

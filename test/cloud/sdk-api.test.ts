@@ -7,7 +7,7 @@
 import test from 'ava';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloudModule, extTimes } from '../../actors/cloud/cloud-module.js';
+import { CloudModule, extTimes, IV_CM_STREAM_TYPE } from '../../actors/cloud/cloud-module.js';
 import { isIvError } from '../../runtime/errors.js';
 import { exitOnTeardown, feedInto, localCloud, SAMPLE_FORMAT, sleep, writeLocalPlan } from '../helpers/cloud.js';
 import { decodeErrors, ffprobe, tempDir } from '../helpers/media.js';
@@ -153,6 +153,12 @@ test.serial('bad parameters are refused with typed errors naming the field; noth
   const audio = t.throws(() => cloud.pushStream('audio', { data: new Uint8Array(100), pts: 0 }));
   t.true(isIvError(audio, 'IV_ERR_AV_BAD_AUDIO_FRAME'), `stereo G.711 needs 2048 bytes: ${audio?.message}`);
   t.notThrows(() => cloud.pushStream('audio', { data: new Uint8Array(2048), pts: 0 }));
+  // the SDK's numbers (iv_cm_stream_type_e): AUDIO 0, VIDEO 1; a G.711 frame as 0 is audio, as 1 it is checked as video
+  t.is(IV_CM_STREAM_TYPE.AUDIO, 0);
+  t.is(IV_CM_STREAM_TYPE.VIDEO, 1);
+  t.notThrows(() => cloud.pushStream(0, { data: new Uint8Array(2048), pts: 40 }));
+  const asVideo = t.throws(() => cloud.pushStream(1, { data: new Uint8Array(2048), pts: 40 }));
+  t.true(isIvError(asVideo) && asVideo.code.startsWith('IV_ERR_AV_'), `2048 zero bytes are no H.264 frame: ${asVideo?.message}`);
   t.true(isIvError(t.throws(() => new CloudModule({ deviceId: 'dev/../x', store: { kind: 'local', dir } })), 'IV_ERR_INVALID_PARAM'));
   t.true(isIvError(t.throws(() => new CloudModule({ deviceId: 'dev1', store: { kind: 'ftp' } as never })), 'IV_ERR_INVALID_PARAM'));
   await cloud.exit();

@@ -63,7 +63,7 @@ test.serial('the C cloud sample pushes H.264 + AAC in the spec loop; the recordi
   t.deepEqual(sanitizerReports(gw.stderr()), []);
 });
 
-test.serial('an event with a snapshot: the capture callback is asked, the picture is uploaded, the result callback gets the same pointer once; an event without picture gets no result call', async (t) => {
+test.serial('an event with a snapshot: the capture callback is asked, the picture is uploaded, the result callback gets the same pointer once; an event without picture gets no result call; a capture that fails hands its buffer back once', async (t) => {
   const dir = tempDir(t);
   const fw = buildFirmware(join(TEST_FW, 'fw_test.c'), dir, 'fw_test');
   const rec = join(dir, 'rec');
@@ -74,17 +74,21 @@ test.serial('an event with a snapshot: the capture callback is asked, the pictur
   const cap = out.map((l) => /^capture event=3 pic=(\S+) size=2000$/.exec(l)).find(Boolean);
   t.truthy(cap, out.join('\n'));
   t.true(out.includes('capture event=4 none'));
+  const failed = out.map((l) => /^capture event=5 pic=(\S+) failed$/.exec(l)).find(Boolean);
+  t.truthy(failed, out.join('\n'));
   const results = out.filter((l) => l.startsWith('picture_result'));
-  t.deepEqual(results, [`picture_result pic=${cap?.[1]} same=1 err=0`], 'one result, for event 3, with the pointer capture returned and IV_ERR_NONE');
-  t.true(out.includes('event_start 3 ret=0') && out.includes('event_stop 3 ret=0') && out.includes('event_start 4 ret=0') && out.includes('event_stop 4 ret=0'));
-  t.true(out.includes('snapshot done exit=0 pic_results=1'));
+  t.deepEqual(results.filter((l) => !l.startsWith('picture_result failed')), [`picture_result pic=${cap?.[1]} same=1 err=0`], 'one result, for event 3, with the pointer capture returned and IV_ERR_NONE');
+  // a capture callback that returns an error: its event runs without a picture, and a buffer it set comes back once with that code (the firmware frees it)
+  t.deepEqual(results.filter((l) => l.startsWith('picture_result failed')), [`picture_result failed pic=${failed?.[1]} err=-1`]);
+  t.true(['event_start 3 ret=0', 'event_stop 3 ret=0', 'event_start 4 ret=0', 'event_stop 4 ret=0', 'event_start 5 ret=0', 'event_stop 5 ret=0'].every((l) => out.includes(l)), out.join('\n'));
+  t.true(out.includes('snapshot done exit=0 pic_results=2'));
   const jpgs = files(join(rec, 'cloud'), /\.jpg$/);
   t.is(jpgs.length, 1);
   const jpg = readFileSync(jpgs[0] as string);
   t.is(jpg.length, 2000);
   t.deepEqual([...jpg.subarray(0, 2)], [0xff, 0xd8]);
   const records = files(join(rec, 'cloud'), /events\/.*\.json$/).map((f) => JSON.parse(readFileSync(f, 'utf8')) as { eventId: number; picture: unknown });
-  t.deepEqual(records.map((r) => r.eventId).sort(), [3, 4]);
+  t.deepEqual(records.map((r) => r.eventId).sort(), [3, 4, 5]);
   t.deepEqual(sanitizerReports(gw.stderr()), []);
 });
 
