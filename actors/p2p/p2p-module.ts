@@ -33,7 +33,7 @@ import type { P2pServiceEvents } from './p2p-service.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { acquireP2pHost } from './p2p-host.js';
 import { P2pService } from './p2p-service.js';
-import { checkWatermarks, type Watermarks } from './watermark.js';
+import { belowLow, checkWatermarks, type Watermarks } from './watermark.js';
 import { keepAliveProblem, type NetworkEvent } from './keep-alive.js';
 import { parseStunUrl } from './stun.js';
 import { admissionProblem, type AdmissionLimits } from './admission.js';
@@ -121,7 +121,8 @@ export class P2pModule extends TypedEmitter<P2pModuleEvents> {
       throw new IvError('IV_ERR_ALREADY_INITIALIZED', 'p2p is already initialised; call exit() first');
     }
     const ka = params.keepAlive;
-    const kaProblem = ka && keepAliveProblem(ka, 0);
+    // either field 0 turns keep-alive off (the SDK's rule): the other is then not checked
+    const kaProblem = ka && ka.timeInterS !== 0 && ka.maxAttemptNum !== 0 ? keepAliveProblem(ka, 1) : undefined;
     if (kaProblem) {
       throw invalidParam(kaProblem.field, kaProblem.message);
     }
@@ -275,7 +276,7 @@ export class P2pModule extends TypedEmitter<P2pModuleEvents> {
           // above HIGH no data is pulled until the backlog is below LOW (the SDK's rule, watermark.ts)
           const w = this.watermarks;
           if (w.high > 0 && stats) {
-            entry.paused = entry.paused ? stats.backlog >= w.low : stats.backlog > w.high;
+            entry.paused = entry.paused ? !belowLow(stats.backlog, w) : stats.backlog > w.high;
             if (entry.paused) {
               return;
             }

@@ -62,7 +62,7 @@ export function openStream(state: PeerState, ctx: ActorContext<PeerMethods>, id:
     send(state, { op: 'error', id, code: 'IV_ERR_BUSY', message: `admission: at most ${maxStreams(state)} streams per app are open at once; close one first` });
     return;
   }
-  if (p.action === 'playback') {
+  if (p.action === 'playback' && !state.args.customSource) { // with onSendGet the firmware serves playback too (its send_init gets the params)
     openPlayback(state, ctx, id, params, p, cam).catch((err: unknown) => send(state, { op: 'error', id, code: 'IV_ERR_INTERNAL', message: `playback: ${(err as Error).message}` }));
     return;
   }
@@ -100,7 +100,7 @@ function freeStreamNumber(state: PeerState): number {
 
 /** `action=playback&channel=N&start=S[&end=E]` (unix seconds): the recording, paced in real time. */
 async function openPlayback(state: PeerState, ctx: ActorContext<PeerMethods>, id: number, params: string, p: StreamParams, cam: CameraChannel | undefined): Promise<void> {
-  if (state.args.customSource || !cam?.recording) {
+  if (!cam?.recording) {
     send(state, { op: 'error', id, code: 'IV_ERR_NOT_SUPPORTED', message: `channel ${p.channel} has no local recording to play back` });
     return;
   }

@@ -1,7 +1,7 @@
 /**
  * watermark — the SDK's congestion rule for one stream (iv_avt_p2p_set_buf_watermark):
  * WARN once per upward crossing of `warn`; above `high` the stream stops pulling
- * data (HIGH, once); below `low` it resumes (LOW, once) — on a keyframe, which the
+ * data (HIGH, once); below `low` (or empty, for a `low` of 0) it resumes (LOW, once) — on a keyframe, which the
  * senders enforce (live: the camera's latest; playback: the next one). All three 0
  * disables it.
  * Owns: one stream's level. Must never: emit the same event twice in a row.
@@ -29,6 +29,14 @@ export function checkWatermarks(w: Watermarks): { field: string; message: string
     return { field: 'warn_mark', message: `expected low <= warn <= high with high > 0, got ${w.low}/${w.warn}/${w.high}` };
   }
   return undefined;
+}
+
+/**
+ * Paused above HIGH, data is pulled again once the backlog is below LOW (the SDK's rule),
+ * or empty: with LOW 0 nothing is below it, and a paused stream would never resume.
+ */
+export function belowLow(backlog: number, marks: Watermarks): boolean {
+  return backlog < marks.low || backlog === 0;
 }
 
 export class WatermarkState {
@@ -66,7 +74,7 @@ export class WatermarkState {
     if (backlog > this.marks.high && !this.paused) {
       this.paused = true;
       out.push('high');
-    } else if (this.paused && backlog < this.marks.low) {
+    } else if (this.paused && belowLow(backlog, this.marks)) {
       this.paused = false;
       out.push('low');
     }

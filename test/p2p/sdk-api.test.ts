@@ -77,7 +77,7 @@ class Device {
 
 function runApp(url: string, deviceId: string, scenario: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const peerId = `app-${scenario}`;
-  const token = mintToken(SECRET, { deviceId, peerId, expires: Math.floor(Date.now() / 1000) + 600, rights: ['live', 'voice', 'command'] });
+  const token = mintToken(SECRET, { deviceId, peerId, expires: Math.floor(Date.now() / 1000) + 600, rights: ['live', 'playback', 'voice', 'command'] });
   const child = spawn(process.execPath, [APP, JSON.stringify({ url, deviceId, peerId, token, scenario, ...extra })], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -118,6 +118,7 @@ test.serial('init validates its parameters and refuses a second init', async (t)
   t.like(v, {
     badKeepAlive: 'IV_ERR_INVALID_PARAM@keepAlive.maxAttemptNum',
     keepAliveNoServer: 'IV_ERR_INVALID_PARAM@keepAlive',
+    keepAliveOff: 'no error',
     nothingToSend: 'IV_ERR_INVALID_PARAM@onSendGet',
     secondInit: 'IV_ERR_ALREADY_INITIALIZED@undefined',
     badMarks: 'IV_ERR_INVALID_PARAM@warn_mark',
@@ -127,13 +128,14 @@ test.serial('init validates its parameters and refuses a second init', async (t)
   });
 });
 
-test.serial('a custom stream: onSendInit gets the params and peer, onSendGet is polled every 10 ms, its bytes arrive unchanged, onSendStop ends it', async (t) => {
+test.serial('a custom stream (live, then playback): onSendInit gets the params and peer, onSendGet is polled every 10 ms, its bytes arrive unchanged, onSendStop ends it', async (t) => {
   const { device, url } = await withDevice(t, 'custom');
   const started = Date.now();
   const app = await runApp(url, 'dev-custom', 'custom-stream', { ms: 1_500 });
   const streamMs = Date.now() - started;
   const r = await device.report(app.length as number);
-  t.deepEqual(r.log.filter((e) => (e as string[])[0] !== 'event'), [['init', 'action=live&channel=0', 'app-custom-stream'], ['stop', 42]]);
+  t.deepEqual(r.log.filter((e) => (e as string[])[0] !== 'event'), [['init', 'action=live&channel=0', 'app-custom-stream'], ['stop', 42], ['init', 'action=playback&channel=0&start=1700000000', 'app-custom-stream'], ['stop', 42]], 'live and playback both reach onSendInit with the app\'s params');
+  t.true((app.playbackLength as number) > 0, 'the playback stream carries the onSendGet bytes');
   t.true(r.polls > 60, `${r.polls} polls`);
   t.true(r.polls < (streamMs / 10) * 1.3, `polled about every 10 ms (${r.polls} in ${streamMs} ms)`);
   t.true((app.length as number) > 0);
