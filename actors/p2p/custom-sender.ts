@@ -1,10 +1,12 @@
 /**
  * custom-sender — a stream whose bytes come from the user's onSendGet (the SDK's
  * custom payload path) instead of the built-in FLV muxer. Bytes pushed between ticks
- * are sent on the next tick, also while paused; the queue is bounded (the main thread
- * stops polling onSendGet above HIGH until the backlog is below LOW, and anything past
- * 4 MiB is refused). The same statistics and watermark events as StreamSender
- * (send-accounting.ts, watermark.ts).
+ * are sent on the next tick, also while paused; the queue is bounded: the main thread
+ * stops polling onSendGet above HIGH until the backlog is below LOW (without watermarks,
+ * above 1 MiB until below 512 KiB: p2p-module.ts), and a push that would take the queue
+ * past 4 MiB (one chunk alone may be larger) marks the stream `overflowed` — its bytes
+ * would have a hole, so the stream is ended (peer-streams.ts), never sent with one. The
+ * same statistics and watermark events as StreamSender (send-accounting.ts, watermark.ts).
  */
 import { SendAccounting, type ByteChannel, type SendStats } from './send-accounting.js';
 import type { WatermarkEvent, WatermarkState } from './watermark.js';
@@ -16,6 +18,8 @@ export class CustomSender {
   private queued = 0;
   /** Bytes refused because the queue was full. */
   dropped = 0;
+  /** A push was refused: the byte stream has a hole and must end. */
+  overflowed = false;
   private readonly account: SendAccounting;
 
   constructor(
@@ -34,7 +38,8 @@ export class CustomSender {
   }
 
   push(data: Uint8Array): void {
-    if (this.queued + data.byteLength > MAX_QUEUED) {
+    if (this.overflowed || (this.queued > 0 && this.queued + data.byteLength > MAX_QUEUED)) {
+      this.overflowed = true;
       this.dropped += data.byteLength;
       return;
     }

@@ -38,6 +38,10 @@ import { keepAliveProblem, type NetworkEvent } from './keep-alive.js';
 import { parseStunUrl } from './stun.js';
 import { admissionProblem, type AdmissionLimits } from './admission.js';
 
+/** Without watermarks onSendGet is not polled while a stream's backlog is above this, until it is below PULL_RESUME_BYTES. */
+const PULL_LIMIT_BYTES = 1 << 20;
+const PULL_RESUME_BYTES = 512 * 1024;
+
 /** iv_avt_event_e */
 export const IV_AVT_EVENT = {
   P2P_PEER_READY: 0,
@@ -275,8 +279,11 @@ export class P2pModule extends TypedEmitter<P2pModuleEvents> {
           const stats = this.service?.streamStats(peer, entry.stream);
           // above HIGH no data is pulled until the backlog is below LOW (the SDK's rule, watermark.ts)
           const w = this.watermarks;
-          if (w.high > 0 && stats) {
-            entry.paused = entry.paused ? !belowLow(stats.backlog, w) : stats.backlog > w.high;
+          if (stats) {
+            // without watermarks (0/0/0: no alerts) the runtime still bounds what waits: no pull above 1 MiB until below 512 KiB
+            entry.paused = w.high > 0
+              ? (entry.paused ? !belowLow(stats.backlog, w) : stats.backlog > w.high)
+              : (entry.paused ? stats.backlog >= PULL_RESUME_BYTES : stats.backlog > PULL_LIMIT_BYTES);
             if (entry.paused) {
               return;
             }

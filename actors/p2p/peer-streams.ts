@@ -215,6 +215,12 @@ export function tickStreams(state: PeerState, ctx: ActorContext<PeerMethods>): v
     if (s.playback && !s.ending && s.playback.done && (s.sender as StreamSender).caughtUp) {
       endPlayback(state, ctx, s.sender.stream);
     }
+    if (s.sender instanceof CustomSender && s.sender.overflowed && !s.ending) {
+      // the firmware's bytes could not all be queued (the channel took none for long): a stream with a hole is useless, so it ends
+      s.ending = true;
+      send(state, { op: 'event', event: 'stream_closed', stream: s.sender.stream, reason: `the device's send queue overflowed (${s.sender.dropped} bytes refused): open the stream again` });
+      closeKept(s.dc);
+    }
   }
 }
 

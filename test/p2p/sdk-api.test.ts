@@ -194,6 +194,18 @@ test.serial('a stalled app raises WATERMARK_WARN and _HIGH with its handle, the 
   t.deepEqual((app.levels as string[]).slice(0, 3), ['warn', 'high', 'low']);
 });
 
+test.serial('without watermarks (0/0/0) a stalled app still bounds what the device pulls: onSendGet is not polled above 1 MiB of backlog, and polling resumes when the app catches up', async (t) => {
+  const { device, url } = await withDevice(t, 'stall-nomarks');
+  const app = await runApp(url, 'dev-stall-nomarks', 'stall-nomarks');
+  t.like(app.mark, { ok: true });
+  const r = await device.report();
+  const mark = (r.log.find((e) => (e as unknown[])[0] === 'mark') as [string, number] | undefined)?.[1] ?? 0;
+  t.true(mark * 20_000 >= 1 << 20, `pulled up to the bound while stalled: ${mark} chunks of 20 KB`);
+  t.true(mark * 20_000 < 1.5 * (1 << 20), `and no more: ${mark} chunks of 20 KB in 3 s of stall (unbounded: ~300)`);
+  t.true(r.polls > mark + 20, `polling resumed once the app acked again (${r.polls} after ${mark})`);
+  t.false(r.log.some((e) => (e as unknown[])[0] === 'event' && ((e as unknown[])[1] as number) >= 4), 'no watermark events: there are none');
+});
+
 test.serial('keep-alive events reach onEvent with no handle: CONNECT_FAIL while the STUN server is down at start, READY when it answers, ERROR when it goes away, READY when it is back', async (t) => {
   const turn = await startCoturn();
   await turn.kill();
