@@ -15,8 +15,8 @@ import { fakeJpeg } from '../helpers/cloud.js';
 function harness(call: (events: RunningEvents) => Promise<unknown>) {
   const results: { pic: Uint8Array; code: IvErrorCode }[] = [];
   const pic = fakeJpeg(1_000);
-  let events: RunningEvents | undefined;
-  const actor = { call: () => call(events as RunningEvents) } as unknown as ActorRef<CloudMethods>;
+  const holder: { events?: RunningEvents } = {};
+  const actor = { call: () => call(holder.events as RunningEvents) } as unknown as ActorRef<CloudMethods>;
   const host: RunningEventsHost = {
     actor: () => actor,
     anyService: () => true,
@@ -26,7 +26,8 @@ function harness(call: (events: RunningEvents) => Promise<unknown>) {
     problem: () => undefined,
     changed: () => undefined,
   };
-  events = new RunningEvents(host);
+  const events = new RunningEvents(host);
+  holder.events = events;
   return { events, results, pic };
 }
 
