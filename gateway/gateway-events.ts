@@ -72,7 +72,7 @@ export function reportCloud(system: ActorSystem, camera: string, sink: GatewayEv
 export function reportP2p(service: P2pService, sink: GatewayEventSink): void {
   service.on('network', (e) => {
     sink.emit('network', e);
-    const what = e.type === 'ready' ? `PEER_READY (mapped address ${e.mapped})`
+    const what = e.type === 'ready' ? `PEER_READY (${e.mapped ? `mapped address ${e.mapped}` : 'the broker connection is back'})`
       : e.type === 'connect-fail' ? `PEER_CONNECT_FAIL: ${e.reason}; retry in ${e.retryInMs} ms`
         : e.type === 'error' ? `PEER_ERROR: ${e.reason}`
           : `PEER_ADDR_CHANGED from ${e.from} to ${e.to}`;

@@ -20,7 +20,8 @@ import { decodeStun, encodeBindingRequest, formatMapped, newTransactionId, parse
 import { invalidParam } from '../../runtime/errors.js';
 
 export type NetworkEvent =
-  | { type: 'ready'; mapped: string }
+  /** `mapped`: the STUN-mapped address; absent when keep-alive is off and the broker connection judged the network. */
+  | { type: 'ready'; mapped?: string }
   | { type: 'connect-fail'; reason: string; retryInMs: number }
   | { type: 'error'; reason: string }
   | { type: 'addr-changed'; from: string; to: string };

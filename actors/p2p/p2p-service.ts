@@ -8,8 +8,9 @@
  *
  * Keep-alive and recovery (the SDK's p2p_keep_alive_cfg, keep-alive.ts): on an address
  * change signaling reconnects from the new address, then every app's connection is
- * ICE-restarted; when a whole round of probes is lost, or a peer actor crashes, the peers
- * whose connection is gone are respawned (peer actors are `temporary`), each taking over
+ * ICE-restarted; when a whole round of probes is lost (keep-alive off: when the broker
+ * connection is lost), or a peer actor crashes, the peers whose connection is gone are
+ * respawned (peer actors are `temporary`), each taking over
  * its app's session: peer-recovery.ts.
  * An app's signals (offer, answer, candidates, bye) are handled by peer-signals.ts, in
  * the order this service keeps; commands and voice go on to the device's callbacks
@@ -165,6 +166,13 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
     if (opts.keepAlive) {
       service.keepAlive = new KeepAlive({ ...opts.keepAlive, onEvent: (e) => void service.onNetwork(e) });
       service.keepAlive.start();
+    } else {
+      // keep-alive off: the broker connection (its MQTT keep-alive) judges the network, as the SDK does
+      service.signaling.onLink((up) => {
+        if (!service.closed) {
+          void service.onNetwork(up ? { type: 'ready' } : { type: 'error', reason: 'the connection to the broker was lost (keep-alive off: the MQTT keep-alive judges the network)' });
+        }
+      });
     }
     return service;
   }

@@ -70,6 +70,23 @@ export class SignalingServer {
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
   }
 
+  /**
+   * Call `fn` on every change of the broker connection after this call: false when it is
+   * lost (the MQTT keep-alive or the socket says so), true when it is back.
+   */
+  onLink(fn: (up: boolean) => void): void {
+    let up = this.client.connected;
+    const set = (now: boolean): void => {
+      if (now !== up) {
+        up = now;
+        fn(now);
+      }
+    };
+    this.client.on('connect', () => set(true));
+    this.client.on('offline', () => set(false));
+    this.client.on('close', () => set(false));
+  }
+
   /** Connected to the broker right now. */
   get connected(): boolean {
     return this.client.connected;

@@ -11,11 +11,12 @@ import { join } from 'node:path';
 /**
  * Listens on 127.0.0.1 and on every address of `alsoOn` (e.g. a test namespace's host end), one port.
  * `secure`: no anonymous clients; the given password and ACL files (docs/DEPLOY.md) instead.
+ * `port`: this one (a broker restarted where its clients reconnect); default a free one.
  * `websocket`: also a websockets listener (docs/DEPLOY.md: mosquitto 2.0.11 binds it on every
  * address), its URL in `wsUrl`.
  */
-export async function startMosquitto(dir: string, alsoOn: string[] = [], secure?: { passwordFile: string; aclFile: string }, opts: { websocket?: boolean } = {}): Promise<{ url: string; port: number; wsUrl: string | undefined; stop(): void; proc: ChildProcess }> {
-  const port = await freePort();
+export async function startMosquitto(dir: string, alsoOn: string[] = [], secure?: { passwordFile: string; aclFile: string }, opts: { websocket?: boolean; port?: number } = {}): Promise<{ url: string; port: number; wsUrl: string | undefined; stop(): void; proc: ChildProcess }> {
+  const port = opts.port ?? await freePort();
   const wsPort = opts.websocket ? await freePort() : undefined;
   const conf = join(dir, 'mosquitto.conf');
   const access = secure ? `allow_anonymous false\npassword_file ${secure.passwordFile}\nacl_file ${secure.aclFile}\n` : 'allow_anonymous true\n';

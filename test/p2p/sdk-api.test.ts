@@ -15,6 +15,8 @@ import { connect } from 'mqtt';
 import { mintToken } from '../../shared/protocol/access-token.js';
 import { IV_AVT_EVENT } from '../../actors/p2p/p2p-module.js';
 import { startCoturn } from '../helpers/coturn.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { tempDir } from '../helpers/media.js';
 
 const APP = fileURLToPath(new URL('../fixtures/app-scenario.js', import.meta.url));
 const DEVICE = fileURLToPath(new URL('../fixtures/device-host.js', import.meta.url));
@@ -34,8 +36,8 @@ class Device {
   private waiters: ((line: string) => void)[] = [];
   readonly proc: ChildProcess;
 
-  constructor(readonly deviceId: string, scenario: string, stun?: string) {
-    this.proc = spawn(process.execPath, [DEVICE, JSON.stringify({ deviceId, secret: SECRET, scenario, ...(stun ? { stun } : {}) })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(readonly deviceId: string, scenario: string, stun?: string, broker?: string) {
+    this.proc = spawn(process.execPath, [DEVICE, JSON.stringify({ deviceId, secret: SECRET, scenario, ...(stun ? { stun } : {}), ...(broker ? { broker } : {}) })], { stdio: ['pipe', 'pipe', 'inherit'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       const w = this.waiters.shift();
       if (w) {
@@ -245,4 +247,32 @@ test.serial('keep-alive events reach onEvent with no handle: CONNECT_FAIL while 
   await turn.restart();
   e = await until('READY again', (x) => x.filter((y) => y === E.P2P_PEER_READY).length === 2, 6_000);
   t.deepEqual(e.filter((x) => x <= E.P2P_PEER_ADDR_CHANGED).slice(-3), [E.P2P_PEER_READY, E.P2P_PEER_ERROR, E.P2P_PEER_READY]);
+});
+
+test.serial('keep-alive off: the broker connection judges the network, as the SDK\'s MQTT keep-alive does: PEER_ERROR when the broker goes away, PEER_READY when it is back', async (t) => {
+  const dir = tempDir(t);
+  let broker = await startMosquitto(dir);
+  t.teardown(() => broker.stop());
+  const device = new Device('dev-mqtt-judged', 'keepalive-off', undefined, broker.url);
+  t.teardown(() => device.stop());
+  await device.url();
+  const events = async (): Promise<number[]> => ((await device.report()).log.filter((e) => (e as unknown[])[0] === 'event') as [string, number, unknown][]).map(([, e]) => e);
+  const until = async (what: string, pred: (e: number[]) => boolean, ms: number): Promise<number[]> => {
+    for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
+      const e = await events();
+      if (pred(e)) {
+        return e;
+      }
+      if (Date.now() > end) {
+        t.fail(`${what}: events ${JSON.stringify(e)}`);
+        return e;
+      }
+    }
+  };
+  t.deepEqual(await events(), [IV_AVT_EVENT.P2P_PEER_READY], 'READY at init');
+  broker.stop();
+  await until('PEER_ERROR after the broker went away', (e) => e.includes(IV_AVT_EVENT.P2P_PEER_ERROR), 10_000);
+  broker = await startMosquitto(dir, [], undefined, { port: broker.port });
+  const e = await until('PEER_READY once the broker is back', (ev) => ev.lastIndexOf(IV_AVT_EVENT.P2P_PEER_READY) > ev.indexOf(IV_AVT_EVENT.P2P_PEER_ERROR), 15_000);
+  t.is(e.filter((x) => x === IV_AVT_EVENT.P2P_PEER_ERROR).length, 1, 'one PEER_ERROR per outage');
 });
