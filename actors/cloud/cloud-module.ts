@@ -97,6 +97,7 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
       refreshS: device.planRefreshS ?? 3_600,
       refreshTimeoutS: () => this.replyS,
       onFullTime: (on) => this.onFullTime(on),
+      onEvaluated: () => this.updatePushing(),
       problem: (text) => this.problem(text),
     });
     this.running = new RunningEvents({
@@ -369,8 +370,9 @@ export class CloudModule extends TypedEmitter<CloudModuleEvents> {
     this.updatePushing();
   }
 
+  /** Push while something records and a service is active: a plan that lapses mid-event stops the push (spec: 云存服务到期). */
   private updatePushing(): void {
-    const want = this.plan.fullTime || this.running.size > 0;
+    const want = this.plan.anyService() && (this.plan.fullTime || this.running.size > 0);
     if (want === this.pushing) {
       return;
     }

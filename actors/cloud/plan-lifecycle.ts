@@ -5,7 +5,7 @@
  * (every `refreshS`, every 30 s at most until a plan was ever fetched), the expiry timer
  * (re-evaluated just after the next `expiresAt`), and full-time switching: while
  * attached, `onFullTime(on)` is called once each time the full-time plan becomes valid
- * or lapses.
+ * or lapses, and `onEvaluated` after every evaluation (an event plan's lapse too).
  *
  * Timers run on the injected `Clock` (default: the system clock, timers that do not keep
  * the process alive); plan times are wall-clock ms from `wallNow` (default Date.now).
@@ -28,6 +28,8 @@ export interface PlanLifecycleOptions {
   /** Timeout of a refresh query, s (read at each refresh). */
   refreshTimeoutS: () => number;
   onFullTime: (on: boolean) => void;
+  /** After every evaluation while attached (a plan fetched, an expiry passed): whether any service is active may have changed. */
+  onEvaluated?: () => void;
   /** One line per failure (query, cache write). */
   problem: (text: string) => void;
   clock?: Clock;
@@ -126,11 +128,14 @@ export class PlanLifecycle {
     if (expiries.length > 0) {
       this.expiryTimer = this.clock.setTimeout(() => this.evaluate(), Math.min(...expiries) - now + 5);
     }
-    if (!this.attached || on === this.on) {
+    if (!this.attached) {
       return;
     }
-    this.on = on;
-    this.opts.onFullTime(on);
+    if (on !== this.on) {
+      this.on = on;
+      this.opts.onFullTime(on);
+    }
+    this.opts.onEvaluated?.();
   }
 
   private scheduleRefresh(): void {

@@ -279,6 +279,23 @@ test.serial('note 10: no plan: no push start, pushes and events refused; a full-
   t.true(readFileSync(join(storeDir, playlist), 'utf8').includes('#EXT-X-ENDLIST'));
 });
 
+test.serial('note 10: an event plan that lapses while an event runs stops the push (the spec: 云存服务到期); the event can still be stopped', async (t) => {
+  const dir = tempDir(t);
+  const { cloud, storeDir } = localCloud(t, dir);
+  const cb = callbacks();
+  writeLocalPlan(storeDir, 'dev1', { event: { enabled: true, expiresAt: Date.now() + 3_000 } });
+  await cloud.init({ maxGopSize: MB, avFormat: SAMPLE_FORMAT, ...cb.params });
+  const feed = feedInto(cloud).start();
+  await cloud.eventStart(2);
+  t.deepEqual(cb.log, ['start']);
+  await until(() => cb.log.length === 2, 6_000);
+  t.deepEqual(cb.log, ['start', 'stop'], 'the plan lapsed mid-event: push stop');
+  feed.stop();
+  await cloud.eventStop(2);
+  t.deepEqual(cb.log, ['start', 'stop'], 'no second stop');
+  await cloud.exit();
+});
+
 test.serial('note 11: an event without picture never calls onPictureResult; a picture that is not JPEG, or comes after the reply deadline, is handed back with an error, once', async (t) => {
   const dir = tempDir(t);
   const { cloud, storeDir } = localCloud(t, dir);
