@@ -108,6 +108,27 @@ function runApp(url: string, deviceId: string, scenario: string, extra: Record<s
   });
 }
 
+/** The device's onEvent log (network events: no handle), and a wait for a condition on it that fails naming `what`. */
+function networkEvents(t: { is(a: unknown, b: unknown, m?: string): void }, device: Device) {
+  const events = async (): Promise<number[]> => ((await device.report()).log.filter((e) => (e as unknown[])[0] === 'event') as [string, number, unknown][])
+    .map(([, e, h]) => {
+      t.is(h, null, 'network events carry no handle');
+      return e;
+    });
+  const until = async (what: string, pred: (e: number[]) => boolean, ms: number): Promise<number[]> => {
+    for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
+      const e = await events();
+      if (pred(e)) {
+        return e;
+      }
+      if (Date.now() > end) {
+        throw new Error(`${what}: events ${JSON.stringify(e)}`);
+      }
+    }
+  };
+  return { events, until };
+}
+
 async function withDevice(t: { teardown(fn: () => void): void }, scenario: string): Promise<{ device: Device; url: string }> {
   const device = new Device(`dev-${scenario}`, scenario);
   t.teardown(() => device.stop());
@@ -217,22 +238,7 @@ test.serial('keep-alive events reach onEvent with no handle: CONNECT_FAIL while 
     await turn.kill();
   });
   await device.url();
-  const events = async (): Promise<number[]> => ((await device.report()).log.filter((e) => (e as unknown[])[0] === 'event') as [string, number, unknown][])
-    .map(([, e, h]) => {
-      t.is(h, null, 'network events carry no handle');
-      return e;
-    });
-  const until = async (what: string, pred: (e: number[]) => boolean, ms: number): Promise<number[]> => {
-    for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
-      const e = await events();
-      if (pred(e)) {
-        return e;
-      }
-      if (Date.now() > end) {
-        throw new Error(`${what}: events ${JSON.stringify(e)}`);
-      }
-    }
-  };
+  const { events, until } = networkEvents(t, device);
   const E = IV_AVT_EVENT;
   let e = await until('CONNECT_FAIL', (x) => x.includes(E.P2P_PEER_CONNECT_FAIL), 5_000);
   t.false(e.includes(E.P2P_PEER_READY), 'not ready while the server cannot be reached');
@@ -256,19 +262,7 @@ test.serial('keep-alive off: the broker connection judges the network, as the SD
   const device = new Device('dev-mqtt-judged', 'keepalive-off', undefined, broker.url);
   t.teardown(() => device.stop());
   await device.url();
-  const events = async (): Promise<number[]> => ((await device.report()).log.filter((e) => (e as unknown[])[0] === 'event') as [string, number, unknown][]).map(([, e]) => e);
-  const until = async (what: string, pred: (e: number[]) => boolean, ms: number): Promise<number[]> => {
-    for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
-      const e = await events();
-      if (pred(e)) {
-        return e;
-      }
-      if (Date.now() > end) {
-        t.fail(`${what}: events ${JSON.stringify(e)}`);
-        return e;
-      }
-    }
-  };
+  const { events, until } = networkEvents(t, device);
   t.deepEqual(await events(), [IV_AVT_EVENT.P2P_PEER_READY], 'READY at init');
   broker.stop();
   await until('PEER_ERROR after the broker went away', (e) => e.includes(IV_AVT_EVENT.P2P_PEER_ERROR), 10_000);
