@@ -16,6 +16,9 @@
  * `localStore` repeats the first on a local-directory store (`localStoreMemoryRatio`).
  * httpClient: the V8 heap a fresh worker thread grows by when it first PUTs with the
  * global fetch against node:http (http-client-cost.ts): why the S3 store uses node:http.
+ * `IVGW_CLOUD_BASELINE=/other/checkout/dist/bench/cloud-memory-child.js` also measures that
+ * build's memory (runtime running, S3) in the same run, right after this one's
+ * (`baselineBuild`), for before/after comparisons.
  * upload: the same segment-sized objects PUT to s3rver raw (S3Store.put, concurrency
  * 2) and through the module's path (durable spool accept + Uploader, concurrency 2);
  * `uploadRatio` = module throughput / raw throughput, in the same run.
@@ -39,8 +42,12 @@ import { percentile, round } from './stats.js';
 
 const KB = 1024;
 
-async function memory(dir: string, video: string, seconds: number, maxGopSize: number, runtime: boolean, store: StoreConfig): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url)), JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, store, spoolDir: join(dir, runtime ? 'spool' : 'spool-alone'), runtime })], { stdio: ['ignore', 'pipe', 'inherit'] });
+const CHILD = fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url));
+
+/** One memory run in a child process, its local recording in a fresh `dir/spool-<n>`. */
+let runs = 0;
+async function memory(dir: string, video: string, seconds: number, maxGopSize: number, runtime: boolean, store: StoreConfig, childScript = CHILD): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--expose-gc', childScript, JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, store, spoolDir: join(dir, `spool-${++runs}`), runtime })], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: { phase: string; rss?: number; second?: number; [k: string]: unknown }[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as (typeof lines)[number]));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -132,9 +139,15 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const s3 = await startS3('bench');
     let mem: Record<string, unknown>;
     let alone: Record<string, unknown>;
+    let baselineBuild: Record<string, unknown> | undefined;
     try {
       await new S3Store(s3.config).put('bench/plan.json', new TextEncoder().encode(JSON.stringify({ fullTime: { enabled: true } })), 'application/json', 10_000);
       mem = await memory(dir, video, opts.quick ? 20 : 60, maxGopSize, true, s3.config);
+      const other = process.env.IVGW_CLOUD_BASELINE;
+      if (other) {
+        const b = await memory(dir, video, opts.quick ? 20 : 60, maxGopSize, true, s3.config, other);
+        baselineBuild = { child: other, ...b };
+      }
       alone = await memory(dir, video, opts.quick ? 20 : 60, maxGopSize, false, s3.config);
     } finally {
       await s3.close();
@@ -146,7 +159,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const local = await memory(dir, video, opts.quick ? 20 : 60, maxGopSize, true, { kind: 'local', dir: localDir });
     const up = await upload(opts.quick ? 20 : 60, 512 * KB);
     const httpClient = await httpClientCost();
-    return { memoryRatio: mem.memoryRatio, settledMemoryRatio: mem.settledMemoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, alone, localStore: local, upload: up };
+    return { memoryRatio: mem.memoryRatio, settledMemoryRatio: mem.settledMemoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, alone, localStore: local, upload: up, ...(baselineBuild ? { baselineBuild } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

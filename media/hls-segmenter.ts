@@ -6,12 +6,16 @@
  * Audio: AAC (ADTS headers stripped); G.711 A/µ-law decoded losslessly to 16-bit PCM
  * and PCM kept as is (ipcm, little endian), because MP4 and HLS cannot carry G.711;
  * timescale = sample rate.
- * Output: one init segment (ftyp+moov, emitted just before the first media segment)
- * and media segments (moof+mdat), each starting at a video keyframe (audio-only: at an
- * audio frame) and at least `targetDurationS` long; a segment is emitted as soon as
- * the frame that starts the next one arrives (or at `finish()`). Audio goes into the
- * segment its timestamp falls in. `hlsPlaylist()` renders the HLS media playlist
- * (version 7, EXT-X-MAP).
+ * Output: one init segment (ftyp+moov, emitted just before the first media segment
+ * completes) and media segments, each starting at a video keyframe (audio-only: at an
+ * audio frame) and at least `targetDurationS` long; a segment is complete as soon as
+ * the frame that starts the next one arrives (or at `finish()`). A segment is one or
+ * more movie fragments (moof+mdat): once `fragmentBytes` of samples are held, the next
+ * frame sends them out as a fragment (`onFragment`), so what is held is a fragment, not
+ * a GOP (a fragment never splits a frame; one larger frame makes one fragment). Without
+ * `onFragment` the fragments are gathered and `onSegment` gets the segment's bytes.
+ * Audio goes into the fragment (and the segment) its timestamp falls in. `hlsPlaylist()`
+ * renders the HLS media playlist (version 7, EXT-X-MAP).
  *
  * Timestamps are the camera's own (µs from the recording's first frame, rounded to
  * the track's timescale), only nudged up a tick where rounding or a camera would make
@@ -21,11 +25,11 @@
  * (or the last audio frame of a segment, when no later one is held) lasts its nominal
  * time (1/fps, 1024 samples, a PCM frame's own sample count).
  *
- * Owns: the samples of the segment being built, copied once out of the caller's
+ * Owns: the samples of the fragment being built, copied once out of the caller's
  * frames (ring frames are overwritten later), plus the audio frames read ahead of the
- * cut. Must never: start a segment anywhere but on a keyframe, emit a segment before
- * the init segment, hold more than one segment, or load mediabunny (its code alone
- * costs the worker that records, io, ~13 MB).
+ * cut. Must never: start a segment anywhere but on a keyframe, complete a segment
+ * before the init segment went out, hold more than one fragment (and the frame that
+ * ends it), or load mediabunny (its code alone costs the worker that records, io, ~13 MB).
  */
 import { IvError } from '../runtime/errors.js';
 import { ADTS_SAMPLE_RATES, audioSpecificConfig, isAdtsProblem, parseAdts } from './adts.js';
@@ -39,19 +43,28 @@ import { splitLengthPrefixed } from './nal.js';
 
 export interface HlsSegment {
   index: number;
-  /** moof + mdat bytes. */
-  bytes: Uint8Array;
+  /** Its bytes (moof + mdat, one pair per fragment): only without `onFragment`. */
+  bytes?: Uint8Array;
+  byteLength: number;
+  fragments: number;
   /** Start, seconds from the recording's first frame. */
   start: number;
   /** Known once the next segment starts (or at finish). */
   duration: number;
 }
 
+/** Samples held before they go out as a fragment, by default. */
+export const DEFAULT_FRAGMENT_BYTES = 64 * 1024;
+
 export interface HlsSegmenterOptions {
   video?: { codec: VideoCodecName; fps: number };
   audio?: AudioFormat;
   targetDurationS: number;
+  /** Samples held before the next frame sends them out as a fragment; default 64 KiB, Infinity: one fragment per segment. */
+  fragmentBytes?: number;
   onInit(bytes: Uint8Array): void | Promise<void>;
+  /** A fragment of segment `index`, in order; the segment is complete at its `onSegment`. */
+  onFragment?(index: number, bytes: Uint8Array): void | Promise<void>;
   /** Called when a segment is complete (its duration known). */
   onSegment(segment: HlsSegment): void | Promise<void>;
 }
@@ -130,6 +143,10 @@ export class HlsSegmenter {
   private originUs: number | undefined;
   private initSent = false;
   private count = 0;
+  private fragmentCount = 0;
+  /** The segment being built: its first tick (video, or audio when there is no video), fragments and bytes out so far, and the gathered bytes without onFragment. */
+  private seg: { firstTick: number; fragments: number; bytes: number; parts: Uint8Array[] } | undefined;
+  private readonly fragmentBytes: number;
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
 
@@ -137,6 +154,16 @@ export class HlsSegmenter {
     if (!opts.video && !opts.audio) {
       throw new IvError('IV_ERR_INVALID_PARAM', 'a recording needs video, audio or both', { field: 'video' });
     }
+    const f = opts.fragmentBytes ?? DEFAULT_FRAGMENT_BYTES;
+    if (!(f > 0)) {
+      throw new IvError('IV_ERR_INVALID_PARAM', `fragmentBytes must be above 0, got ${f}`, { field: 'fragmentBytes' });
+    }
+    this.fragmentBytes = f;
+  }
+
+  /** Bytes of samples held (the fragment being built). */
+  get heldBytes(): number {
+    return this.videoSamples.length + this.audioSamples.length;
   }
 
   private enqueue(fn: () => void | Promise<void>): void {
@@ -170,9 +197,14 @@ export class HlsSegmenter {
     const t = this.videoSamples;
     const us = this.relUs(frame.pts);
     const tick = t.tickFor(us, VIDEO_TIMESCALE);
-    if (frame.keyframe && t.count > 0 && tick - (t.ticks[0] as number) >= this.opts.targetDurationS * VIDEO_TIMESCALE) {
-      this.flush({ videoTick: tick, cutUs: us });
+    if (t.count > 0 && this.seg) {
+      if (frame.keyframe && tick - this.seg.firstTick >= this.opts.targetDurationS * VIDEO_TIMESCALE) {
+        this.flush({ videoTick: tick, cutUs: us }, true);
+      } else if (this.heldBytes >= this.fragmentBytes) {
+        this.flush({ videoTick: tick, cutUs: us }, false);
+      }
     }
+    this.seg ??= { firstTick: tick, fragments: 0, bytes: 0, parts: [] };
     t.push(frame.data, tick, us, frame.keyframe);
     await this.settle();
   }
@@ -200,8 +232,15 @@ export class HlsSegmenter {
     const t = this.audioSamples;
     const us = this.relUs(frame.pts);
     const tick = t.tickFor(us, a.sampleRate);
-    if (!this.opts.video && t.count > 0 && tick - (t.ticks[0] as number) >= this.opts.targetDurationS * a.sampleRate) {
-      this.flush({ audioTick: tick });
+    if (!this.opts.video) {
+      if (t.count > 0 && this.seg) {
+        if (tick - this.seg.firstTick >= this.opts.targetDurationS * a.sampleRate) {
+          this.flush({ audioTick: tick }, true);
+        } else if (this.heldBytes >= this.fragmentBytes) {
+          this.flush({ audioTick: tick }, false);
+        }
+      }
+      this.seg ??= { firstTick: tick, fragments: 0, bytes: 0, parts: [] };
     }
     t.push(payload, tick, us, true);
     await this.settle();
@@ -210,7 +249,7 @@ export class HlsSegmenter {
   /** Flush the last segment. */
   async finish(): Promise<void> {
     if (this.opts.video ? this.videoSamples.count > 0 : this.audioSamples.count > 0) {
-      this.flush({});
+      this.flush({}, true);
     }
     await this.settle();
   }
@@ -231,24 +270,26 @@ export class HlsSegmenter {
   }
 
   /**
-   * Write out the segment being built. `videoTick`: the keyframe starting the next
-   * segment (audio before `cutUs` goes into this one); `audioTick`: the audio frame
-   * starting the next one (audio only); neither: the end of the recording.
+   * Send out the samples held as a fragment, and complete the segment when `endSegment`.
+   * `videoTick`: the frame after them (a keyframe starting the next segment, or any
+   * frame mid-segment; audio before `cutUs` goes with them); `audioTick`: the audio frame
+   * after them (audio only); neither: the end of the recording.
    */
-  private flush(next: { videoTick?: number; cutUs?: number; audioTick?: number }): void {
+  private flush(next: { videoTick?: number; cutUs?: number; audioTick?: number }, endSegment: boolean): void {
     const v = this.videoSamples;
     const a = this.audioSamples;
+    const seg = this.seg as NonNullable<HlsSegmenter['seg']>;
     const runs: Fmp4Run[] = [];
     let start: number;
     let end: number;
     if (this.videoTrack && this.opts.video) {
       const nominal = Math.max(1, Math.round(VIDEO_TIMESCALE / this.opts.video.fps));
       runs.push({ trackId: 1, baseTime: v.ticks[0] as number, durations: durationsOf(v.ticks, v.count, next.videoTick ?? v.lastTick + nominal), sizes: v.sizes, sync: v.sync, data: v.bytes.subarray(0, v.length) });
-      start = (v.ticks[0] as number) / VIDEO_TIMESCALE;
+      start = seg.firstTick / VIDEO_TIMESCALE;
       end = next.videoTick !== undefined ? next.videoTick / VIDEO_TIMESCALE : v.lastTick / VIDEO_TIMESCALE + 1 / this.opts.video.fps;
     } else {
       const rate = (this.opts.audio as AudioFormat).sampleRate;
-      start = (a.ticks[0] as number) / rate;
+      start = seg.firstTick / rate;
       end = (next.audioTick ?? a.lastTick + this.audioNominal(a.count - 1)) / rate;
     }
     let audioN = 0;
@@ -263,16 +304,37 @@ export class HlsSegmenter {
         runs.push({ trackId: this.videoTrack ? 2 : 1, baseTime: a.ticks[0] as number, durations: durationsOf(a.ticks, audioN, after), sizes: a.sizes.slice(0, audioN), data: a.bytes.subarray(0, a.bytesOf(audioN)) });
       }
     }
+    const index = this.count;
+    const fragment = fmp4Segment(++this.fragmentCount, runs);
+    seg.fragments++;
+    seg.bytes += fragment.byteLength;
+    const onFragment = this.opts.onFragment;
+    if (onFragment) {
+      this.enqueue(() => onFragment.call(this.opts, index, fragment));
+    } else {
+      seg.parts.push(fragment);
+    }
+    v.drop(v.count);
+    a.drop(audioN);
+    if (!endSegment) {
+      return;
+    }
     if (!this.initSent) {
       this.initSent = true;
       const init = fmp4Init(this.tracks());
       this.enqueue(() => this.opts.onInit(init));
     }
-    const seg: HlsSegment = { index: this.count, bytes: fmp4Segment(this.count + 1, runs), start, duration: Math.max(0, end - start) };
+    const done: HlsSegment = {
+      index,
+      ...(onFragment ? {} : { bytes: concat(seg.parts, seg.bytes) }),
+      byteLength: seg.bytes,
+      fragments: seg.fragments,
+      start,
+      duration: Math.max(0, end - start),
+    };
     this.count++;
-    v.drop(v.count);
-    a.drop(audioN);
-    this.enqueue(() => this.opts.onSegment(seg));
+    this.seg = undefined;
+    this.enqueue(() => this.opts.onSegment(done));
   }
 
   private tracks(): Fmp4Track[] {
@@ -289,6 +351,19 @@ export class HlsSegmenter {
     }
     return tracks;
   }
+}
+
+function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (parts.length === 1) {
+    return parts[0] as Uint8Array;
+  }
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 /** Sample durations of the first `n` samples: each lasts until the next; the last until `after`. */

@@ -8,9 +8,12 @@
  *   <root>/objects/<key>           the object itself (latest version of the key)
  *   <root>/pending/<key, / → ~>     empty marker: not yet confirmed by the cloud store
  *
- * accept(): marker first (file + directory fsync), then the object (temp file, fsync,
- * rename, directory fsync). A crash between the two leaves a marker without an object:
- * open() drops it, since that accept() never returned. A key accepted again while its
+ * accept() (a whole object) and create() (an object written in parts as they come: the
+ * recorder streams a segment's fragments into it) end the same way: marker first (file +
+ * directory fsync), then the object (temp file, fsync, rename, directory fsync). A crash
+ * between the two leaves a marker without an object: open() drops it, since that accept
+ * never returned; a crash while an object is written leaves its temp file: open()
+ * removes it. A key accepted again while its
  * upload is in flight gets a new generation; confirm() of the old generation keeps the
  * marker, so the newest version is uploaded too.
  *
@@ -18,10 +21,10 @@
  * Must never: remove a pending object, whatever the retention says, or drop a marker
  * whose object exists before the store confirmed that exact version.
  */
-import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, writeFileDurable } from './fs-durable.js';
-import { filesUnder } from './fs-tree.js';
+import { fsyncDir, openDurable, writeWhole } from './fs-durable.js';
+import { filesUnder, removeUnfinished } from './fs-tree.js';
 import { checkKey } from './keys.js';
 
 export interface Retention {
@@ -29,6 +32,20 @@ export interface Retention {
   maxAgeS: number;
   /** Uploaded objects are removed, oldest first, while the recording is larger (0 = no bound). */
   maxBytes: number;
+}
+
+/** An object being written in parts; it is accepted (durable, queued for upload) at commit. */
+export interface ObjectWriter {
+  write(data: Uint8Array): Promise<void>;
+  commit(): Promise<void>;
+  /** Give up: nothing is accepted, the earlier version (if any) stays. */
+  abort(): Promise<void>;
+}
+
+/** A stored object opened for reading: the caller reads it in parts and closes it. */
+export interface OpenObject {
+  file: FileHandle;
+  size: number;
 }
 
 export interface PendingEntry {
@@ -56,6 +73,7 @@ export class RecordingStore {
     const s = new RecordingStore(root, retention);
     await mkdir(s.objectsDir, { recursive: true });
     await mkdir(s.pendingDir, { recursive: true });
+    await removeUnfinished(s.objectsDir);
     const found: { key: string; mtimeMs: number; bytes: number }[] = [];
     for (const name of await readdir(s.pendingDir)) {
       if (name.endsWith('.tmp')) {
@@ -81,16 +99,27 @@ export class RecordingStore {
 
   /** Store `bytes` under `key` durably and queue it for upload (again, if it was pending). */
   async accept(key: string, bytes: Uint8Array): Promise<void> {
+    await writeWhole(await this.create(key), bytes);
+  }
+
+  /** Start writing `key` in parts; commit() accepts it as accept() does. */
+  async create(key: string): Promise<ObjectWriter> {
     checkKey(key);
-    const had = this.pending.get(key);
-    if (!had) {
-      const fh = await open(join(this.pendingDir, markerName(key)), 'w');
-      await fh.close();
-      await fsyncDir(this.pendingDir);
-    }
-    await writeFileDurable(join(this.objectsDir, key), bytes);
-    this.pending.delete(key); // re-insert: a new version goes to the back of the queue
-    this.pending.set(key, { key, generation: this.nextGeneration++, bytes: bytes.byteLength });
+    const file = await openDurable(join(this.objectsDir, key));
+    return {
+      write: (data) => file.write(data),
+      abort: () => file.abort(),
+      commit: async () => {
+        if (!this.pending.has(key)) {
+          const fh = await open(join(this.pendingDir, markerName(key)), 'w');
+          await fh.close();
+          await fsyncDir(this.pendingDir);
+        }
+        await file.commit();
+        this.pending.delete(key); // re-insert: a new version goes to the back of the queue
+        this.pending.set(key, { key, generation: this.nextGeneration++, bytes: file.bytes });
+      },
+    };
   }
 
   /** Pending objects, oldest first. */
@@ -117,6 +146,18 @@ export class RecordingStore {
   async read(key: string): Promise<Uint8Array> {
     checkKey(key);
     return readFile(join(this.objectsDir, key));
+  }
+
+  /** The object's current version, open for reading in parts (the uploader streams it); a later accept of the key does not change what this handle reads. */
+  async openObject(key: string): Promise<OpenObject> {
+    checkKey(key);
+    const file = await open(join(this.objectsDir, key), 'r');
+    try {
+      return { file, size: (await file.stat()).size };
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
   }
 
   /** The store confirmed `generation` of `key`: forget the marker unless a newer version came. */

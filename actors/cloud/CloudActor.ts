@@ -194,6 +194,14 @@ export default defineActor({
         }
       },
     });
+    /** An object reached the local recording: remember when (the picture notices), start its upload. */
+    const accepted = (key: string): void => {
+      acceptedAt.set(key, Date.now());
+      if (acceptedAt.size > 4_096) {
+        acceptedAt.delete(acceptedAt.keys().next().value as string);
+      }
+      uploader.kick();
+    };
     const recorder = new Recorder({
       device: args.device,
       channel: args.channel,
@@ -205,11 +213,18 @@ export default defineActor({
       now: Date.now,
       accept: async (key, bytes) => {
         await recording.accept(key, bytes);
-        acceptedAt.set(key, Date.now());
-        if (acceptedAt.size > 4_096) {
-          acceptedAt.delete(acceptedAt.keys().next().value as string);
-        }
-        uploader.kick();
+        accepted(key);
+      },
+      create: async (key) => {
+        const w = await recording.create(key);
+        return {
+          write: (data) => w.write(data),
+          abort: () => w.abort(),
+          commit: async () => {
+            await w.commit();
+            accepted(key);
+          },
+        };
       },
       onSession: (what, dir) => {
         // in order: an end's removal must not land after the next start's write

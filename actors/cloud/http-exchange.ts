@@ -3,7 +3,8 @@
  * for the object store and the plan query. Not the global fetch: undici costs ~2.8 MB of
  * V8 heap in the worker that first uses it, node:http ~0.45 MB (measured in a worker
  * thread: five 512 KB PUTs, GC-settled heap), and the cloud actor shares the io worker.
- * Keep-alive agents (idle sockets do not keep a worker alive), a deadline on the whole
+ * A request body is bytes or a source read in parts (a file: written as the socket drains,
+ * never held whole). Keep-alive agents (idle sockets do not keep a worker alive), a deadline on the whole
  * exchange (connect, upload, answer), answers capped in size, and one retry when a
  * reused keep-alive socket turns out to be closed by the server before it answered.
  *
@@ -21,10 +22,16 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
+/** A body read in parts: `chunks()` starts again from the first byte each time it is called (a retry). */
+export interface BodySource {
+  size: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
 export interface HttpExchange {
   method: string;
   headers?: Record<string, string>;
-  body?: Uint8Array;
+  body?: Uint8Array | BodySource;
   /** The whole exchange: connect, request body, answer. */
   timeoutMs: number;
   /** The largest answer body taken; a larger one fails the exchange. */
@@ -79,7 +86,7 @@ function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnsw
     };
     const headers: Record<string, string> = { ...x.headers };
     if (x.body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) {
-      headers['content-length'] = String(x.body.byteLength);
+      headers['content-length'] = String(x.body instanceof Uint8Array ? x.body.byteLength : x.body.size);
     }
     let req: http.ClientRequest;
     try {
@@ -117,8 +124,41 @@ function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnsw
         finish(storeError(x, err.message));
       }
     });
-    req.end(x.body ? Buffer.from(x.body.buffer, x.body.byteOffset, x.body.byteLength) : undefined);
+    const body = x.body;
+    if (body === undefined || body instanceof Uint8Array) {
+      req.end(body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined);
+    } else {
+      writeBody(req, body, () => settled).catch((err: Error) => finish(storeError(x, `reading the body: ${err.message}`)));
+    }
   });
+}
+
+/** Write `body` as the socket takes it (at most a chunk or two in memory), then end the request; stops once the exchange is settled. */
+async function writeBody(req: http.ClientRequest, body: BodySource, settled: () => boolean): Promise<void> {
+  let sent = 0;
+  for await (const chunk of body.chunks()) {
+    if (settled()) {
+      return;
+    }
+    sent += chunk.byteLength;
+    if (!req.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          req.off('drain', done);
+          req.off('close', done);
+          resolve();
+        };
+        req.on('drain', done);
+        req.on('close', done);
+      });
+    }
+  }
+  if (sent !== body.size) {
+    throw new Error(`${sent} bytes read, ${body.size} declared`);
+  }
+  if (!settled()) {
+    req.end();
+  }
 }
 
 function storeError(x: HttpExchange, why: unknown): IvError {

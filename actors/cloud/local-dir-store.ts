@@ -1,16 +1,16 @@
 /**
  * local-dir-store — the embedded object store: one file per key under a directory.
- * A put writes a temporary file, fsyncs it, renames it over the key and fsyncs the
- * directory, so a confirmed object survives a power cut.
+ * A put writes a temporary file (a file body in parts), fsyncs it, renames it over the
+ * key and fsyncs the directory, so a confirmed object survives a power cut.
  * Owns: that directory's layout. Must never: expose a half-written object under its key.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IvError } from '../../runtime/errors.js';
-import { writeFileDurable } from '../../recording/fs-durable.js';
+import { openDurable } from '../../recording/fs-durable.js';
 import { filesUnder } from '../../recording/fs-tree.js';
 import { checkKey } from '../../recording/keys.js';
-import type { ObjectStore } from './object-store.js';
+import { fileChunks, type ObjectBody, type ObjectStore } from './object-store.js';
 
 export class LocalDirStore implements ObjectStore {
   readonly description: string;
@@ -19,9 +19,22 @@ export class LocalDirStore implements ObjectStore {
     this.description = `local directory ${root}`;
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
+  async put(key: string, body: ObjectBody): Promise<void> {
     checkKey(key);
-    await writeFileDurable(join(this.root, key), bytes);
+    const f = await openDurable(join(this.root, key));
+    try {
+      if (body instanceof Uint8Array) {
+        await f.write(body);
+      } else {
+        for await (const chunk of fileChunks(body)) {
+          await f.write(chunk);
+        }
+      }
+    } catch (err) {
+      await f.abort();
+      throw err;
+    }
+    await f.commit();
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

@@ -5,15 +5,50 @@
  * Backends: `local` (a directory; the embedded default) and `s3` (any S3-compatible
  * store: AWS S3, Tencent COS, MinIO; s3rver in tests). Keys are `/`-separated and
  * never start with `/` (the alphabet and the layout: recording/keys.ts).
- * Owns: the config check. Must never: report a put as done before
- * the store has confirmed it (a resolved put() is what marks a local recording object uploaded).
+ * What a put stores is bytes in memory or an open file (the uploader's: a recorded
+ * segment is read from the local recording in 64 KiB parts, never held whole).
+ * Owns: the config check and the file-body reader. Must never: report a put as done
+ * before the store has confirmed it (a resolved put() is what marks a local recording
+ * object uploaded), or send a file body shorter or longer than its size.
  */
-import { invalidParam } from '../../runtime/errors.js';
+import type { FileHandle } from 'node:fs/promises';
+import { IvError, invalidParam } from '../../runtime/errors.js';
+
+/** A put's bytes: in memory, or `size` bytes of an open file from its start (the caller closes it). */
+export type ObjectBody = Uint8Array | FileBody;
+export interface FileBody {
+  file: FileHandle;
+  size: number;
+}
+
+/** How much of a file body is read at a time. */
+export const BODY_CHUNK_BYTES = 64 * 1024;
+
+export const bodySize = (body: ObjectBody): number => (body instanceof Uint8Array ? body.byteLength : body.size);
+
+/** A file body's bytes from its start, in fresh chunks (a consumer may keep each); IV_ERR_CS_STORE if the file is shorter than `size`. */
+export async function* fileChunks(body: FileBody, chunkBytes = BODY_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+  let at = 0;
+  while (at < body.size) {
+    const want = Math.min(chunkBytes, body.size - at);
+    const buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await body.file.read(buf, got, want - got, at + got);
+      if (bytesRead === 0) {
+        throw new IvError('IV_ERR_CS_STORE', `the file ended at ${at + got} of its ${body.size} bytes`);
+      }
+      got += bytesRead;
+    }
+    at += want;
+    yield buf;
+  }
+}
 
 export interface ObjectStore {
   readonly description: string;
-  /** Store `bytes` under `key`; resolves only once the store confirmed them. */
-  put(key: string, bytes: Uint8Array, contentType: string, timeoutMs: number): Promise<void>;
+  /** Store `body` under `key`; resolves only once the store confirmed it. */
+  put(key: string, body: ObjectBody, contentType: string, timeoutMs: number): Promise<void>;
   /** The object, or undefined when there is none. */
   get(key: string, timeoutMs: number): Promise<Uint8Array | undefined>;
   /** Every key under `prefix`, sorted. */

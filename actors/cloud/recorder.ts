@@ -23,6 +23,7 @@ import { STREAM } from '../../media/codecs.js';
 import { HlsSegmenter, hlsPlaylist } from '../../media/hls-segmenter.js';
 import { paramSetsOf } from '../../media/param-sets.js';
 import { eventBase, eventPlaylistFile, eventUid, segmentFile, sessionDir, sessionName } from '../../recording/keys.js';
+import type { ObjectWriter } from '../../recording/recording-store.js';
 
 export interface RecorderOptions {
   device: string;
@@ -34,6 +35,8 @@ export interface RecorderOptions {
   noDataPauseMs: number;
   now: () => number;
   accept: (key: string, bytes: Uint8Array) => Promise<void>;
+  /** An object written in parts (a segment, fragment by fragment); accepted at its commit. */
+  create: (key: string) => Promise<ObjectWriter>;
   onSession?: (what: 'start' | 'end' | 'pause', dir: string) => void;
   /** A segment reached the store: frames before this pts (µs) are safe. */
   onSegmentAccepted?: (endPts: number) => void;
@@ -59,6 +62,8 @@ interface Session {
   ended: boolean;
   /** The last segments are being flushed; endSession finishes stopped events after. */
   finishing: boolean;
+  /** The segment being written, fragment by fragment. */
+  writing: { index: number; writer: ObjectWriter } | undefined;
 }
 
 export interface EventTimes {
@@ -260,16 +265,35 @@ export class Recorder {
       startedAtMs: now,
       ended: false,
       finishing: false,
+      writing: undefined,
       segmenter: new HlsSegmenter({
         ...(this.opts.video ? { video: this.opts.video } : {}),
         ...(this.opts.audio ? { audio: this.opts.audio } : {}),
         targetDurationS: this.opts.segmentS,
         onInit: (bytes) => this.opts.accept(`${dir}/init.mp4`, bytes),
+        onFragment: async (index, bytes) => {
+          if (session.writing?.index !== index) {
+            session.writing = { index, writer: await this.opts.create(`${dir}/${segmentFile(index)}`) };
+          }
+          const { writer } = session.writing;
+          try {
+            await writer.write(bytes);
+          } catch (err) {
+            session.writing = undefined;
+            await writer.abort();
+            throw err;
+          }
+        },
         onSegment: async (seg) => {
           const file = segmentFile(seg.index);
-          await this.opts.accept(`${dir}/${file}`, seg.bytes);
+          const w = session.writing;
+          session.writing = undefined;
+          if (w?.index !== seg.index) {
+            throw new Error(`recorder: segment ${seg.index} ended without its fragments`);
+          }
+          await w.writer.commit();
           this.stats.segments++;
-          this.stats.segmentBytes += seg.bytes.byteLength;
+          this.stats.segmentBytes += seg.byteLength;
           this.opts.onSegmentAccepted?.((session.originPts ?? 0) + (seg.start + seg.duration) * 1e6);
           session.segments.push({ index: seg.index, file, startMs: session.originWallMs + seg.start * 1000, durationS: seg.duration });
           await this.writeSessionPlaylist(session);

@@ -2,7 +2,8 @@
  * s3-store — an S3-compatible object store over plain HTTP(S): SigV4-signed (aws4)
  * requests (path-style by default, virtual-hosted with `pathStyle: false`; temporary
  * credentials with `sessionToken`) over node:http(s) (http-exchange.ts). PUT carries Content-MD5 so the store checks
- * the bytes it received; a put resolves only on a 2xx answer.
+ * the bytes it received; a put resolves only on a 2xx answer. A file body is read twice
+ * in parts (the hashes first, then the upload), never whole.
  * Owns: request signing and the ListObjectsV2 paging. Must never: treat a non-2xx
  * answer or a timeout as success.
  */
@@ -10,8 +11,8 @@ import aws4 from 'aws4';
 import { createHash } from 'node:crypto';
 import { IvError } from '../../runtime/errors.js';
 import { checkKey } from '../../recording/keys.js';
-import { httpExchange, type HttpAnswer } from './http-exchange.js';
-import type { ObjectStore, StoreConfig } from './object-store.js';
+import { httpExchange, type BodySource, type HttpAnswer } from './http-exchange.js';
+import { fileChunks, type ObjectBody, type ObjectStore, type StoreConfig } from './object-store.js';
 
 /** The largest object get() takes (a recorded segment is a few MB). */
 const MAX_GET_BYTES = 64 * 1024 * 1024;
@@ -33,7 +34,9 @@ export class S3Store implements ObjectStore {
     this.description = `s3 ${this.base.origin}/${cfg.bucket}`;
   }
 
-  private async request(method: string, path: string, timeoutMs: number, what: string, body?: Uint8Array, headers: Record<string, string> = {}, maxBytes = MAX_TEXT_BYTES): Promise<HttpAnswer> {
+  /** `sha256`: the hex SHA-256 of a streamed body (a byte body is hashed here). */
+  private async request(method: string, path: string, timeoutMs: number, what: string, body?: Uint8Array | BodySource, headers: Record<string, string> = {}, maxBytes = MAX_TEXT_BYTES, sha256?: string): Promise<HttpAnswer> {
+    const bytes = body instanceof Uint8Array ? body : undefined;
     const signed = aws4.sign(
       {
         host: this.base.host,
@@ -41,8 +44,8 @@ export class S3Store implements ObjectStore {
         method,
         service: 's3',
         region: this.cfg.region ?? 'us-east-1',
-        headers: { ...headers, 'x-amz-content-sha256': createHash('sha256').update(body ?? '').digest('hex') },
-        ...(body ? { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } : {}),
+        headers: { ...headers, 'x-amz-content-sha256': sha256 ?? createHash('sha256').update(bytes ?? '').digest('hex') },
+        ...(bytes ? { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) } : {}),
       },
       { accessKeyId: this.cfg.accessKeyId, secretAccessKey: this.cfg.secretAccessKey, ...(this.cfg.sessionToken ? { sessionToken: this.cfg.sessionToken } : {}) },
     );
@@ -61,9 +64,22 @@ export class S3Store implements ObjectStore {
     return `${this.bucketPath}/${key}`;
   }
 
-  async put(key: string, bytes: Uint8Array, contentType: string, timeoutMs: number): Promise<void> {
-    const md5 = createHash('md5').update(bytes).digest('base64');
-    const res = await this.request('PUT', this.objectPath(key), timeoutMs, `PUT ${key}`, bytes, { 'content-type': contentType, 'content-md5': md5 });
+  async put(key: string, body: ObjectBody, contentType: string, timeoutMs: number): Promise<void> {
+    const path = this.objectPath(key);
+    let res: HttpAnswer;
+    if (body instanceof Uint8Array) {
+      const md5 = createHash('md5').update(body).digest('base64');
+      res = await this.request('PUT', path, timeoutMs, `PUT ${key}`, body, { 'content-type': contentType, 'content-md5': md5 });
+    } else {
+      const md5 = createHash('md5');
+      const sha = createHash('sha256');
+      for await (const chunk of fileChunks(body)) {
+        md5.update(chunk);
+        sha.update(chunk);
+      }
+      const source: BodySource = { size: body.size, chunks: () => fileChunks(body) };
+      res = await this.request('PUT', path, timeoutMs, `PUT ${key}`, source, { 'content-type': contentType, 'content-md5': md5.digest('base64'), 'content-length': String(body.size) }, MAX_TEXT_BYTES, sha.digest('hex'));
+    }
     failUnlessOk(res, `PUT ${key}`);
   }
 

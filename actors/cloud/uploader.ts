@@ -2,7 +2,9 @@
  * uploader — moves the local recording's pending objects (the spool) to the cloud store, oldest
  * first, a few at a time, each PUT bounded by the upload timeout; a failure backs off
  * (250 ms doubling to 10 s) and retries forever: accepted data is never dropped.
- * A pending object is forgotten only after the store confirmed that exact version.
+ * A pending object is forgotten only after the store confirmed that exact version. An
+ * object is read from the local recording in parts as it goes out (object-store.ts), so
+ * an upload holds ~64 KiB, whatever the segment's size.
  *
  * Owns: the in-flight set, the backoff state, upload statistics.
  * Must never: confirm an object the store did not acknowledge, or upload two versions
@@ -92,12 +94,16 @@ export class Uploader {
 
   private async upload(entry: PendingEntry): Promise<void> {
     try {
-      const bytes = await this.recording.read(entry.key);
-      await this.store.put(entry.key, bytes, contentTypeOf(entry.key), this.opts.uploadTimeoutMs);
+      const obj = await this.recording.openObject(entry.key);
+      try {
+        await this.store.put(entry.key, obj, contentTypeOf(entry.key), this.opts.uploadTimeoutMs);
+      } finally {
+        await obj.file.close();
+      }
       this.failuresInARow = 0;
       this.attempts.delete(entry.key);
       this.stats.uploadedObjects++;
-      this.stats.uploadedBytes += bytes.byteLength;
+      this.stats.uploadedBytes += obj.size;
       if (await this.recording.confirm(entry.key, entry.generation)) {
         this.opts.onConfirmed?.(entry.key);
       }

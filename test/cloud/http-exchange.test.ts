@@ -1,6 +1,7 @@
 /**
  * The object store's HTTP (actors/cloud/http-exchange.ts) against real local servers:
- * a body arrives whole with its length, a server that does not answer in time gives
+ * a body arrives whole with its length (bytes, or a source read in parts, which is
+ * refused when it reads other than it declared), a server that does not answer in time gives
  * IV_ERR_TIMEOUT and its socket is closed, an answer over the cap, one cut short and a
  * request node:http refuses to send give IV_ERR_CS_STORE, and a keep-alive socket the
  * server closed while idle is retried once on a new connection, while a request that
@@ -34,7 +35,8 @@ function stop(server: net.Server): void {
   }
 }
 
-test('a PUT body arrives whole, with its length, and the answer comes back', async (t) => {
+/** A server that answers `got <n>` once a request's body ended, and records its declared length and the bytes that came. */
+function countingServer(): { server: http.Server; got: { length: string | undefined; bytes: number }[] } {
   const got: { length: string | undefined; bytes: number }[] = [];
   const server = http.createServer((req, res) => {
     let bytes = 0;
@@ -43,7 +45,13 @@ test('a PUT body arrives whole, with its length, and the answer comes back', asy
       got.push({ length: req.headers['content-length'], bytes });
       res.end(`got ${bytes}`);
     });
+    req.on('error', () => undefined); // a client that gives up mid-body
   });
+  return { server, got };
+}
+
+test('a PUT body arrives whole, with its length, and the answer comes back', async (t) => {
+  const { server, got } = countingServer();
   const url = await listen(server);
   try {
     const body = new Uint8Array(3 * 1024 * 1024 + 7).fill(9);
@@ -51,6 +59,29 @@ test('a PUT body arrives whole, with its length, and the answer comes back', asy
     t.is(a.status, 200);
     t.is(a.body.toString(), `got ${body.byteLength}`);
     t.deepEqual(got, [{ length: String(body.byteLength), bytes: body.byteLength }]);
+  } finally {
+    stop(server);
+  }
+});
+
+test('a body read in parts arrives whole with its declared length; one that reads short fails naming it', async (t) => {
+  const { server, got } = countingServer();
+  const url = await listen(server);
+  const parts = (n: number, size: number) => ({
+    size,
+    async *chunks() {
+      for (let i = 0; i < n; i++) {
+        yield new Uint8Array(64 * 1024).fill(i);
+      }
+    },
+  });
+  try {
+    const a = await httpExchange(new URL('obj', url), { method: 'PUT', body: parts(40, 40 * 65536), timeoutMs: 5_000, maxBytes: 1024, what: 'PUT obj' });
+    t.is(a.body.toString(), `got ${40 * 65536}`);
+    t.deepEqual(got, [{ length: String(40 * 65536), bytes: 40 * 65536 }]);
+    const err = await t.throwsAsync(httpExchange(new URL('short', url), { method: 'PUT', body: parts(2, 3 * 65536), timeoutMs: 5_000, maxBytes: 1024, what: 'PUT short' }));
+    t.true(err instanceof IvError && err.code === 'IV_ERR_CS_STORE', String(err));
+    t.regex(err?.message ?? '', /PUT short: reading the body: 131072 bytes read, 196608 declared/);
   } finally {
     stop(server);
   }

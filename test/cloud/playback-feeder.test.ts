@@ -47,7 +47,7 @@ async function record(spoolDir: string, seconds: number, startMs: number): Promi
     if (!r.ok) {throw r.error;}
   }
   let now = startMs;
-  const rec = new Recorder({ device: 'dev1', channel: 0, video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 }, segmentS: 2, sessionMaxS: 3600, noDataPauseMs: 120_000, now: () => now, accept: (k, b) => spool.accept(k, b) });
+  const rec = new Recorder({ device: 'dev1', channel: 0, video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 }, segmentS: 2, sessionMaxS: 3600, noDataPauseMs: 120_000, now: () => now, accept: (k, b) => spool.accept(k, b), create: (k) => spool.create(k) });
   rec.setFullTime(true);
   const reader = ring.reader('oldest');
   for (let f = reader.read(); f; f = reader.read()) {

@@ -44,6 +44,7 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
     noDataPauseMs: 120_000,
     now: () => now,
     accept: (key, bytes) => spool.accept(key, bytes),
+    create: (key) => spool.create(key),
     onSession: (what, dir) => sessions.push(`${what} ${dir}`),
   });
   /** Feed frames in media time, advancing the clock with them. */

@@ -3,11 +3,13 @@
  * HlsSegmenter): the sample media recorded as H.264 + AAC, H.265 + G.711 (stored as
  * PCM) and audio only decode in ffmpeg with zero errors, keep every frame fed and its
  * timestamp, read back the same through mediabunny's demuxer (what the playback feeder
- * uses); and importing the segmenter never loads mediabunny.
+ * uses), whether each segment is one fragment or is streamed as many small ones (what
+ * the recorder writes, holding no more than a fragment and a frame); and importing the
+ * segmenter never loads mediabunny.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ALL_FORMATS, BufferSource, EncodedPacketSink, Input } from 'mediabunny';
@@ -65,20 +67,28 @@ interface Recorded {
 }
 
 /** Record `frames` to `dir` (2 s segments unless told): init.mp4, seg<i>.m4s, index.m3u8. */
-async function record(dir: string, frames: Frame[], opts: { video?: VideoCodecName; audio?: AudioFormat; targetDurationS?: number }): Promise<Recorded> {
+async function record(dir: string, frames: Frame[], opts: { video?: VideoCodecName; audio?: AudioFormat; targetDurationS?: number; fragmentBytes?: number }): Promise<Recorded> {
   const segments: HlsSegment[] = [];
   const kept: Recorded['kept'] = { video: [], audio: [] };
+  const streamed = opts.fragmentBytes !== undefined && Number.isFinite(opts.fragmentBytes); // fragments appended to the file as they come, as the recorder does
   const seg = new HlsSegmenter({
     ...(opts.video ? { video: { codec: opts.video, fps: 25 } } : {}),
     ...(opts.audio ? { audio: opts.audio } : {}),
     targetDurationS: opts.targetDurationS ?? 2,
+    ...(opts.fragmentBytes !== undefined ? { fragmentBytes: opts.fragmentBytes } : {}),
+    ...(streamed ? { onFragment: (i: number, b: Uint8Array) => appendFileSync(join(dir, `seg${i}.m4s`), b) } : {}),
     onInit: (b) => writeFileSync(join(dir, 'init.mp4'), b),
     onSegment: (s) => {
       t0Check(segments, s);
-      writeFileSync(join(dir, `seg${s.index}.m4s`), s.bytes);
+      if (!streamed) {
+        writeFileSync(join(dir, `seg${s.index}.m4s`), s.bytes as Uint8Array);
+      } else if (statSync(join(dir, `seg${s.index}.m4s`)).size !== s.byteLength) {
+        throw new Error(`segment ${s.index}: ${s.byteLength} bytes said, the file has others`);
+      }
       segments.push(s);
     },
   });
+  let largest = 0;
   let started = !opts.video;
   for (const f of frames) {
     if (f.stream === STREAM.VIDEO && opts.video) {
@@ -92,6 +102,10 @@ async function record(dir: string, frames: Frame[], opts: { video?: VideoCodecNa
       if (started) {
         kept.audio.push(f);
       }
+    }
+    largest = Math.max(largest, f.data.byteLength);
+    if (streamed && seg.heldBytes > (opts.fragmentBytes as number) + largest) {
+      throw new Error(`the segmenter holds ${seg.heldBytes} bytes, over a ${opts.fragmentBytes}-byte fragment and a ${largest}-byte frame`);
     }
   }
   await seg.finish();
@@ -116,7 +130,7 @@ async function demuxed(r: Recorded): Promise<{ video: { t: number; key: boolean;
   const init = readFileSync(join(r.dir, 'init.mp4'));
   const out: Awaited<ReturnType<typeof demuxed>> = { video: [], audio: [] };
   for (const s of r.segments) {
-    const input = new Input({ source: new BufferSource(Buffer.concat([init, s.bytes])), formats: ALL_FORMATS });
+    const input = new Input({ source: new BufferSource(Buffer.concat([init, readFileSync(join(r.dir, `seg${s.index}.m4s`))])), formats: ALL_FORMATS });
     const vt = await input.getPrimaryVideoTrack();
     if (vt) {
       for await (const p of new EncodedPacketSink(vt).packets()) {
@@ -142,52 +156,73 @@ function storedAudio(f: Frame, codec: AudioFormat['codec']): Uint8Array {
   return codec === 'pcm' ? f.data : g711ToPcm(f.data, codec);
 }
 
-for (const [video, audio] of [['h264', AAC], ['h265', G711]] as const) {
-  test(`a ${video} + ${audio.codec} recording of the sample decodes in ffmpeg with zero errors and keeps every frame and timestamp`, async (t) => {
-    const r = await record(tempDir(t), ringFrames(video, audio), { video, audio });
-    t.deepEqual(r.segments.map((s) => Number(s.duration.toFixed(3))), [2, 2, 2, 2, 2], 'five 2 s segments, one GOP each');
-    t.deepEqual(decodeErrors(r.playlist), []);
-    const info = ffprobe(r.playlist, ['-count_packets']);
-    t.like(info.streams.find((s) => s.codec_type === 'video'), { codec_name: video === 'h264' ? 'h264' : 'hevc', width: 640, height: 360, nb_read_frames: '250' });
-    t.like(info.streams.find((s) => s.codec_type === 'audio'), { codec_name: audio.codec === 'aac' ? 'aac' : 'pcm_s16le', sample_rate: String(audio.sampleRate), channels: 1, nb_read_packets: String(r.kept.audio.length) });
-    t.true(r.kept.audio.length > 70, `${r.kept.audio.length} audio frames recorded`);
-    const times = packetTimes(r.playlist);
-    t.true(strictlyIncreasing(times.video ?? []) && strictlyIncreasing(times.audio ?? []), 'timestamps strictly increase in each stream');
-    const origin = r.kept.video[0]?.pts ?? 0;
-    t.true(r.kept.video.every((f, i) => near(times.video?.[i] ?? NaN, (f.pts - origin) / 1e6, 1 / 90_000)), 'each video frame at its own pts');
-    t.true(r.kept.audio.every((f, i) => near(times.audio?.[i] ?? NaN, (f.pts - origin) / 1e6, 1 / audio.sampleRate)), 'each audio frame at its own pts');
-  });
+/** Whole segments (one fragment each), and segments streamed as 4 KiB fragments. */
+const LAYOUTS = [
+  { fragmentBytes: Infinity, how: '' },
+  { fragmentBytes: 4096, how: ' (streamed in 4 KiB fragments)' },
+] as const;
+const fragmented = (t: ExecutionContext, r: Recorded, fragmentBytes: number): void => {
+  const counts = r.segments.map((s) => s.fragments);
+  if (fragmentBytes === Infinity) {
+    t.true(counts.every((n) => n === 1), `one fragment a segment: ${counts.join(' ')}`);
+  } else {
+    t.true(counts.every((n) => n >= 2), `several fragments a segment: ${counts.join(' ')}`);
+  }
+};
 
-  test(`mediabunny's demuxer (the playback feeder's) reads the ${video} + ${audio.codec} recording back frame for frame`, async (t) => {
-    const r = await record(tempDir(t), ringFrames(video, audio), { video, audio });
-    const got = await demuxed(r);
-    const origin = r.kept.video[0]?.pts ?? 0;
-    t.is(got.video.length, r.kept.video.length);
-    t.true(r.kept.video.every((f, i) => Buffer.from(f.data).equals(got.video[i]?.data ?? new Uint8Array(0))), 'video bytes as fed (parameter sets in band)');
-    t.true(r.kept.video.every((f, i) => got.video[i]?.key === f.keyframe), 'keyframes marked as such, and only they');
-    t.true(r.kept.video.every((f, i) => near(got.video[i]?.t ?? NaN, (f.pts - origin) / 1e6, 1 / 90_000)));
-    t.is(got.audio.length, r.kept.audio.length);
-    t.true(r.kept.audio.every((f, i) => Buffer.from(storedAudio(f, audio.codec)).equals(got.audio[i]?.data ?? new Uint8Array(0))), 'audio payloads as stored');
-    t.true(r.kept.audio.every((f, i) => near(got.audio[i]?.t ?? NaN, (f.pts - origin) / 1e6, 1 / audio.sampleRate)));
-  });
+for (const { fragmentBytes, how } of LAYOUTS) {
+  for (const [video, audio] of [['h264', AAC], ['h265', G711]] as const) {
+    test(`a ${video} + ${audio.codec} recording of the sample decodes in ffmpeg with zero errors and keeps every frame and timestamp${how}`, async (t) => {
+      const r = await record(tempDir(t), ringFrames(video, audio), { video, audio, fragmentBytes });
+      fragmented(t, r, fragmentBytes);
+      t.deepEqual(r.segments.map((s) => Number(s.duration.toFixed(3))), [2, 2, 2, 2, 2], 'five 2 s segments, one GOP each');
+      t.deepEqual(decodeErrors(r.playlist), []);
+      const info = ffprobe(r.playlist, ['-count_packets']);
+      t.like(info.streams.find((s) => s.codec_type === 'video'), { codec_name: video === 'h264' ? 'h264' : 'hevc', width: 640, height: 360, nb_read_frames: '250' });
+      t.like(info.streams.find((s) => s.codec_type === 'audio'), { codec_name: audio.codec === 'aac' ? 'aac' : 'pcm_s16le', sample_rate: String(audio.sampleRate), channels: 1, nb_read_packets: String(r.kept.audio.length) });
+      t.true(r.kept.audio.length > 70, `${r.kept.audio.length} audio frames recorded`);
+      const times = packetTimes(r.playlist);
+      t.true(strictlyIncreasing(times.video ?? []) && strictlyIncreasing(times.audio ?? []), 'timestamps strictly increase in each stream');
+      const origin = r.kept.video[0]?.pts ?? 0;
+      t.true(r.kept.video.every((f, i) => near(times.video?.[i] ?? NaN, (f.pts - origin) / 1e6, 1 / 90_000)), 'each video frame at its own pts');
+      t.true(r.kept.audio.every((f, i) => near(times.audio?.[i] ?? NaN, (f.pts - origin) / 1e6, 1 / audio.sampleRate)), 'each audio frame at its own pts');
+    });
+
+    test(`mediabunny's demuxer (the playback feeder's) reads the ${video} + ${audio.codec} recording back frame for frame${how}`, async (t) => {
+      const r = await record(tempDir(t), ringFrames(video, audio), { video, audio, fragmentBytes });
+      fragmented(t, r, fragmentBytes);
+      const got = await demuxed(r);
+      const origin = r.kept.video[0]?.pts ?? 0;
+      t.is(got.video.length, r.kept.video.length);
+      t.true(r.kept.video.every((f, i) => Buffer.from(f.data).equals(got.video[i]?.data ?? new Uint8Array(0))), 'video bytes as fed (parameter sets in band)');
+      t.true(r.kept.video.every((f, i) => got.video[i]?.key === f.keyframe), 'keyframes marked as such, and only they');
+      t.true(r.kept.video.every((f, i) => near(got.video[i]?.t ?? NaN, (f.pts - origin) / 1e6, 1 / 90_000)));
+      t.is(got.audio.length, r.kept.audio.length);
+      t.true(r.kept.audio.every((f, i) => Buffer.from(storedAudio(f, audio.codec)).equals(got.audio[i]?.data ?? new Uint8Array(0))), 'audio payloads as stored');
+      t.true(r.kept.audio.every((f, i) => near(got.audio[i]?.t ?? NaN, (f.pts - origin) / 1e6, 1 / audio.sampleRate)));
+    });
+  }
 }
 
-for (const audio of [AAC, G711]) {
-  test(`an audio-only ${audio.codec} recording decodes, keeps every frame, and its segments add up to its length`, async (t) => {
-    const frames = ringFrames(undefined, audio).filter((f) => f.stream === STREAM.AUDIO);
-    const r = await record(tempDir(t), frames, { audio });
-    t.deepEqual(decodeErrors(r.playlist), []);
-    const info = ffprobe(r.playlist, ['-count_packets']);
-    t.is(info.streams.length, 1);
-    t.like(info.streams[0], { codec_type: 'audio', codec_name: audio.codec === 'aac' ? 'aac' : 'pcm_s16le', nb_read_packets: String(frames.length) });
-    const a = packetTimes(r.playlist).audio ?? [];
-    t.true(strictlyIncreasing(a));
-    t.true(r.segments.slice(0, -1).every((s) => s.duration >= 2), 'every segment but the last at least 2 s');
-    const lengthS = (frames.length * 1024) / audio.sampleRate;
-    const total = r.segments.reduce((n, s) => n + s.duration, 0);
-    t.true(near(total, lengthS, 1e-6), `segments add up to ${total} s, the audio is ${lengthS} s`);
-    t.true(near(Number(info.format?.duration), lengthS, 0.01), `ffprobe duration ${info.format?.duration}`);
-  });
+for (const { fragmentBytes, how } of LAYOUTS) {
+  for (const audio of [AAC, G711]) {
+    test(`an audio-only ${audio.codec} recording decodes, keeps every frame, and its segments add up to its length${how}`, async (t) => {
+      const frames = ringFrames(undefined, audio).filter((f) => f.stream === STREAM.AUDIO);
+      const r = await record(tempDir(t), frames, { audio, fragmentBytes });
+      fragmented(t, r, fragmentBytes);
+      t.deepEqual(decodeErrors(r.playlist), []);
+      const info = ffprobe(r.playlist, ['-count_packets']);
+      t.is(info.streams.length, 1);
+      t.like(info.streams[0], { codec_type: 'audio', codec_name: audio.codec === 'aac' ? 'aac' : 'pcm_s16le', nb_read_packets: String(frames.length) });
+      const a = packetTimes(r.playlist).audio ?? [];
+      t.true(strictlyIncreasing(a));
+      t.true(r.segments.slice(0, -1).every((s) => s.duration >= 2), 'every segment but the last at least 2 s');
+      const lengthS = (frames.length * 1024) / audio.sampleRate;
+      const total = r.segments.reduce((n, s) => n + s.duration, 0);
+      t.true(near(total, lengthS, 1e-6), `segments add up to ${total} s, the audio is ${lengthS} s`);
+      t.true(near(Number(info.format?.duration), lengthS, 0.01), `ffprobe duration ${info.format?.duration}`);
+    });
+  }
 }
 
 test('two video frames 1 µs apart stay two distinct, increasing timestamps that decode', async (t) => {

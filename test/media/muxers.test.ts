@@ -135,7 +135,7 @@ async function hlsOf(cam: Cam, dir: string, retime?: (frames: ReturnType<typeof 
     targetDurationS: 2,
     onInit: (b) => writeFileSync(join(dir, 'init.mp4'), b),
     onSegment: (s) => {
-      writeFileSync(join(dir, `seg${s.index}.m4s`), s.bytes);
+      writeFileSync(join(dir, `seg${s.index}.m4s`), s.bytes as Uint8Array);
       segments.push({ uri: `seg${s.index}.m4s`, duration: s.duration });
     },
   });
