@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { IvError } from '../runtime/errors.js';
 import { CloudModule, P2pModule, type AvFormat, type CloudInitParams, type P2pInitParams, type StoreConfig } from './sdk.js';
 import { IV, vendorCode, vendorCodeOf } from './vendor-codes.js';
+import { activeServices } from '../actors/cloud/plan.js';
 
 interface NativeAddon {
   start(path: string, argv: string[], dispatch: (fn: string, nums: number[], bytes: Buffer | null) => void, onResult: (id: number, code: number, bytes: Buffer | null, num: number) => void, onExit: (rc: number) => void): string | undefined;
@@ -262,11 +263,8 @@ export class FirmwareHost {
         case 'cs_balance': {
           const cloud = this.requireCloud();
           cloud.getBalanceInfo(a[0] ?? 0).then((r) => {
-            const now = Date.now();
-            const on = (s: { enabled: boolean; expiresAt: number | null }): boolean => s.enabled && (s.expiresAt === null || s.expiresAt > now);
-            const full = on(r.info.fullTime);
-            const event = on(r.info.event);
-            reply(r.code === 'IV_ERR_NONE' ? IV.NONE : IV.CS_QUERY_SERVICE_TIMEOUT, [full || event ? 1 : 0, r.info.storageDays, full ? 1 : event ? 2 : 0, 0]);
+            const s = activeServices(r.info);
+            reply(r.code === 'IV_ERR_NONE' ? IV.NONE : IV.CS_QUERY_SERVICE_TIMEOUT, [s.fullTime || s.event ? 1 : 0, r.info.storageDays, s.csType, s.trialRemainingS]);
           }, (err: unknown) => reply(vendorCodeOf(err, 'cs')));
           return;
         }

@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from '../../runtime/clock.js';
 import type { BalanceResult } from './cloud-params.js';
-import { fetchPlan, NO_PLAN, serviceActive, type BalanceInfo, type PlanSource } from './plan.js';
+import { activeServices, fetchPlan, NO_PLAN, NO_TRIAL, planExpiries, type BalanceInfo, type PlanSource } from './plan.js';
 
 export interface PlanLifecycleOptions {
   source: PlanSource;
@@ -68,9 +68,10 @@ export class PlanLifecycle {
     return this.on;
   }
 
-  /** Some plan (full-time or event) is active now. */
+  /** Some service (full-time or event, paid or a free trial) is active now. */
   anyService(now = this.wallNow()): boolean {
-    return serviceActive(this.plan.fullTime, now) || serviceActive(this.plan.event, now);
+    const a = activeServices(this.plan, now);
+    return a.fullTime || a.event;
   }
 
   /** Ask the plan source; on failure the cached plan is returned with the timeout code. */
@@ -123,8 +124,8 @@ export class PlanLifecycle {
   private evaluate(): void {
     this.clearExpiry();
     const now = this.wallNow();
-    const on = serviceActive(this.plan.fullTime, now);
-    const expiries = [this.plan.fullTime.expiresAt, this.plan.event.expiresAt].filter((e): e is number => e !== null && e > now);
+    const on = activeServices(this.plan, now).fullTime;
+    const expiries = planExpiries(this.plan, now);
     if (expiries.length > 0) {
       this.expiryTimer = this.clock.setTimeout(() => this.evaluate(), Math.min(...expiries) - now + 5);
     }
@@ -169,8 +170,9 @@ export class PlanLifecycle {
 
 function loadPlanCache(path: string): BalanceInfo | undefined {
   try {
-    const raw = JSON.parse(readFileSync(path, 'utf8')) as BalanceInfo;
-    return typeof raw.fetchedAt === 'number' && raw.fullTime && raw.event ? raw : undefined;
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<BalanceInfo>;
+    // a cache from before free trials has none
+    return typeof raw.fetchedAt === 'number' && raw.fullTime && raw.event ? { ...(raw as BalanceInfo), freeTrial: raw.freeTrial ?? NO_TRIAL } : undefined;
   } catch {
     return undefined;
   }

@@ -4,9 +4,14 @@
  * same JSON), its validation and one fetch. The cache, refresh and expiry are
  * plan-lifecycle.ts's.
  *
- * Plan JSON: { "fullTime": { "enabled": bool, "expiresAt": ISO | ms | null },
- *              "event":    { "enabled": bool, "expiresAt": ISO | ms | null },
+ * Plan JSON: { "fullTime":  { "enabled": bool, "expiresAt": ISO | ms | null },
+ *              "event":     { "enabled": bool, "expiresAt": ISO | ms | null },
+ *              "freeTrial": { "enabled": bool, "expiresAt": ISO | ms, "service": "fullTime" | "event" },
  *              "storageDays": int }
+ * A free trial (the SDK's CS_TYPE_FREE_TRIAL) grants its `service` until it expires (it
+ * must say when); a paid service of the same kind makes it moot. `activeServices` is
+ * the one reading of a plan at a moment: what records, and what iv_cs_get_balance_info
+ * reports (cs_type: full time, else event, else free trial; the trial's seconds left).
  * Owns: the plan's JSON form and its key. Must never: invent a plan; a missing plan is
  * "no service", an unreadable one an error.
  */
@@ -27,18 +32,58 @@ export interface ServiceState {
   expiresAt: number | null;
 }
 
+export interface FreeTrial extends ServiceState {
+  /** What the trial grants. */
+  service: 'fullTime' | 'event';
+}
+
 export interface BalanceInfo {
   fullTime: ServiceState;
   event: ServiceState;
+  freeTrial: FreeTrial;
   storageDays: number;
   /** When this information was fetched (ms), 0 if never. */
   fetchedAt: number;
 }
 
-export const NO_PLAN: BalanceInfo = { fullTime: { enabled: false, expiresAt: null }, event: { enabled: false, expiresAt: null }, storageDays: 0, fetchedAt: 0 };
+export const NO_TRIAL: FreeTrial = { enabled: false, expiresAt: null, service: 'event' };
+export const NO_PLAN: BalanceInfo = { fullTime: { enabled: false, expiresAt: null }, event: { enabled: false, expiresAt: null }, freeTrial: NO_TRIAL, storageDays: 0, fetchedAt: 0 };
 
 export function serviceActive(s: ServiceState, nowMs = Date.now()): boolean {
   return s.enabled && (s.expiresAt === null || s.expiresAt > nowMs);
+}
+
+export interface ActiveServices {
+  /** Full-time recording is granted (paid or by the trial). */
+  fullTime: boolean;
+  /** Event recording is granted (paid or by the trial). */
+  event: boolean;
+  /** The trial is running. */
+  trial: boolean;
+  /** Seconds the trial has left (0 when none runs). */
+  trialRemainingS: number;
+  /** iv_cs_type_e: 1 full time (paid), 2 event (paid), 3 free trial, 0 none. */
+  csType: 0 | 1 | 2 | 3;
+}
+
+/** What a plan grants at `nowMs`. */
+export function activeServices(plan: BalanceInfo, nowMs = Date.now()): ActiveServices {
+  const paidFull = serviceActive(plan.fullTime, nowMs);
+  const paidEvent = serviceActive(plan.event, nowMs);
+  const trial = serviceActive(plan.freeTrial, nowMs);
+  const trialRemainingS = trial && plan.freeTrial.expiresAt !== null ? Math.ceil((plan.freeTrial.expiresAt - nowMs) / 1000) : 0;
+  return {
+    fullTime: paidFull || (trial && plan.freeTrial.service === 'fullTime'),
+    event: paidEvent || (trial && plan.freeTrial.service === 'event'),
+    trial,
+    trialRemainingS,
+    csType: paidFull ? 1 : paidEvent ? 2 : trial ? 3 : 0,
+  };
+}
+
+/** Every future moment at which what the plan grants changes. */
+export function planExpiries(plan: BalanceInfo, nowMs: number): number[] {
+  return [plan.fullTime.expiresAt, plan.event.expiresAt, plan.freeTrial.enabled ? plan.freeTrial.expiresAt : null].filter((e): e is number => e !== null && e > nowMs);
 }
 
 export type PlanSource = { kind: 'store'; store: ObjectStore; device: string } | { kind: 'url'; url: string };
@@ -65,8 +110,23 @@ function parseService(raw: unknown, field: string): ServiceState {
   return { enabled: r.enabled, expiresAt };
 }
 
+function parseFreeTrial(raw: unknown): FreeTrial {
+  const s = parseService(raw, 'freeTrial');
+  if (!s.enabled) {
+    return NO_TRIAL;
+  }
+  if (s.expiresAt === null) {
+    throw new IvError('IV_ERR_CS_STORE', 'plan.freeTrial.expiresAt: a free trial must say when it ends', { field: 'plan.freeTrial.expiresAt' });
+  }
+  const service = (raw as { service?: unknown }).service;
+  if (service !== 'fullTime' && service !== 'event') {
+    throw new IvError('IV_ERR_CS_STORE', `plan.freeTrial.service: expected "fullTime" or "event", got ${JSON.stringify(service)}`, { field: 'plan.freeTrial.service' });
+  }
+  return { ...s, service };
+}
+
 export function parsePlan(text: string, fetchedAt: number): BalanceInfo {
-  let raw: { fullTime?: unknown; event?: unknown; storageDays?: unknown };
+  let raw: { fullTime?: unknown; event?: unknown; freeTrial?: unknown; storageDays?: unknown };
   try {
     raw = JSON.parse(text) as typeof raw;
   } catch (err) {
@@ -79,7 +139,7 @@ export function parsePlan(text: string, fetchedAt: number): BalanceInfo {
   if (!Number.isInteger(storageDays) || (storageDays as number) < 0) {
     throw new IvError('IV_ERR_CS_STORE', 'plan.storageDays: expected a non-negative integer', { field: 'plan.storageDays' });
   }
-  return { fullTime: parseService(raw.fullTime, 'fullTime'), event: parseService(raw.event, 'event'), storageDays: storageDays as number, fetchedAt };
+  return { fullTime: parseService(raw.fullTime, 'fullTime'), event: parseService(raw.event, 'event'), freeTrial: parseFreeTrial(raw.freeTrial), storageDays: storageDays as number, fetchedAt };
 }
 
 /** Fetch the plan now; throws IV_ERR_TIMEOUT / IV_ERR_CS_STORE. A missing plan is "no service". */

@@ -9,6 +9,8 @@
  *   use-after-free              a write to freed memory (ASan must report it)
  *   noplan H264                 no cloud plan: no push_start, pushes and events refused; the
  *                               calls come from a thread the firmware starts itself
+ *   trial                       iv_cs_init and the balance under a free-trial plan: prints its
+ *                               cs_switch, cs_type and free_trial_remaining_sec
  *   balance                     iv_cs_get_balance_info(…, 1) against a store that never answers
  *                               while another thread calls the API (only the caller blocks)
  *   push-bench H264 N           N iv_cs_push_stream calls of the file's access units, back to back
@@ -571,6 +573,19 @@ static void *noplan_thread(void *arg)
     return NULL;
 }
 
+static int run_trial(void)
+{
+    iv_cs_init_parm_s p;
+    fill_fmt(&p);
+    int ret = iv_cs_init(&p);
+    iv_cs_balance_info_s bal;
+    memset(&bal, 0x7f, sizeof(bal));
+    int code = iv_cs_get_balance_info(&bal, 2);
+    say("trial init=%d balance=%d switch=%d type=%d remaining=%d days=%d", ret, code, bal.cs_switch, (int)bal.cs_type, bal.free_trial_remaining_sec, bal.cs_days);
+    say("trial exit=%d", iv_cs_exit());
+    return 0;
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -656,6 +671,9 @@ int iv_firmware_main(int argc, char **argv)
     }
     if (strcmp(mode, "balance") == 0) {
         return run_balance();
+    }
+    if (strcmp(mode, "trial") == 0) {
+        return run_trial();
     }
     if (strcmp(mode, "noplan") == 0 && argc > 2) {
         return run_noplan(argv);

@@ -1,11 +1,13 @@
 /**
  * The plan lifecycle on a ManualClock: full-time switching when a plan becomes valid and
- * when it lapses (expiry timer), the periodic refresh, the cache across restarts, and
- * nothing reported while detached. No network, no recording: runs in milliseconds.
+ * when it lapses (expiry timer), a free trial (what it grants, its seconds left, its end,
+ * its checks), the periodic refresh, the cache across restarts, and nothing reported
+ * while detached. No network, no recording: runs in milliseconds.
  */
 import test from 'ava';
 import { join } from 'node:path';
 import { PlanLifecycle } from '../../actors/cloud/plan-lifecycle.js';
+import { activeServices, parsePlan } from '../../actors/cloud/plan.js';
 import type { ObjectStore } from '../../actors/cloud/object-store.js';
 import { ManualClock } from '../../runtime/clock.js';
 import { tempDir } from '../helpers/media.js';
@@ -59,6 +61,45 @@ test('full-time follows the plan: on when valid, off at its expiry (clock-driven
   t.false(life.fullTime);
   t.is(clock.pending, 0, 'stop() leaves no timer');
   t.deepEqual(problems, []);
+});
+
+test('a free trial grants its service until it ends: full time on, then off at its end; a paid plan takes the report over', async (t) => {
+  const clock = new ManualClock();
+  let wall = 1_800_000_000_000;
+  let plan: unknown = { freeTrial: { enabled: true, expiresAt: wall + 7_200_000, service: 'fullTime' }, storageDays: 3 };
+  const switched: boolean[] = [];
+  const life = new PlanLifecycle({ source: { kind: 'store', store: fakeStore(() => plan), device: 'dev1' }, cachePath: join(tempDir(t), 'plan-cache.json'), refreshS: 3_600, refreshTimeoutS: () => 1, onFullTime: (on) => switched.push(on), problem: () => undefined, clock, wallNow: () => wall });
+  life.attach();
+  const r = await life.query(1);
+  life.start();
+  t.deepEqual(activeServices(r.info, wall), { fullTime: true, event: false, trial: true, trialRemainingS: 7_200, csType: 3 });
+  t.deepEqual(switched, [true], 'the trial records full time');
+  wall += 3_599_000;
+  clock.advance(3_599_000);
+  t.is(activeServices(life.info, wall).trialRemainingS, 3_601, 'its seconds count down');
+  wall += 3_601_005;
+  clock.advance(3_601_005); // the hourly refresh at 3 600 s, then the end's timer
+  await settle();
+  t.deepEqual(switched, [true, false], 'off at the trial end');
+  t.false(life.anyService());
+  t.deepEqual(activeServices(life.info, wall), { fullTime: false, event: false, trial: false, trialRemainingS: 0, csType: 0 });
+  plan = { event: { enabled: true }, freeTrial: { enabled: true, expiresAt: wall + 60_000, service: 'fullTime' } };
+  await life.query(1);
+  t.like(activeServices(life.info, wall), { fullTime: true, event: true, trial: true, csType: 2 });
+  life.stop();
+  life.detach();
+});
+
+test('a free trial must say when it ends and what it grants', (t) => {
+  for (const [trial, field] of [
+    [{ enabled: true, service: 'event' }, 'plan.freeTrial.expiresAt'],
+    [{ enabled: true, expiresAt: 1_900_000_000_000, service: 'both' }, 'plan.freeTrial.service'],
+    [{ enabled: 'yes' }, 'plan.freeTrial.enabled'],
+  ] as const) {
+    const err = t.throws(() => parsePlan(JSON.stringify({ freeTrial: trial }), 0));
+    t.like(err, { code: 'IV_ERR_CS_STORE', field }, JSON.stringify(trial));
+  }
+  t.deepEqual(parsePlan('{"freeTrial":{"enabled":false}}', 0).freeTrial, { enabled: false, expiresAt: null, service: 'event' });
 });
 
 test('the cache survives a restart; a failed query keeps it; nothing is switched while detached', async (t) => {

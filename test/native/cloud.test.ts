@@ -4,7 +4,7 @@
  * snapshot goes through both picture callbacks; bad input from C gets the vendor's
  * numbers. Firmware built with ASan + UBSan, run by `ivgw run --firmware`.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -187,15 +187,20 @@ test.serial('bad input from C (NULL pointers, zero and huge lengths, unknown typ
   t.deepEqual(sanitizerReports(gw.stderr()), []);
 });
 
-test.serial('without a cloud plan (called from a thread the firmware started): init works, no push_start, pushes and events get IV_ERR_CS_APPLY_NO_SERVICE, the balance says none', async (t) => {
+/** fw_test run with `args` on a local store whose plan for `deviceId` is `plan`. */
+function firmwareWithPlan(t: ExecutionContext, deviceId: string, plan: unknown, args: string[]): ReturnType<typeof runFirmware> {
   const dir = tempDir(t);
   const fw = buildFirmware(join(TEST_FW, 'fw_test.c'), dir, 'fw_test');
   const rec = join(dir, 'rec');
-  const deviceId = 'fw-noplan';
   mkdirSync(join(rec, 'cloud', deviceId), { recursive: true });
-  writeFileSync(join(rec, 'cloud', deviceId, 'plan.json'), JSON.stringify({ fullTime: { enabled: false }, event: { enabled: false } }));
-  const gw = runFirmware(fw, ['noplan', SAMPLE.h264], { record: rec, deviceId });
+  writeFileSync(join(rec, 'cloud', deviceId, 'plan.json'), JSON.stringify(plan));
+  const gw = runFirmware(fw, args, { record: rec, deviceId });
   t.teardown(() => gw.stop());
+  return gw;
+}
+
+test.serial('without a cloud plan (called from a thread the firmware started): init works, no push_start, pushes and events get IV_ERR_CS_APPLY_NO_SERVICE, the balance says none', async (t) => {
+  const gw = firmwareWithPlan(t, 'fw-noplan', { fullTime: { enabled: false }, event: { enabled: false } }, ['noplan', SAMPLE.h264]);
   t.is(await gw.exited, 0, gw.lines.join('\n'));
   const got: Record<string, number> = {};
   for (const l of gw.fw()) {
@@ -207,6 +212,19 @@ test.serial('without a cloud plan (called from a thread the firmware started): i
   t.deepEqual(got, { noplan_init: 0, noplan_balance: 0, noplan_balance_switch: 0, noplan_balance_type: 0, noplan_started: 0, noplan_push: -607, noplan_event: -607, noplan_exit: 0 });
   t.false(gw.fw().includes('push_start'));
   t.true(gw.fw().includes('noplan done'));
+  t.deepEqual(sanitizerReports(gw.stderr()), []);
+});
+
+test.serial('a free-trial plan reaches C as the SDK has it: cs_switch 1, cs_type CS_TYPE_FREE_TRIAL, free_trial_remaining_sec counting down', async (t) => {
+  const endsAt = Date.now() + 86_400_000;
+  const gw = firmwareWithPlan(t, 'fw-trial', { freeTrial: { enabled: true, expiresAt: new Date(endsAt).toISOString(), service: 'event' }, storageDays: 3 }, ['trial']);
+  t.is(await gw.exited, 0, gw.lines.join('\n'));
+  const m = /^trial init=(-?\d+) balance=(-?\d+) switch=(\d+) type=(\d+) remaining=(\d+) days=(\d+)$/.exec(gw.fw().find((l) => l.startsWith('trial init')) ?? '');
+  t.truthy(m, gw.fw().join('\n'));
+  const [init, balance, sw, type, remaining = NaN, days] = (m ?? []).slice(1).map(Number);
+  t.deepEqual({ init, balance, sw, type, days }, { init: 0, balance: 0, sw: 1, type: 3, days: 3 });
+  t.true(remaining > 86_300 && remaining <= 86_400, `${remaining} s left of a day`);
+  t.true(gw.fw().includes('trial exit=0'));
   t.deepEqual(sanitizerReports(gw.stderr()), []);
 });
 
