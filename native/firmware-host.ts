@@ -135,7 +135,8 @@ export class FirmwareHost {
     });
   }
 
-  private p2pCallbacks(keepAlive: { timeInterS: number; maxAttemptNum: number }): P2pInitParams {
+  /** `commands`: the firmware has a command callback (without one, apps get IV_ERR_NOT_SUPPORTED, as from a TS device without onCommand). */
+  private p2pCallbacks(keepAlive: { timeInterS: number; maxAttemptNum: number }, commands: boolean): P2pInitParams {
     return {
       onSendInit: (params, peer) => {
         const id = this.nextStream++;
@@ -153,7 +154,7 @@ export class FirmwareHost {
         return id;
       },
       onRecvVoice: (handle, data, len) => this.post('voice', handle as number, len, null, null, data),
-      onCommand: (data, _len, peer) => this.task('command', 0, peer, data, (b) => (b ? new Uint8Array(b) : null)) as unknown as Uint8Array,
+      ...(commands ? { onCommand: (data: Uint8Array, _len: number, peer: string) => this.task('command', 0, peer, data, (b) => (b ? new Uint8Array(b) : null)) as unknown as Uint8Array } : {}),
       ...(keepAlive.timeInterS > 0 || keepAlive.maxAttemptNum > 0 ? { keepAlive } : {}),
     };
   }
@@ -173,7 +174,7 @@ export class FirmwareHost {
     const channels = aMode === 1 ? 2 : 1;
     const avFormat: AvFormat = {
       video: { codec: vType === 0 ? 'h264' : 'h265', fps: fps === 0 ? 25 : fps },
-      audio: { codec: audioCodec, sampleRate: aRate, channels, ...(audioCodec !== 'aac' && spf !== 0 ? { samplesPerFrame: spf } : {}) },
+      audio: { codec: audioCodec, sampleRate: aRate, channels, ...(audioCodec !== 'aac' ? { samplesPerFrame: spf } : {}) }, // G.711/PCM: 1024 (2048 stereo) only, 0 too is refused
     };
     return {
       maxGopSize: maxGop,
@@ -214,7 +215,7 @@ export class FirmwareHost {
       switch (fn) {
         case 'p2p_init': {
           const keepAlive = { timeInterS: a[0] ?? 0, maxAttemptNum: a[1] ?? 0 };
-          settle(this.p2p.init(this.p2pCallbacks(keepAlive)), 'p2p-init', () => {
+          settle(this.p2p.init(this.p2pCallbacks(keepAlive, a[2] === 1)), 'p2p-init', () => {
             this.log(`ivgw: device ${this.opts.deviceId} up; signaling ${this.p2p.brokerUrl ?? '?'}; firmware P2P (iv_avt_p2p_init)`);
           });
           return;

@@ -162,7 +162,7 @@ export class P2pModule extends TypedEmitter<P2pModuleEvents> {
         ice: this.device.ice ?? { bindAddress: '127.0.0.1', iceServers: [] },
         watermarks: this.watermarks,
         customSource: params.onSendGet !== undefined,
-        commandActor: 'command',
+        ...(params.onCommand ? { commandActor: 'command' } : {}), // without onCommand apps get IV_ERR_NOT_SUPPORTED
         voiceActor: 'voice',
         commandDeadlineMs: this.device.commandDeadlineMs ?? 2_000,
         ...(this.device.admission ? { admission: this.device.admission } : {}),

@@ -30,7 +30,8 @@ IV_EXPORT int iv_avt_p2p_init(const iv_p2p_parm_s *pstInitParm) {
     a->p2pActive = true;
     a->p2p = *pstInitParm;
   }
-  int code = Forward("p2p_init", {static_cast<double>(pstInitParm->p2p_keep_alive.time_inter_s), static_cast<double>(pstInitParm->p2p_keep_alive.max_attempt_num)}, IV_ERR_AVT_FAILED);
+  // the third number: whether the firmware takes commands (a NULL command callback: apps are told it does not)
+  int code = Forward("p2p_init", {static_cast<double>(pstInitParm->p2p_keep_alive.time_inter_s), static_cast<double>(pstInitParm->p2p_keep_alive.max_attempt_num), pstInitParm->p2p_handle_command_cb ? 1.0 : 0.0}, IV_ERR_AVT_FAILED);
   if (code != IV_ERR_NONE) {
     std::lock_guard<std::mutex> lk(a->stateMutex);
     a->p2pActive = false;

@@ -385,6 +385,8 @@ static int run_bad(char **argv)
     p.av_fmt.eAudioType = IV_CM_AENC_TYPE_PCM;
     p.av_fmt.u32SampleNumPerFrame = 160;
     CHECK("cs_init_pcm_160_samples", iv_cs_init(&p));
+    p.av_fmt.u32SampleNumPerFrame = 0;
+    CHECK("cs_init_pcm_0_samples", iv_cs_init(&p));
     fill_fmt(&p);
     CHECK("cs_init", iv_cs_init(&p));
     CHECK("cs_init_twice", iv_cs_init(&p));

@@ -112,7 +112,7 @@ test.serial('commands reach the C command callback and its reply comes back; the
   t.deepEqual(sanitizerReports(gw.stderr()), []);
 });
 
-test.serial('a stalled app raises WATERMARK_WARN and _HIGH at the C callback with the stream handle, send_get stops being called, and _LOW follows when it catches up; get_send_buf/_status answer inside send_get', async (t) => {
+test.serial('a firmware without a command callback refuses apps commands; a stalled app raises WATERMARK_WARN and _HIGH at the C callback with the stream handle, send_get stops being called, and _LOW follows when it catches up; get_send_buf/_status answer inside send_get', async (t) => {
   const dir = tempDir(t);
   const fw = buildFirmware(join(TEST_FW, 'fw_test.c'), dir, 'fw_test');
   const gw = runFirmware(fw, ['stall']);
@@ -120,6 +120,8 @@ test.serial('a stalled app raises WATERMARK_WARN and _HIGH at the C callback wit
   await gw.waitFor(/^fw: ready init=0 watermark=0$/);
   t.truthy(await gw.waitFor(/^fw: event 0 handle=\(nil\)/), 'PEER_READY with a NULL handle');
   const apps = await withApp(t, gw);
+  const refused = await apps.command('app1', 'ptz left').then(() => 'answered', (e: { code?: string }) => e.code);
+  t.is(refused, 'IV_ERR_NOT_SUPPORTED', 'a firmware without a command callback: the app is told the device takes no commands');
   const stream = await apps.open('app1', 'action=live&channel=0', { ack: false });
   const init = await gw.waitFor(/^fw: send_init params=action=live&channel=0 peer=app1 handle=(\S+)$/);
   const handle = init[1] as string;

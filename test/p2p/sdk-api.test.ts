@@ -193,9 +193,10 @@ test.serial('commands reach onCommand and its reply comes back; oversized ones a
   t.deepEqual(seen[0], ['command', 'ptz left', 8, 'app-commands']);
 });
 
-test.serial('voice frames reach onRecvVoice in order, then (handle, null, 0)', async (t) => {
+test.serial('voice frames reach onRecvVoice in order, then (handle, null, 0); a device without onCommand refuses commands with IV_ERR_NOT_SUPPORTED', async (t) => {
   const { device, url } = await withDevice(t, 'voice');
-  await runApp(url, 'dev-voice', 'voice');
+  const app = await runApp(url, 'dev-voice', 'voice') as Record<string, { ok: boolean; code?: string }>;
+  t.like(app.command, { ok: false, code: 'IV_ERR_NOT_SUPPORTED' });
   let events: unknown[] = [];
   for (const until = Date.now() + 10_000; !events.some((e) => (e as unknown[])[0] === 'voice-end') && Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
     events = (await device.report()).log.filter((e) => String((e as unknown[])[0]).startsWith('voice'));
