@@ -1,12 +1,16 @@
 /**
  * frame-reader — one consumer's cursor on a FrameRing (protocol: frame-ring.ts), on any
- * thread: reads frames in order, zero-copy (`peek`/`release`) or copied, detects being
- * lapped and resyncs at a keyframe, waits on the ring's futex or polls.
+ * thread: reads frames in order, zero-copy (`peek`/`release`) or copied (fresh, or into
+ * one buffer it reuses), detects being lapped and resyncs at a keyframe, waits on the
+ * ring's futex or polls.
  * Owns: its position and statistics. Must never: affect the producer or other readers,
  * deliver a torn or out-of-order frame, or continue mid-GOP after a lap.
  */
 import * as L from './frame-ring-layout.js';
 import type { Frame, ReaderStats, RingView, StartAt } from './frame-ring-types.js';
+
+/** readReused() grows its buffer in steps of this. */
+const REUSED_STEP = 16 * 1024;
 
 /** One consumer's cursor. Readers never affect the producer or each other. */
 export class FrameReader {
@@ -14,6 +18,8 @@ export class FrameReader {
   private awaitingKey: boolean;
   private pendingDiscontinuity = false;
   private peeked: Frame | undefined;
+  /** readReused()'s buffer. */
+  private reused = new Uint8Array(0);
   readonly stats: ReaderStats = { frames: 0, bytes: 0, laps: 0, lostFrames: 0 };
 
   constructor(private readonly ring: RingView, start: StartAt) {
@@ -60,6 +66,28 @@ export class FrameReader {
       return this.read();
     }
     f.data = copy;
+    return f;
+  }
+
+  /**
+   * Next frame copied into a buffer this reader keeps (valid until the next call), or null
+   * when caught up: read() without an allocation per frame, for a consumer that copies or
+   * writes the bytes before it reads on. The buffer grows to the largest frame read.
+   */
+  readReused(): Frame | null {
+    const f = this.peek();
+    if (f === null) {
+      return null;
+    }
+    const n = f.data.byteLength;
+    if (this.reused.byteLength < n) {
+      this.reused = new Uint8Array(Math.ceil(n / REUSED_STEP) * REUSED_STEP);
+    }
+    this.reused.set(f.data);
+    if (!this.release()) {
+      return this.readReused();
+    }
+    f.data = this.reused.subarray(0, n);
     return f;
   }
 

@@ -98,7 +98,8 @@ async function drain(state: CloudState, ctx: ActorContext<CloudMethods>): Promis
   }
   state.reader ??= firstReader(state, ctx);
   let fed = false;
-  for (let f = state.reader.read(); f !== null; f = state.reader.read()) {
+  // one reused buffer, not a copy per frame: the recorder is done with a frame's bytes (the segmenter copied them) when feed resolves
+  for (let f = state.reader.readReused(); f !== null; f = state.reader.readReused()) {
     await r.feed(f);
     fed = true;
   }

@@ -22,7 +22,11 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
-/** A body read in parts: `chunks()` starts again from the first byte each time it is called (a retry). */
+/**
+ * A body read in parts: `chunks()` starts again from the first byte each time it is called
+ * (a retry). A part need only stay valid until the part after the next one is pulled (a
+ * source may take turns in two buffers): each is written before that.
+ */
 export interface BodySource {
   size: number;
   chunks(): AsyncIterable<Uint8Array>;
@@ -133,25 +137,24 @@ function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnsw
   });
 }
 
-/** Write `body` as the socket takes it (at most a chunk or two in memory), then end the request; stops once the exchange is settled. */
+/**
+ * Write `body` as the socket takes it, then end the request; stops once the exchange is
+ * settled. Before a part is pulled, the write of the part before the last one has
+ * completed: at most two parts are queued, and a source may reuse their buffers.
+ */
 async function writeBody(req: http.ClientRequest, body: BodySource, settled: () => boolean): Promise<void> {
+  // a write's callback does not come when the socket is destroyed first: 'close' ends every wait
+  const closed = new Promise<void>((resolve) => req.once('close', resolve));
+  let previous: Promise<void> = Promise.resolve();
   let sent = 0;
   for await (const chunk of body.chunks()) {
     if (settled()) {
       return;
     }
     sent += chunk.byteLength;
-    if (!req.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          req.off('drain', done);
-          req.off('close', done);
-          resolve();
-        };
-        req.on('drain', done);
-        req.on('close', done);
-      });
-    }
+    const written = new Promise<void>((resolve) => req.write(chunk, () => resolve()));
+    await Promise.race([previous, closed]);
+    previous = written;
   }
   if (sent !== body.size) {
     throw new Error(`${sent} bytes read, ${body.size} declared`);

@@ -26,7 +26,7 @@ export class LocalDirStore implements ObjectStore {
       if (body instanceof Uint8Array) {
         await f.write(body);
       } else {
-        for await (const chunk of fileChunks(body)) {
+        for await (const chunk of fileChunks(body, { buffers: 1 })) {
           await f.write(chunk);
         }
       }

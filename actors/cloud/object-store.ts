@@ -26,12 +26,20 @@ export const BODY_CHUNK_BYTES = 64 * 1024;
 
 export const bodySize = (body: ObjectBody): number => (body instanceof Uint8Array ? body.byteLength : body.size);
 
-/** A file body's bytes from its start, in fresh chunks (a consumer may keep each); IV_ERR_CS_STORE if the file is shorter than `size`. */
-export async function* fileChunks(body: FileBody, chunkBytes = BODY_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+/**
+ * A file body's bytes from its start, in chunks; IV_ERR_CS_STORE if the file is shorter
+ * than `size`. Fresh chunks (a consumer may keep each) unless `buffers` is given: then
+ * the chunks take turns in that many buffers allocated once, and a chunk is only valid
+ * until `buffers` more were pulled (no allocation per chunk: the upload's hashing pass
+ * uses one, its send two).
+ */
+export async function* fileChunks(body: FileBody, opts: { chunkBytes?: number; buffers?: number } = {}): AsyncGenerator<Uint8Array> {
+  const chunkBytes = opts.chunkBytes ?? BODY_CHUNK_BYTES;
+  const pool = opts.buffers === undefined ? undefined : Array.from({ length: opts.buffers }, () => Buffer.allocUnsafe(Math.min(chunkBytes, body.size)));
   let at = 0;
-  while (at < body.size) {
+  for (let n = 0; at < body.size; n++) {
     const want = Math.min(chunkBytes, body.size - at);
-    const buf = Buffer.allocUnsafe(want);
+    const buf = pool ? (pool[n % pool.length] as Buffer).subarray(0, want) : Buffer.allocUnsafe(want);
     let got = 0;
     while (got < want) {
       const { bytesRead } = await body.file.read(buf, got, want - got, at + got);

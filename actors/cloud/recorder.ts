@@ -184,7 +184,7 @@ export class Recorder {
     return ev.uid;
   }
 
-  /** One frame from the ring (its data must be the recorder's to keep). */
+  /** One frame from the ring; its data need only stay as it is until this resolves (the segmenter copies what it keeps). */
   async feed(f: Frame): Promise<void> {
     const now = this.opts.now();
     this.lastFrameAt = now;

@@ -3,7 +3,8 @@
  * requests (path-style by default, virtual-hosted with `pathStyle: false`; temporary
  * credentials with `sessionToken`) over node:http(s) (http-exchange.ts). PUT carries Content-MD5 so the store checks
  * the bytes it received; a put resolves only on a 2xx answer. A file body is read twice
- * in parts (the hashes first, then the upload), never whole.
+ * in parts (the hashes first, through one buffer; then the upload, through two), never
+ * whole and without an allocation per part.
  * Owns: request signing and the ListObjectsV2 paging. Must never: treat a non-2xx
  * answer or a timeout as success.
  */
@@ -73,11 +74,11 @@ export class S3Store implements ObjectStore {
     } else {
       const md5 = createHash('md5');
       const sha = createHash('sha256');
-      for await (const chunk of fileChunks(body)) {
+      for await (const chunk of fileChunks(body, { buffers: 1 })) {
         md5.update(chunk);
         sha.update(chunk);
       }
-      const source: BodySource = { size: body.size, chunks: () => fileChunks(body) };
+      const source: BodySource = { size: body.size, chunks: () => fileChunks(body, { buffers: 2 }) };
       res = await this.request('PUT', path, timeoutMs, `PUT ${key}`, source, { 'content-type': contentType, 'content-md5': md5.digest('base64'), 'content-length': String(body.size) }, MAX_TEXT_BYTES, sha.digest('hex'));
     }
     failUnlessOk(res, `PUT ${key}`);

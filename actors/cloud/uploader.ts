@@ -4,7 +4,7 @@
  * (250 ms doubling to 10 s) and retries forever: accepted data is never dropped.
  * A pending object is forgotten only after the store confirmed that exact version. An
  * object is read from the local recording in parts as it goes out (object-store.ts), so
- * an upload holds ~64 KiB, whatever the segment's size.
+ * an upload holds two 64 KiB buffers at most, whatever the segment's size.
  *
  * Owns: the in-flight set, the backoff state, upload statistics.
  * Must never: confirm an object the store did not acknowledge, or upload two versions

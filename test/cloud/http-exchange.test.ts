@@ -87,6 +87,43 @@ test('a body read in parts arrives whole with its declared length; one that read
   }
 });
 
+test('a source taking turns in two buffers arrives intact through a server that reads slowly (no part is overwritten while queued)', async (t) => {
+  const PART = 64 * 1024;
+  const N = 200; // 12.5 MiB: more than the loopback socket buffers take while the server waits
+  let wrong = -1;
+  let bytes = 0;
+  const server = http.createServer((req, res) => {
+    req.pause();
+    setTimeout(() => req.resume(), 300);
+    req.on('data', (c: Buffer) => {
+      for (let i = 0; i < c.byteLength; i++, bytes++) {
+        if (wrong < 0 && c[i] !== Math.floor(bytes / PART) % 251) {
+          wrong = bytes;
+        }
+      }
+    });
+    req.on('end', () => res.end('done'));
+  });
+  const url = await listen(server);
+  const pool = [Buffer.alloc(PART), Buffer.alloc(PART)];
+  const source = {
+    size: N * PART,
+    async *chunks() {
+      for (let i = 0; i < N; i++) {
+        yield (pool[i % 2] as Buffer).fill(i % 251);
+      }
+    },
+  };
+  try {
+    const a = await httpExchange(new URL('obj', url), { method: 'PUT', body: source, timeoutMs: 20_000, maxBytes: 1024, what: 'PUT obj' });
+    t.is(a.body.toString(), 'done');
+    t.is(bytes, N * PART);
+    t.is(wrong, -1, `the first wrong byte is at ${wrong}`);
+  } finally {
+    stop(server);
+  }
+});
+
 test('no answer within the deadline: IV_ERR_TIMEOUT naming the request, and the socket is closed', async (t) => {
   let closed = false;
   const server = net.createServer((s) => {

@@ -30,6 +30,32 @@ test('frames come out in order with their payload and metadata intact', (t) => {
   t.deepEqual(r.stats, { frames: 20, bytes: 20 * 10 + 190, laps: 0, lostFrames: 0 });
 });
 
+test('readReused gives every frame intact through one buffer it keeps, grown for a larger frame, and still detects a lap', (t) => {
+  const ring = FrameRing.create({ dataBytes: 64 * 1024, slots: 64, keys: 4 });
+  const w = ring.writer();
+  const r = ring.reader('oldest');
+  for (let i = 0; i < 8; i++) {
+    w.write(frame(i, i === 5 ? 20_000 : 100 + i, i % 4 === 0));
+  }
+  const seen: { seq: number; buffer: ArrayBufferLike }[] = [];
+  for (let f = r.readReused(); f !== null; f = r.readReused()) {
+    t.deepEqual(f.data, new Uint8Array(f.seq === 5 ? 20_000 : 100 + f.seq).fill(f.seq), `frame ${f.seq} intact`);
+    seen.push({ seq: f.seq, buffer: f.data.buffer });
+  }
+  t.deepEqual(seen.map((s) => s.seq), [0, 1, 2, 3, 4, 5, 6, 7]);
+  t.is(new Set(seen.slice(0, 5).map((s) => s.buffer)).size, 1, 'one buffer for the small frames');
+  t.not(seen[5]?.buffer, seen[4]?.buffer, 'a larger frame grows it');
+  t.is(seen[6]?.buffer, seen[5]?.buffer, 'and the grown one is kept');
+  t.deepEqual(r.stats, { frames: 8, bytes: 100 + 101 + 102 + 103 + 104 + 20_000 + 106 + 107, laps: 0, lostFrames: 0 });
+  for (let i = 0; i < 200; i++) {
+    const seq = w.nextSeq;
+    w.write(frame(seq, 1000, seq % 4 === 0));
+  }
+  const f = r.readReused();
+  t.true(f?.keyframe && f.discontinuity, 'after a lap: a keyframe, marked');
+  t.is(r.stats.laps, 1);
+});
+
 test('a new viewer starts at the latest keyframe, so its first frame is decodable', (t) => {
   const ring = FrameRing.create({ dataBytes: 64 * 1024, slots: 64 });
   const w = ring.writer();
