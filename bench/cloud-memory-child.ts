@@ -8,7 +8,7 @@
  *   {"phase":"stream"}     once a second while the stream is recorded (full-time plan)
  *   {"phase":"settled"}    at the end, still recording, after a full GC in every isolate
  * (every phase but `stream` is sampled after a full GC in every isolate: main, the host's
- * workers, the cloud actor's worker)
+ * workers, the cloud actor's worker; those phases also carry each isolate's V8 heap used)
  * argv[2]: { video, audio, maxGopSize, seconds, store (a StoreConfig), spoolDir, runtime }
  */
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import type { StoreConfig } from '../actors/cloud/object-store.js';
 import { acquireP2pHost } from '../actors/p2p/p2p-host.js';
 import { SampleFeed } from '../actors/capture/sample-feed.js';
 import { AccessUnitSplitter, AdtsSplitter } from '../media/es-splitter.js';
+import type { WorkerHeap } from '../runtime/schema.js';
 
 const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; store: StoreConfig; spoolDir: string; runtime: boolean };
 const say = (o: unknown): void => {
@@ -27,33 +28,43 @@ const video = [...vs.push(readFileSync(a.video)).frames, ...vs.end().frames];
 const as = new AdtsSplitter();
 const audio = [...as.push(readFileSync(a.audio)).frames, ...as.end().frames];
 const sample = (phase: string, extra: Record<string, unknown> = {}): void => say({ phase, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, ...extra });
+/** V8 heap used per isolate (bytes) after the last settle(): main, the host's workers, the cloud worker when it has its own. */
+let heaps: Record<string, number> = {};
 const host = a.runtime ? await acquireP2pHost() : undefined;
 const cloud = new CloudModule({ deviceId: 'bench', store: a.store, spoolDir: a.spoolDir, retention: { maxAgeS: 0, maxBytes: 0 } });
 /** A full GC in every isolate of the process (main, the host's workers, the cloud actor's), three times. */
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 3; i++) {
     (globalThis as { gc?: () => void }).gc?.();
+    const h: Record<string, number> = { main: process.memoryUsage().heapUsed };
     for (const name of ['p2p', 'io']) {
-      await host?.worker(name)?.request('sys', 'SYS_GC', {}, 10_000);
+      const w = (await host?.worker(name)?.request('sys', 'SYS_GC', {}, 10_000)) as WorkerHeap | undefined;
+      if (w) {
+        h[name] = w.heapUsed;
+      }
     }
     if (cloud.initialized) {
-      await cloud.settleMemory();
+      const c = await cloud.settleMemory();
+      if (!host) {
+        h.cloud = c.heapUsed; // hosted: the cloud actor's worker is io, counted above
+      }
     }
+    heaps = h;
     await new Promise((r) => setTimeout(r, 300));
   }
 };
 await settle();
-sample('loaded');
+sample('loaded', { heaps });
 await cloud.init({ maxGopSize: a.maxGopSize, avFormat: { video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } } });
 await settle();
-sample('idle');
+sample('idle', { heaps });
 const feed = new SampleFeed({ video: { frames: video, fps: 25 }, audio: { frames: audio, sampleRate: 16000 }, push: (t, p) => cloud.pushStream(t, p) }).start();
 for (let s = 1; s <= a.seconds; s++) {
   await new Promise((r) => setTimeout(r, 1_000));
   sample('stream', { second: s });
 }
 await settle();
-sample('settled');
+sample('settled', { heaps });
 feed.stop();
 const stats = (await cloud.stats()) as { ingest: { videoKbps: number; audioKbps: number; gopFrames: number }; segments: number; readerLaps: number; upload: { pending: number } };
 say({ phase: 'stats', videoKbps: stats.ingest.videoKbps, audioKbps: stats.ingest.audioKbps, gopFrames: stats.ingest.gopFrames, segments: stats.segments, readerLaps: stats.readerLaps, refused: feed.pushed.refused });

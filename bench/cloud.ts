@@ -11,7 +11,8 @@
  * its own) and the part the stream adds (`streamGrowth`, `streamMemoryRatio`);
  * `settledGrowth` is the RSS growth at the end of the recording after a full GC in every
  * isolate (what is live, not garbage awaiting a collection; `loaded` and `idle` are
- * sampled GC-settled the same way). The
+ * sampled GC-settled the same way); `v8IdleGrowthKB` / `v8SettledGrowthKB` are the V8
+ * heap part of the idle and settled growth, summed over the isolates (steadier than RSS). The
  * store is s3rver (an S3 endpoint, what a deployment records to), the plan in it;
  * `localStore` repeats the first on a local-directory store (`localStoreMemoryRatio`).
  * httpClient: the V8 heap a fresh worker thread grows by when it first PUTs with the
@@ -50,7 +51,7 @@ const CHILD = fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url))
 let runs = 0;
 async function memory(dir: string, video: string, seconds: number, maxGopSize: number, runtime: boolean, store: StoreConfig, childScript = CHILD): Promise<Record<string, unknown>> {
   const child = spawn(process.execPath, ['--expose-gc', childScript, JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, store, spoolDir: join(dir, `spool-${++runs}`), runtime })], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: { phase: string; rss?: number; second?: number; [k: string]: unknown }[] = [];
+  const lines: { phase: string; rss?: number; second?: number; heaps?: Record<string, number>; [k: string]: unknown }[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as (typeof lines)[number]));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   if (code !== 0) {
@@ -65,6 +66,9 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
   const peakRss = Math.max(...stream);
   const settled = rss('settled')[0] as number; // still recording, after a full GC in every isolate
   const budget = maxGopSize + 100 * KB;
+  // V8 heap growth over `loaded`, GC-settled, summed over the isolates (less noisy than RSS: no allocator or commit steps)
+  const heapOf = (phase: string): number => Object.values(lines.find((l) => l.phase === phase)?.heaps ?? {}).reduce((n, v) => n + v, 0);
+  const heapBase = heapOf('loaded');
   const stats = lines.find((l) => l.phase === 'stats') ?? {};
   return {
     baseline: runtime ? 'the runtime already running (P2P host: p2p + io workers); the cloud actor on io' : 'nothing else in the process; the cloud module starts its own worker',
@@ -80,6 +84,11 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
     streamMemoryRatio: round((steadyRss - idle) / budget, 2),
     settledGrowthKB: round((settled - base) / KB, 0),
     settledMemoryRatio: round((settled - base) / budget, 2),
+    ...(heapBase > 0 ? { // a child that reports its heaps (a baseline build's may not)
+      v8IdleGrowthKB: round((heapOf('idle') - heapBase) / KB, 0),
+      v8SettledGrowthKB: round((heapOf('settled') - heapBase) / KB, 0),
+      v8HeapsAtSettledKB: Object.fromEntries(Object.entries(lines.find((l) => l.phase === 'settled')?.heaps ?? {}).map(([k, v]) => [k, round(v / KB, 0)])),
+    } : {}),
     stream: stats,
   };
 }
@@ -87,7 +96,7 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
 /** The run with the median memoryRatio, and every run's figures (`runs`). */
 function medianRun(runs: Record<string, unknown>[]): Record<string, unknown> {
   const sorted = [...runs].sort((a, b) => (a.memoryRatio as number) - (b.memoryRatio as number));
-  const pick = (r: Record<string, unknown>): Record<string, unknown> => ({ idleGrowthKB: r.idleGrowthKB, steadyGrowthKB: r.steadyGrowthKB, peakGrowthKB: r.peakGrowthKB, settledGrowthKB: r.settledGrowthKB, memoryRatio: r.memoryRatio, settledMemoryRatio: r.settledMemoryRatio });
+  const pick = (r: Record<string, unknown>): Record<string, unknown> => ({ idleGrowthKB: r.idleGrowthKB, steadyGrowthKB: r.steadyGrowthKB, peakGrowthKB: r.peakGrowthKB, settledGrowthKB: r.settledGrowthKB, memoryRatio: r.memoryRatio, settledMemoryRatio: r.settledMemoryRatio, v8IdleGrowthKB: r.v8IdleGrowthKB, v8SettledGrowthKB: r.v8SettledGrowthKB });
   return { ...sorted[Math.floor(sorted.length / 2)], runs: runs.map(pick) };
 }
 

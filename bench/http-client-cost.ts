@@ -1,7 +1,9 @@
 /**
  * http-client-cost — what an HTTP client costs the worker thread that first uses it:
  * a fresh worker GC-settles, sends five 512 KB PUTs to a local server with the global
- * fetch (undici) or with node:http, GC-settles again and reports its V8 heap growth (KB).
+ * fetch (undici) or with node:http, GC-settles again and reports its V8 heap growth (KB);
+ * `httpsLoadHeapKB`: what loading node:https (and an https Agent) adds to the node:http
+ * figure, which http-exchange.ts now defers to the first https: request.
  * Part of the `cloud` benchmark: the object store's client runs on the io worker.
  * Must never: reuse a worker between clients (the first use is what is measured).
  */
@@ -25,13 +27,14 @@ const put = (body) => workerData.client === 'fetch'
 (async () => {
   await settle();
   const before = process.memoryUsage().heapUsed;
+  if (workerData.client === 'node:http+https') globalThis.keep = new (require('node:https').Agent)({ keepAlive: true });
   for (let i = 0; i < 5; i++) await put(Buffer.alloc(512 * 1024, i));
   await settle();
   parentPort.postMessage({ gc: typeof collect === 'function', heapKB: (process.memoryUsage().heapUsed - before) / 1024 });
 })();
 `;
 
-async function once(client: 'fetch' | 'node:http', url: string): Promise<{ gc: boolean; heapKB: number }> {
+async function once(client: 'fetch' | 'node:http' | 'node:http+https', url: string): Promise<{ gc: boolean; heapKB: number }> {
   const w = new Worker(WORKER, { eval: true, workerData: { client, url } });
   try {
     return await new Promise((resolve, reject) => {
@@ -44,7 +47,7 @@ async function once(client: 'fetch' | 'node:http', url: string): Promise<{ gc: b
 }
 
 /** Heap growth (KB, mean of `runs` fresh workers each) of fetch and node:http, GC-settled. */
-export async function httpClientCost(runs = 3): Promise<{ fetchHeapKB: number; nodeHttpHeapKB: number; gcSettled: boolean }> {
+export async function httpClientCost(runs = 3): Promise<{ fetchHeapKB: number; nodeHttpHeapKB: number; httpsLoadHeapKB: number; gcSettled: boolean }> {
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => res.end('ok'));
@@ -54,16 +57,17 @@ export async function httpClientCost(runs = 3): Promise<{ fetchHeapKB: number; n
   try {
     const f: number[] = [];
     const h: number[] = [];
+    const hs: number[] = [];
     let gc = true;
     for (let i = 0; i < runs; i++) {
-      for (const [client, out] of [['fetch', f], ['node:http', h]] as const) {
+      for (const [client, out] of [['fetch', f], ['node:http', h], ['node:http+https', hs]] as const) {
         const r = await once(client, url);
         gc &&= r.gc;
         out.push(r.heapKB);
       }
     }
     const mean = (v: number[]): number => Math.round(v.reduce((a, b) => a + b, 0) / v.length);
-    return { fetchHeapKB: mean(f), nodeHttpHeapKB: mean(h), gcSettled: gc };
+    return { fetchHeapKB: mean(f), nodeHttpHeapKB: mean(h), httpsLoadHeapKB: mean(hs) - mean(h), gcSettled: gc };
   } finally {
     server.closeAllConnections();
     server.close();

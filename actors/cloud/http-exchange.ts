@@ -4,7 +4,8 @@
  * V8 heap in the worker that first uses it, node:http ~0.45 MB (measured in a worker
  * thread: five 512 KB PUTs, GC-settled heap), and the cloud actor shares the io worker.
  * A request body is bytes or a source read in parts (a file: written as the socket drains,
- * never held whole). Keep-alive agents (idle sockets do not keep a worker alive), a deadline on the whole
+ * never held whole). node:https (TLS) is loaded at the first https: request, not before.
+ * Keep-alive agents (idle sockets do not keep a worker alive), a deadline on the whole
  * exchange (connect, upload, answer), answers capped in size, and one retry when a
  * reused keep-alive socket turns out to be closed by the server before it answered.
  *
@@ -13,7 +14,7 @@
  * or retry a request that got any answer.
  */
 import http from 'node:http';
-import https from 'node:https';
+import type * as Https from 'node:https';
 import { IvError } from '../../runtime/errors.js';
 
 export interface HttpAnswer {
@@ -44,10 +45,21 @@ export interface HttpExchange {
   what: string;
 }
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: 30_000 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: 30_000 }),
-};
+const AGENT_OPTIONS: http.AgentOptions = { keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: 30_000 };
+const httpAgent = new http.Agent(AGENT_OPTIONS);
+/** node:https (and TLS with it) is loaded at the first https: request: ~320 KB of V8 heap an http: store never needs. */
+let tls: Promise<{ lib: typeof Https; agent: Https.Agent }> | undefined;
+
+function transport(protocol: string): Promise<{ lib: typeof http | typeof Https; agent: http.Agent }> | undefined {
+  if (protocol === 'http:') {
+    return Promise.resolve({ lib: http, agent: httpAgent });
+  }
+  if (protocol === 'https:') {
+    tls ??= import('node:https').then((m) => ({ lib: m.default, agent: new m.default.Agent(AGENT_OPTIONS) }));
+    return tls;
+  }
+  return undefined;
+}
 
 /** Send one request and read its whole answer; throws IV_ERR_TIMEOUT or IV_ERR_CS_STORE. */
 export async function httpExchange(url: URL, x: HttpExchange): Promise<HttpAnswer> {
@@ -65,13 +77,14 @@ export async function httpExchange(url: URL, x: HttpExchange): Promise<HttpAnswe
 
 class StaleSocket extends Error {}
 
-function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnswer> {
-  const protocol = url.protocol as keyof typeof agents;
-  const agent = agents[protocol];
-  if (!agent) {
-    return Promise.reject(new IvError('IV_ERR_CS_STORE', `${x.what}: ${url.protocol} is not http: or https:`, { field: 'endpoint' }));
+async function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnswer> {
+  const started = performance.now();
+  const t = transport(url.protocol);
+  if (!t) {
+    throw new IvError('IV_ERR_CS_STORE', `${x.what}: ${url.protocol} is not http: or https:`, { field: 'endpoint' });
   }
-  const lib = protocol === 'https:' ? https : http;
+  const { lib, agent } = await t;
+  const leftMs = Math.max(0, timeoutMs - (performance.now() - started)); // loading node:https counts against the deadline
   return new Promise<HttpAnswer>((resolve, reject) => {
     let answered = false;
     let settled = false;
@@ -120,7 +133,7 @@ function attempt(url: URL, x: HttpExchange, timeoutMs: number): Promise<HttpAnsw
       res.on('error', (err) => finish(storeError(x, err.message)));
       res.on('close', () => res.complete || finish(storeError(x, 'the server ended the answer early')));
     }
-    const timer = setTimeout(() => finish(new IvError('IV_ERR_TIMEOUT', `${x.what}: no answer within ${Math.round(timeoutMs)} ms`)), timeoutMs);
+    const timer = setTimeout(() => finish(new IvError('IV_ERR_TIMEOUT', `${x.what}: no answer within ${Math.round(timeoutMs)} ms`)), leftMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (!answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
         finish(new StaleSocket(err.message, { cause: err.message }));

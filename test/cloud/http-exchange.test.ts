@@ -5,14 +5,17 @@
  * IV_ERR_TIMEOUT and its socket is closed, an answer over the cap, one cut short and a
  * request node:http refuses to send give IV_ERR_CS_STORE, and a keep-alive socket the
  * server closed while idle is retried once on a new connection, while a request that
- * got an answer is never sent twice.
+ * got an answer is never sent twice. node:https (TLS) is loaded only for an https: URL.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { httpExchange } from '../../actors/cloud/http-exchange.js';
 import { IvError } from '../../runtime/errors.js';
+
+const EXCHANGE = new URL('../../actors/cloud/http-exchange.js', import.meta.url).href;
 
 const open = new Map<net.Server, Set<net.Socket>>();
 
@@ -212,4 +215,23 @@ test('a request node:http refuses to send (a header with a line break) fails wit
   const err = await t.throwsAsync(httpExchange(new URL('http://127.0.0.1:9/'), { method: 'GET', headers: { 'x-bad': 'a\nb' }, timeoutMs: 1_000, maxBytes: 1024, what: 'GET bad' }), { instanceOf: IvError });
   t.is(err?.code, 'IV_ERR_CS_STORE');
   t.regex(err?.message ?? '', /^GET bad: /);
+});
+
+test('a process that only talks to http: endpoints never loads node:https (TLS): it is loaded at the first https: request', async (t) => {
+  const server = http.createServer((_req, res) => res.end('ok'));
+  const url = await listen(server);
+  try {
+    // the child reports which of the two it has loaded after an http: exchange, then after trying an https: one
+    const script = `
+      import { httpExchange } from ${JSON.stringify(EXCHANGE)};
+      const loaded = () => ['https', 'tls'].filter((m) => process.moduleLoadList.includes('NativeModule ' + m));
+      const a = await httpExchange(new URL(${JSON.stringify(url.href)}), { method: 'GET', timeoutMs: 5000, maxBytes: 100, what: 'GET' });
+      const afterHttp = loaded();
+      await httpExchange(new URL('https://127.0.0.1:1/'), { method: 'GET', timeoutMs: 2000, maxBytes: 100, what: 'GET tls' }).catch(() => undefined);
+      console.log(JSON.stringify({ status: a.status, afterHttp, afterHttps: loaded() }));`;
+    const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    t.deepEqual(JSON.parse(out) as unknown, { status: 200, afterHttp: [], afterHttps: ['https', 'tls'] });
+  } finally {
+    stop(server);
+  }
 });
