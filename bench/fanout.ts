@@ -17,7 +17,10 @@
  * rssPerIdleViewerKB, rawRssPerViewerKB, rawRssPerIdleViewerKB, the per-viewer breakdown
  * (private dirty / clean, anonymous, threads, V8 heap per isolate) for both servers, and
  * per step where the CPU went: the server's by thread name (`ivgw-p2p`…, proc-cpu.ts) and
- * the rest of the machine (the load generator).
+ * the rest of the machine (the load generator). `optimizeForSizeOff`: the gateway's ladder
+ * once more without the `--optimize-for-size` `ivgw run` sets (IVGW_OPTIMIZE_FOR_SIZE=0);
+ * `liteMode`: once more under `node --lite-mode` (the small-box setting, docs/DEPLOY.md);
+ * what each costs or saves in viewers, memory, latency and CPU.
  * Targets (issue #16): maxViewers >= 256, ratio >= 0.9, p99 <= 50 ms at half the max N,
  * rssPerViewerKB <= 150.
  */
@@ -46,6 +49,9 @@ type Kind = 'gateway' | 'raw';
  * in the same run (before/after comparisons under the same load from the rest of the machine).
  */
 const BASELINE_IVGW = process.env.IVGW_FANOUT_BASELINE;
+
+/** `IVGW_FANOUT_NODE_FLAGS='--no-opt --no-maglev'`: also run the gateway ladder under these node flags (what a V8 setting costs or saves). */
+const EXTRA_NODE_FLAGS = process.env.IVGW_FANOUT_NODE_FLAGS?.split(/\s+/).filter(Boolean);
 
 /** One GC-settled sample: /proc memory plus each isolate's V8 heap used (KB). */
 interface Sample extends ProcMemory {
@@ -83,11 +89,11 @@ interface Server {
   settle(): Promise<Sample>;
 }
 
-async function startServer(kind: Kind, video: string, ivgw = IVGW): Promise<Server> {
+async function startServer(kind: Kind, video: string, ivgw = IVGW, nodeFlags: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Server> {
   const args = kind === 'gateway'
     ? [ivgw, 'run', '--no-record', '--video', video, '--mqtt-port', '0', '--device', DEVICE, '--secret', SECRET, '--max-apps', '4096', '--max-streams', '8192', '--seconds', '3600', '--http', 'off']
     : [fileURLToPath(new URL('./fanout-raw-server.js', import.meta.url)), video, DEVICE, SECRET];
-  const proc = spawn(process.execPath, ['--expose-gc', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--expose-gc', ...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const waiters: ((settled: { heaps: Record<string, { heapUsed: number; collected: boolean }>; rssBeforeTrimKB?: number }) => void)[] = [];
   let line = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -197,8 +203,8 @@ async function step(kind: Kind, server: Server, n: number, seconds: number, mix:
  * neither inherits the other's high-water mark (freed memory that the allocator keeps and
  * reuses would hide what the next viewers cost).
  */
-async function ladder(kind: Kind, video: string, steps: number[], seconds: number, mix: 'idle' | 'live', ivgw = IVGW): Promise<{ steps: Step[]; max: number; baseline: Sample }> {
-  const server = await startServer(kind, video, ivgw);
+async function ladder(kind: Kind, video: string, steps: number[], seconds: number, mix: 'idle' | 'live', ivgw = IVGW, nodeFlags: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ steps: Step[]; max: number; baseline: Sample }> {
+  const server = await startServer(kind, video, ivgw, nodeFlags, env);
   try {
     await new Promise((r) => setTimeout(r, 3_000));
     const baseline = await server.settle();
@@ -267,6 +273,11 @@ function cpuLadder(steps: Step[]): Record<string, { server: number; rest: number
   return out;
 }
 
+/** The passing step nearest half of a ladder's maximum. */
+function atHalf(l: { steps: Step[]; max: number }): Step | undefined {
+  return l.steps.filter((s) => s.pass).reduce<Step | undefined>((best, s) => (!best || Math.abs(s.n - l.max / 2) < Math.abs(best.n - l.max / 2) ? s : best), undefined);
+}
+
 export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-fanout-'));
   try {
@@ -277,9 +288,17 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const gateway = await ladder('gateway', video, steps, seconds, 'live');
     const raw = await ladder('raw', video, steps, seconds, 'live');
     const other = BASELINE_IVGW ? await ladder('gateway', video, steps, seconds, 'live', BASELINE_IVGW) : undefined;
+    // the small-box setting (docs/DEPLOY.md): V8 without any JIT, what it costs in viewers
+    const lite = await ladder('gateway', video, steps, seconds, 'live', IVGW, ['--lite-mode']);
     const gatewayIdle = await ladder('gateway', video, idleSteps, seconds, 'idle');
     const rawIdle = await ladder('raw', video, idleSteps, seconds, 'idle');
-    const half = gateway.steps.filter((s) => s.pass).reduce<Step | undefined>((best, s) => (!best || Math.abs(s.n - gateway.max / 2) < Math.abs(best.n - gateway.max / 2) ? s : best), undefined);
+    const half = atHalf(gateway);
+    const liteHalf = atHalf(lite);
+    const litePer = perViewer(lite.steps);
+    // V8 as node starts it: what `ivgw run`'s --optimize-for-size (runtime/v8-size.ts) saves
+    const sizeOff = await ladder('gateway', video, steps, seconds, 'live', IVGW, [], { IVGW_OPTIMIZE_FOR_SIZE: '0' });
+    const sizeOffPer = perViewer(sizeOff.steps);
+    const flagged = EXTRA_NODE_FLAGS?.length ? await ladder('gateway', video, steps, seconds, 'live', IVGW, EXTRA_NODE_FLAGS) : undefined;
     const g = perViewer(gateway.steps);
     const r = perViewer(raw.steps);
     const gi = perViewer(gatewayIdle.steps);
@@ -300,6 +319,9 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       rawRssPerIdleViewerKB: ri?.rssKB ?? null,
       perViewer: { gateway: g, raw: r, gatewayIdle: gi, rawIdle: ri },
       cpuCores: { gateway: cpuLadder(gateway.steps), raw: cpuLadder(raw.steps) },
+      optimizeForSizeOff: { env: 'IVGW_OPTIMIZE_FOR_SIZE=0', maxViewers: sizeOff.max, rssPerViewerKB: sizeOffPer?.rssKB ?? null, rssPerViewerTrimmedKB: sizeOffPer?.rssTrimmedKB ?? null, perViewer: sizeOffPer, cpuCores: cpuLadder(sizeOff.steps), ladder: sizeOff },
+      liteMode: { node: '--lite-mode', maxViewers: lite.max, ratioToDefault: gateway.max > 0 ? round(lite.max / gateway.max, 2) : null, p99AtHalfMaxMs: liteHalf ? { n: liteHalf.n, p99: liteHalf.latencyP99 } : null, rssPerViewerKB: litePer?.rssKB ?? null, rssPerViewerTrimmedKB: litePer?.rssTrimmedKB ?? null, perViewer: litePer, cpuCores: cpuLadder(lite.steps), ladder: lite },
+      ...(flagged && EXTRA_NODE_FLAGS ? { nodeFlagsBuild: { node: EXTRA_NODE_FLAGS.join(' '), maxViewers: flagged.max, rssPerViewerKB: perViewer(flagged.steps)?.rssKB ?? null, rssPerViewerTrimmedKB: perViewer(flagged.steps)?.rssTrimmedKB ?? null, perViewer: perViewer(flagged.steps), cpuCores: cpuLadder(flagged.steps), ladder: flagged } } : {}),
       ...(other && BASELINE_IVGW ? { baselineBuild: { ivgw: BASELINE_IVGW, maxViewers: other.max, ratio: raw.max > 0 ? round(other.max / raw.max, 2) : null, rssPerViewerKB: perViewer(other.steps)?.rssKB ?? null, perViewer: perViewer(other.steps), ladder: other } } : {}),
       baseline: { gateway: gateway.baseline, raw: raw.baseline },
       targets: { maxViewers: 256, ratio: 0.9, p99AtHalfMaxMs: 50, rssPerViewerKB: 150 },

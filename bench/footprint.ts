@@ -10,8 +10,9 @@
  * limits glibc to one malloc arena per core, bin/ivgw.js), glibc's own limit
  * (`MALLOC_ARENA_MAX=0`: up to 8 arenas per core), jemalloc (Debian libjemalloc2)
  * preloaded, the cameras' capture on the io worker (`--capture-worker io`: what the
- * capture worker costs), and all of the small-box settings at once (that,
- * `MALLOC_ARENA_MAX=2`, `--v8-pool-size=1`).
+ * capture worker costs), all of the small-box settings at once (that,
+ * `MALLOC_ARENA_MAX=2`, `--v8-pool-size=1`), V8's lite mode (`node --lite-mode`: no
+ * JIT, `--optimize-for-size`), and the small-box settings under lite mode (docs/DEPLOY.md).
  * `IVGW_FOOTPRINT_BASELINE=/other/checkout/bin/ivgw.js` also measures that build (its defaults) in
  * the same run, for before/after comparisons (`baselineBuild`).
  * Target (issue: idle footprint): idleRssMB <= 80.
@@ -61,11 +62,11 @@ function settle(proc: ReturnType<typeof spawn>, lines: string[]): Promise<{ rssB
   });
 }
 
-async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW, flags: string[] = []): Promise<Record<string, unknown>> {
+async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW, flags: string[] = [], nodeFlags: string[] = []): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-footprint-'));
   const http = await freePort();
   const nodeOptions = `${env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim();
-  const proc = spawn(process.execPath, [ivgw, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'info', '--log-format', 'json', ...flags], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, NODE_OPTIONS: nodeOptions } });
+  const proc = spawn(process.execPath, [...nodeFlags, ivgw, 'run', '--mqtt-port', '0', '--data', join(dir, 'data'), '--http', `127.0.0.1:${http}`, '--log-level', 'info', '--log-format', 'json', ...flags], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, NODE_OPTIONS: nodeOptions } });
   const lines: string[] = [];
   let rest = '';
   proc.stdout?.on('data', (d: Buffer) => {
@@ -120,7 +121,8 @@ async function measure(env: NodeJS.ProcessEnv, settleS: number, ivgw = IVGW, fla
 export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
   const settleS = opts.quick ? 30 : 150;
   const nodeOptions = (flags: string): string => `${process.env.NODE_OPTIONS ?? ''} ${flags}`.trim();
-  const variants: [string, NodeJS.ProcessEnv, string[]][] = [
+  // [name, environment, ivgw run flags, node flags]
+  const variants: [string, NodeJS.ProcessEnv, string[], string[]?][] = [
     ['default', {}, []],
     // what glibc does without the gateway's limit (an explicit MALLOC_ARENA_MAX wins over it; 0 is glibc's default)
     ['glibcArenas', { MALLOC_ARENA_MAX: '0' }, []],
@@ -128,15 +130,20 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     ['captureOnIo', {}, ['--capture-worker', 'io']],
     // every small-box setting at once: one V8 helper thread, two malloc arenas, capture on io
     ['smallBox', { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: nodeOptions('--v8-pool-size=1') }, ['--capture-worker', 'io']],
+    // V8 without any JIT (node --lite-mode): no compiled code, smaller heaps
+    ['liteMode', {}, [], ['--lite-mode']],
+    // the small-box setting docs/DEPLOY.md gives: smallBox under --lite-mode
+    ['smallBoxLite', { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: nodeOptions('--v8-pool-size=1') }, ['--capture-worker', 'io'], ['--lite-mode']],
   ];
   if (existsSync(JEMALLOC)) {
     variants.push(['jemalloc', { LD_PRELOAD: JEMALLOC }, []]);
   }
   const results: Record<string, Record<string, unknown>> = {};
-  for (const [name, env, flags] of variants) {
-    results[name] = await measure(env, settleS, IVGW, flags);
+  for (const [name, env, flags, nodeFlags] of variants) {
+    results[name] = await measure(env, settleS, IVGW, flags, nodeFlags);
   }
-  const best = Math.min(...Object.values(results).map((r) => r.rssMB as number));
+  const [bestVariant, bestResult] = Object.entries(results).sort((a, b) => (a[1].rssMB as number) - (b[1].rssMB as number))[0] ?? ['', {}];
+  const best = bestResult.rssMB as number;
   const other = process.env.IVGW_FOOTPRINT_BASELINE;
   let baselineBuild: Record<string, unknown> | undefined;
   if (other) {
@@ -146,7 +153,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   }
   const dflt = results.default ?? {};
   return {
-    idleRssMB: dflt.rssMB, idleGcSettledRssMB: dflt.gcSettledRssMB, idleTrimmedRssMB: dflt.trimmedRssMB, bestIdleRssMB: best, targetMB: 80, settleS,
+    idleRssMB: dflt.rssMB, idleGcSettledRssMB: dflt.gcSettledRssMB, idleTrimmedRssMB: dflt.trimmedRssMB, bestIdleRssMB: best, bestVariant, targetMB: 80, settleS,
     variants: results, ...(baselineBuild ? { baselineBuild } : {}),
   };
 }

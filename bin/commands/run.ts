@@ -14,6 +14,7 @@ import type { GatewayOptions } from '../../gateway/gateway-options.js';
 import { createLogger, type LogLevel } from '../../gateway/logger.js';
 import { trimAllocator } from '../../runtime/allocator.js';
 import { isIvErrorCode } from '../../runtime/errors.js';
+import { optimizeV8ForSize } from '../../runtime/v8-size.js';
 
 export interface RunOptions extends GatewayOptions {
   seconds: number | undefined;
@@ -28,6 +29,8 @@ export interface RunOptions extends GatewayOptions {
 }
 
 export async function runCommand(opts: RunOptions): Promise<number> {
+  // before any worker (and the firmware's gateway) starts: each isolate is created under it
+  const forSize = optimizeV8ForSize();
   if (opts.firmware) {
     return (await import('../../native/firmware-run.js')).runFirmware({ ...opts, firmware: opts.firmware });
   }
@@ -107,6 +110,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if (info.httpUrl) {
     say(`metrics ${info.httpUrl}/metrics, health ${info.httpUrl}/healthz, status ${info.httpUrl}/api/status`, { http: info.httpUrl });
   }
+  // what the memory figures depend on (docs/DEPLOY.md: small boxes): node's own flags, where capture runs
+  const v8 = process.execArgv.filter((a) => a.startsWith('--'));
+  say(`node ${process.version}${v8.length ? ` ${v8.join(' ')}` : ''}; V8 optimized for size ${forSize ? 'on' : 'off (IVGW_OPTIMIZE_FOR_SIZE=0)'}; cameras captured on the ${opts.captureWorker === 'io' ? 'io' : 'capture'} worker`, { node: process.version, nodeFlags: v8, optimizeForSize: forSize, captureWorker: opts.captureWorker ?? 'own' });
   say(`ready${opts.seconds ? ` for ${opts.seconds} s` : '; Ctrl-C stops'}`);
   const quiet = level !== 'trace' && level !== 'debug' && level !== 'info';
   const ticker = quiet ? undefined : setInterval(() => void gw.report(), (opts.statsEverySeconds ?? 5) * 1000);

@@ -2,10 +2,12 @@
  * `ivgw run --capture-worker io` (config `memory.captureWorker: io`): the cameras' capture
  * actors run on the io worker, so the gateway has one worker (one V8 isolate) less, and
  * everything a user sees still works: both demo cameras up and recorded, apps stream live,
- * /healthz is 200, /metrics lists the workers that exist. A bad value is refused by name,
- * on the command line and from an embedder.
+ * /healthz is 200, /metrics lists the workers that exist; the same under the small-box
+ * setting (`node --lite-mode --v8-pool-size=1`, docs/DEPLOY.md), and the start-up log says
+ * how V8 runs (`--optimize-for-size` unless IVGW_OPTIMIZE_FOR_SIZE=0). A bad value is refused
+ * by name, on the command line and from an embedder.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,10 +20,11 @@ import { RemoteApps } from '../helpers/remote-apps.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test.serial('with the capture on the io worker the cameras are up and recorded, an app streams live, and there is no capture worker', async (t) => {
+/** The cameras up and recorded, an app streaming live, /healthz 200, only the p2p and io workers. */
+async function captureOnIoWorks(t: ExecutionContext, nodeFlags: string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ivgw-capture-io-'));
   const port = await freePort();
-  const gw = await startGateway(['--capture-worker', 'io', '--record', dir, '--http', `127.0.0.1:${port}`]);
+  const gw = await startGateway(['--capture-worker', 'io', '--record', dir, '--http', `127.0.0.1:${port}`], `dev-${process.pid}`, [], IVGW, nodeFlags);
   const apps = new RemoteApps();
   t.teardown(async () => {
     await apps.exit();
@@ -40,8 +43,21 @@ test.serial('with the capture on the io worker the cameras are up and recorded, 
   const metrics = await (await fetch(`${http}/metrics`)).text();
   const workers = [...metrics.matchAll(/^ivgw_worker_heap_used_bytes\{worker="(\w+)"\}/gm)].map((m) => m[1]).sort();
   t.deepEqual(workers, ['io', 'p2p'], 'the p2p and io workers, no capture worker');
+  const runtime = gw.log.find((l) => l.includes('cameras captured on the'));
+  t.true(runtime?.includes(`node ${process.version}${nodeFlags.map((f) => ` ${f}`).join('')}; V8 optimized for size on; cameras captured on the io worker`), `the start-up log says how it runs: ${runtime}`);
   const files = (await readdir(dir, { recursive: true })).map(String);
   t.true(files.filter((f) => f.endsWith('.m4s')).length >= 2, `both cameras recorded segments: ${files.filter((f) => f.endsWith('.m4s')).join(', ')}`);
+}
+
+test.serial('with the capture on the io worker the cameras are up and recorded, an app streams live, and there is no capture worker', (t) => captureOnIoWorks(t, []));
+
+// the small-box command docs/DEPLOY.md gives: V8 without any JIT (nor WebAssembly)
+test.serial('the small-box setting (node --lite-mode, capture on io) serves, records and streams the same', (t) => captureOnIoWorks(t, ['--lite-mode', '--v8-pool-size=1']));
+
+test('IVGW_OPTIMIZE_FOR_SIZE=0 leaves V8 as node starts it, and the start-up log says so', (t) => {
+  const r = spawnSync(process.execPath, [IVGW, 'run', '--seconds', '1', '--mqtt-port', '0', '--http', 'off', '--no-record'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, IVGW_OPTIMIZE_FOR_SIZE: '0' } });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /V8 optimized for size off \(IVGW_OPTIMIZE_FOR_SIZE=0\); cameras captured on the capture worker/);
 });
 
 test('a capture worker that is neither own nor io is refused naming the flag', (t) => {

@@ -20,10 +20,13 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** `prefix`: argv run before node (e.g. `ip netns exec NS` to run the gateway in a namespace); `ivgw`: another build's bin/ivgw.js (benchmarks' baselines). */
-export async function startGateway(extra: string[] = [], deviceId = `dev-${process.pid}`, prefix: string[] = [], ivgw = IVGW): Promise<Gateway> {
+/**
+ * `prefix`: argv run before node (e.g. `ip netns exec NS` to run the gateway in a namespace); `ivgw`: another build's bin/ivgw.js (benchmarks' baselines);
+ * `nodeFlags`: node's own flags (`--lite-mode`).
+ */
+export async function startGateway(extra: string[] = [], deviceId = `dev-${process.pid}`, prefix: string[] = [], ivgw = IVGW, nodeFlags: string[] = []): Promise<Gateway> {
   const secret = `secret-${Math.random()}`;
-  const argv = [...prefix, process.execPath, ivgw, 'run', ...(extra.includes('--broker') ? [] : ['--mqtt-port', '0']), '--device', deviceId, '--secret', secret, '--seconds', '600', ...(extra.some((a) => a === '--record' || a === '--no-record') ? [] : ['--no-record']), ...withHttp(extra)];
+  const argv = [...prefix, process.execPath, ...nodeFlags, ivgw, 'run', ...(extra.includes('--broker') ? [] : ['--mqtt-port', '0']), '--device', deviceId, '--secret', secret, '--seconds', '600', ...(extra.some((a) => a === '--record' || a === '--no-record') ? [] : ['--no-record']), ...withHttp(extra)];
   const proc = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   let buffered = '';
