@@ -278,6 +278,22 @@ function atHalf(l: { steps: Step[]; max: number }): Step | undefined {
   return l.steps.filter((s) => s.pass).reduce<Step | undefined>((best, s) => (!best || Math.abs(s.n - l.max / 2) < Math.abs(best.n - l.max / 2) ? s : best), undefined);
 }
 
+/** A gateway ladder under another setting, next to the default one of the same run. */
+function variant(l: { steps: Step[]; max: number }, dflt: { max: number }): Record<string, unknown> {
+  const h = atHalf(l);
+  const per = perViewer(l.steps);
+  return {
+    maxViewers: l.max,
+    ratioToDefault: dflt.max > 0 ? round(l.max / dflt.max, 2) : null,
+    p99AtHalfMaxMs: h ? { n: h.n, p99: h.latencyP99 } : null,
+    rssPerViewerKB: per?.rssKB ?? null,
+    rssPerViewerTrimmedKB: per?.rssTrimmedKB ?? null,
+    perViewer: per,
+    cpuCores: cpuLadder(l.steps),
+    ladder: l,
+  };
+}
+
 export async function run(opts: BenchOptions): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'ivgw-fanout-'));
   try {
@@ -293,11 +309,8 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const gatewayIdle = await ladder('gateway', video, idleSteps, seconds, 'idle');
     const rawIdle = await ladder('raw', video, idleSteps, seconds, 'idle');
     const half = atHalf(gateway);
-    const liteHalf = atHalf(lite);
-    const litePer = perViewer(lite.steps);
     // V8 as node starts it: what `ivgw run`'s --optimize-for-size (runtime/v8-size.ts) saves
     const sizeOff = await ladder('gateway', video, steps, seconds, 'live', IVGW, [], { IVGW_OPTIMIZE_FOR_SIZE: '0' });
-    const sizeOffPer = perViewer(sizeOff.steps);
     const flagged = EXTRA_NODE_FLAGS?.length ? await ladder('gateway', video, steps, seconds, 'live', IVGW, EXTRA_NODE_FLAGS) : undefined;
     const g = perViewer(gateway.steps);
     const r = perViewer(raw.steps);
@@ -319,9 +332,9 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       rawRssPerIdleViewerKB: ri?.rssKB ?? null,
       perViewer: { gateway: g, raw: r, gatewayIdle: gi, rawIdle: ri },
       cpuCores: { gateway: cpuLadder(gateway.steps), raw: cpuLadder(raw.steps) },
-      optimizeForSizeOff: { env: 'IVGW_OPTIMIZE_FOR_SIZE=0', maxViewers: sizeOff.max, rssPerViewerKB: sizeOffPer?.rssKB ?? null, rssPerViewerTrimmedKB: sizeOffPer?.rssTrimmedKB ?? null, perViewer: sizeOffPer, cpuCores: cpuLadder(sizeOff.steps), ladder: sizeOff },
-      liteMode: { node: '--lite-mode', maxViewers: lite.max, ratioToDefault: gateway.max > 0 ? round(lite.max / gateway.max, 2) : null, p99AtHalfMaxMs: liteHalf ? { n: liteHalf.n, p99: liteHalf.latencyP99 } : null, rssPerViewerKB: litePer?.rssKB ?? null, rssPerViewerTrimmedKB: litePer?.rssTrimmedKB ?? null, perViewer: litePer, cpuCores: cpuLadder(lite.steps), ladder: lite },
-      ...(flagged && EXTRA_NODE_FLAGS ? { nodeFlagsBuild: { node: EXTRA_NODE_FLAGS.join(' '), maxViewers: flagged.max, rssPerViewerKB: perViewer(flagged.steps)?.rssKB ?? null, rssPerViewerTrimmedKB: perViewer(flagged.steps)?.rssTrimmedKB ?? null, perViewer: perViewer(flagged.steps), cpuCores: cpuLadder(flagged.steps), ladder: flagged } } : {}),
+      optimizeForSizeOff: { env: 'IVGW_OPTIMIZE_FOR_SIZE=0', ...variant(sizeOff, gateway) },
+      liteMode: { node: '--lite-mode', ...variant(lite, gateway) },
+      ...(flagged && EXTRA_NODE_FLAGS ? { nodeFlagsBuild: { node: EXTRA_NODE_FLAGS.join(' '), ...variant(flagged, gateway) } } : {}),
       ...(other && BASELINE_IVGW ? { baselineBuild: { ivgw: BASELINE_IVGW, maxViewers: other.max, ratio: raw.max > 0 ? round(other.max / raw.max, 2) : null, rssPerViewerKB: perViewer(other.steps)?.rssKB ?? null, perViewer: perViewer(other.steps), ladder: other } } : {}),
       baseline: { gateway: gateway.baseline, raw: raw.baseline },
       targets: { maxViewers: 256, ratio: 0.9, p99AtHalfMaxMs: 50, rssPerViewerKB: 150 },

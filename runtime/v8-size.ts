@@ -1,7 +1,7 @@
 /**
  * v8-size — V8's `--optimize-for-size` for a gateway process, set by `ivgw run` before any
- * worker starts: V8 then trades a little speed for memory (smaller heap growth, the memory
- * reducer, less eager code); every worker isolate created afterwards starts under it.
+ * worker starts (V8's own trade of a little speed for memory); every worker isolate
+ * created afterwards starts under it.
  * Bench fanout, same run: 552 KB per streaming viewer after malloc_trim against 687 KB
  * with IVGW_OPTIMIZE_FOR_SIZE=0 (623 / 802 KB before the trim), the p2p thread 0.16
  * against 0.17 cores at 100 viewers; FLV muxing ~6 % slower in one run of the mux bench
