@@ -9,7 +9,7 @@
 
 // ---- the whole gateway from a config ----
 export { Gateway } from './gateway/gateway.js';
-export { DEFAULT_WATERMARKS, type GatewayEvents, type GatewayInfo, type GatewayLogRecord, type GatewayOptions } from './gateway/gateway-options.js';
+export { CAPTURE_WORKERS, DEFAULT_WATERMARKS, type CaptureWorker, type GatewayEvents, type GatewayInfo, type GatewayLogRecord, type GatewayOptions } from './gateway/gateway-options.js';
 export type { GatewayStatus } from './gateway/gateway-report.js';
 export { loadConfig, ConfigError } from './gateway/config/load.js';
 export { gatewayOptions } from './gateway/config/to-options.js';

@@ -7,11 +7,13 @@
  * RSS and private dirty memory (/proc/PID/smaps_rollup), thread count, each worker's V8
  * heap, the rings' resident bytes (/metrics) are read, and once more after SIGUSR2 (a full
  * GC in every isolate under --expose-gc, then malloc_trim). Variants: the default (`ivgw`
- * limits glibc to one malloc arena per core, bin/ivgw.js), glibc's own limit
- * (`MALLOC_ARENA_MAX=0`: up to 8 arenas per core), jemalloc (Debian libjemalloc2)
- * preloaded, the cameras' capture on the io worker (`--capture-worker io`: what the
- * capture worker costs), all of the small-box settings at once (that,
- * `MALLOC_ARENA_MAX=2`, `--v8-pool-size=1`), V8's lite mode (`node --lite-mode`: no
+ * limits glibc to one malloc arena per core, bin/ivgw.js; the capture where `auto` puts it
+ * on this machine), glibc's own limit (`MALLOC_ARENA_MAX=0`: up to 8 arenas per core),
+ * jemalloc (Debian libjemalloc2) preloaded, the cameras' capture on a worker of its own
+ * and on the io worker (`--capture-worker own` / `io`: what the capture worker costs),
+ * all of the small-box settings at once (capture on io,
+ * `MALLOC_ARENA_MAX=2`, `--v8-pool-size=1`), V8 without its optimizing compiler (`node
+ * --max-opt=1`: Sparkplug's baseline code at most), V8's lite mode (`node --lite-mode`: no
  * JIT, `--optimize-for-size`), and the small-box settings under lite mode (docs/DEPLOY.md).
  * `IVGW_FOOTPRINT_BASELINE=/other/checkout/bin/ivgw.js` also measures that build (its defaults) in
  * the same run, for before/after comparisons (`baselineBuild`).
@@ -25,6 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions } from './run.js';
 import { round } from './stats.js';
+import { captureWorkerFor } from '../gateway/gateway-workers.js';
 
 const IVGW = fileURLToPath(new URL('../../bin/ivgw.js', import.meta.url));
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
@@ -126,10 +129,13 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     ['default', {}, []],
     // what glibc does without the gateway's limit (an explicit MALLOC_ARENA_MAX wins over it; 0 is glibc's default)
     ['glibcArenas', { MALLOC_ARENA_MAX: '0' }, []],
-    // the cameras' capture on the io worker: what the capture worker's isolate costs
+    // the cameras' capture on a worker of its own, and on the io worker: what the capture worker's isolate costs
+    ['captureOwn', {}, ['--capture-worker', 'own']],
     ['captureOnIo', {}, ['--capture-worker', 'io']],
     // every small-box setting at once: one V8 helper thread, two malloc arenas, capture on io
     ['smallBox', { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: nodeOptions('--v8-pool-size=1') }, ['--capture-worker', 'io']],
+    // V8's baseline compiler only (node --max-opt=1: no optimizing compiler, its code pages never touched)
+    ['sparkplugOnly', {}, [], ['--max-opt=1']],
     // V8 without any JIT (node --lite-mode): no compiled code, smaller heaps
     ['liteMode', {}, [], ['--lite-mode']],
     // the small-box setting docs/DEPLOY.md gives: smallBox under --lite-mode
@@ -154,6 +160,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   const dflt = results.default ?? {};
   return {
     idleRssMB: dflt.rssMB, idleGcSettledRssMB: dflt.gcSettledRssMB, idleTrimmedRssMB: dflt.trimmedRssMB, bestIdleRssMB: best, bestVariant, targetMB: 80, settleS,
+    defaultCaptureWorker: captureWorkerFor(undefined),
     variants: results, ...(baselineBuild ? { baselineBuild } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { durationFlag } from './cli.js';
 import { parseListen } from '../gateway/http-server.js';
 import { DEFAULT_HTTP_LISTEN } from '../gateway/config/validate.js';
 import { LOG_LEVELS } from '../gateway/logger.js';
+import { CAPTURE_WORKERS } from '../gateway/gateway-options.js';
 
 export const RUN_FLAGS = {
   config: { type: 'string' }, seconds: { type: 'string' }, device: { type: 'string' }, secret: { type: 'string' }, data: { type: 'string' },
@@ -122,10 +123,11 @@ export function applyRunFlags(values: RunFlags, base: RunOptions, firmwareArgs: 
   }
   if (values['capture-worker'] !== undefined) {
     const w = values['capture-worker'];
-    if (w !== 'own' && w !== 'io') {
-      return fail(`--capture-worker must be own or io, got ${w}`);
+    const choice = CAPTURE_WORKERS.find((x) => x === w);
+    if (!choice) {
+      return fail(`--capture-worker must be ${CAPTURE_WORKERS.join(', ')}, got ${w}`);
     }
-    opts.captureWorker = w;
+    opts.captureWorker = choice;
   }
   if (values.watermarks) {
     const [low, warn, high] = values.watermarks.split(',').map(Number);

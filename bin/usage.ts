@@ -14,7 +14,7 @@ export const USAGES: Record<CommandName, string> = {
                 [--record DIR | --no-record] [--s3-endpoint URL --s3-bucket NAME]
                 [--video FILE.h264|.h265 [--fps N]] [--firmware ./libfw.so [-- ARGS...]]
                 [--http ADDR:PORT|off] [--log-level LEVEL] [--log-format auto|text|json]
-                [--capture-worker own|io]
+                [--capture-worker auto|own|io]
   Runs the gateway. With --config FILE (YAML or JSON, see \`ivgw init\`) it serves the
   cameras of that file; without it, the two demo cameras on embedded defaults. Flags given
   with --config override the file. Ctrl-C (SIGINT) or SIGTERM stops it cleanly; SIGUSR2
@@ -31,8 +31,9 @@ export const USAGES: Record<CommandName, string> = {
                  (default 127.0.0.1:8080; off: none; IVGW_HTTP_TOKEN: require that bearer token)
   --log-level    trace, debug, info (default), warn, error, fatal, silent
   --log-format   auto (default: JSON lines unless stdout is a terminal), text, json
-  --capture-worker  own (default): the cameras' capture on a worker of its own; io: on the
-                 io worker with commands, voice and recording, one isolate less (memory.captureWorker)
+  --capture-worker  auto (default): io on a machine of 2 cores or fewer, own otherwise; own:
+                 the cameras' capture on a worker of its own; io: on the io worker with
+                 commands, voice and recording, one isolate less (memory.captureWorker)
   --firmware     a C firmware built against native/include drives the device instead: its
                  iv_firmware_main(argc, argv) runs on a thread of its own with ARGS
 `,

@@ -14,6 +14,10 @@ import type { SupervisorEvent } from '../runtime/supervisor.js';
 import type { IvError } from '../runtime/errors.js';
 import type { CameraConfig } from './config/schema.js';
 
+/** Where the cameras' capture actors run (GatewayOptions.captureWorker). */
+export const CAPTURE_WORKERS = ['auto', 'own', 'io'] as const;
+export type CaptureWorker = (typeof CAPTURE_WORKERS)[number];
+
 export interface HostPort {
   host: string;
   port: number;
@@ -53,11 +57,13 @@ export interface GatewayOptions {
   /** Every this long, freed native memory over 1 MiB goes back to the system (malloc_trim); default 60000; 0: never. */
   trimEveryMs?: number;
   /**
-   * Where the cameras' capture actors run: `own` (default), a worker of their own, so a
-   * capture that stalls or crashes never touches commands, voice or recording; `io`, on the
-   * io worker with those, one isolate less (bench footprint measures both).
+   * Where the cameras' capture actors run: `own`, a worker of their own, so a capture that
+   * stalls or crashes never touches commands, voice or recording; `io`, on the io worker
+   * with those, one isolate less (bench footprint measures both); `auto` (default): `io`
+   * on a machine of 2 cores or fewer (`os.availableParallelism()`), where the gateway's
+   * threads share the cores anyway, `own` on a bigger one.
    */
-  captureWorker?: 'own' | 'io';
+  captureWorker?: CaptureWorker;
   /** Channel 0 plays this H.264/H.265 elementary stream file (looped, no audio) instead of the demo camera. */
   video?: { file: string; codec: 'h264' | 'h265'; fps: number };
   /** Record (full time unless a camera says otherwise) and upload; absent: no recording. */
@@ -131,4 +137,6 @@ export interface GatewayInfo {
   channels: { channel: number; camera: string; recording: 'full-time' | 'events' | 'off' }[];
   /** The HTTP server's URL, when it runs. */
   httpUrl: string | undefined;
+  /** Where the cameras are captured: on a worker of their own, or on io (`captureWorker`, `auto` resolved). */
+  captureWorker: 'own' | 'io';
 }

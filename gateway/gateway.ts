@@ -42,12 +42,12 @@ import { CameraStatusBoard } from './cameras/camera-status.js';
 import { runIdentity, type RunIdentity } from './identity/run-identity.js';
 import { GatewayMetrics } from './metrics.js';
 import { startGatewayNetwork } from './gateway-network.js';
-import { gatewayWorkers } from './gateway-workers.js';
+import { captureWorkerFor, gatewayWorkers } from './gateway-workers.js';
 import { gatewayP2pOptions } from './gateway-p2p.js';
 import { reportCameras, reportCloud, reportP2p, reportSupervisor, type GatewayEventSink } from './gateway-events.js';
 import { GatewayHttpServer, type Health } from './http-server.js';
 import { cameraSnapshots, cloudSnapshots, gatewayStatus, p2pSnapshot, settledHeaps, statsRecords, workerHeaps, type GatewayCamera, type GatewayParts, type GatewayStatus } from './gateway-report.js';
-import { DEFAULT_KEEP_ALIVE, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
+import { CAPTURE_WORKERS, DEFAULT_KEEP_ALIVE, type GatewayEvents, type GatewayInfo, type GatewayLogLevel, type GatewayOptions } from './gateway-options.js';
 
 /** The browser viewer (client/browser, bundled by `npm run build:web`), served at `/` of the HTTP server. */
 const VIEWER_DIR = fileURLToPath(new URL('../www/', import.meta.url));
@@ -194,8 +194,8 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
 
   private async startParts(): Promise<GatewayInfo> {
     const o = this.opts;
-    if (o.captureWorker !== undefined && o.captureWorker !== 'own' && o.captureWorker !== 'io') {
-      throw new IvError('IV_ERR_INVALID_PARAM', `captureWorker: expected own or io, got ${JSON.stringify(o.captureWorker)}`, { field: 'captureWorker' });
+    if (o.captureWorker !== undefined && !CAPTURE_WORKERS.includes(o.captureWorker)) {
+      throw new IvError('IV_ERR_INVALID_PARAM', `captureWorker: expected ${CAPTURE_WORKERS.join(', ')}, got ${JSON.stringify(o.captureWorker)}`, { field: 'captureWorker' });
     }
     const dataDir = o.dataDir ?? o.record?.dir ?? 'ivgw-data';
     const identity = await runIdentity({ dataDir, deviceId: o.deviceId ?? (process.env.IVGW_DEVICE_ID || undefined), secret: o.secret ?? (process.env.IVGW_DEVICE_SECRET || undefined) });
@@ -246,6 +246,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       identityFile: identity.file,
       channels: cameras.map((c) => ({ channel: c.channel, camera: c.camera, recording: recorded.includes(c) ? c.config.recording : 'off' })),
       httpUrl: undefined,
+      captureWorker: captureWorkerFor(o.captureWorker),
     };
     // cameras capture and record from here on; /metrics, /healthz and /api/status answer while P2P waits for the broker
     const running: Running = { identity, system, cameras, recorded, status, p2p: undefined, maxStreams: o.admission?.maxStreams ?? DEFAULT_ADMISSION.maxStreams, handlers, info };

@@ -9,6 +9,7 @@
  * Owns: the process side (signals, the timer, the exit code). Must never: print the device
  * secret, or compose the gateway itself.
  */
+import { availableParallelism } from 'node:os';
 import { Gateway } from '../../gateway/gateway.js';
 import type { GatewayOptions } from '../../gateway/gateway-options.js';
 import { createLogger, type LogLevel } from '../../gateway/logger.js';
@@ -112,7 +113,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   // what the memory figures depend on (docs/DEPLOY.md: small boxes): node's own flags, where capture runs
   const v8 = process.execArgv.filter((a) => a.startsWith('--'));
-  say(`node ${process.version}${v8.length ? ` ${v8.join(' ')}` : ''}; V8 optimized for size ${forSize ? 'on' : 'off (IVGW_OPTIMIZE_FOR_SIZE=0)'}; cameras captured on the ${opts.captureWorker === 'io' ? 'io' : 'capture'} worker`, { node: process.version, nodeFlags: v8, optimizeForSize: forSize, captureWorker: opts.captureWorker ?? 'own' });
+  say(`node ${process.version}${v8.length ? ` ${v8.join(' ')}` : ''}; V8 optimized for size ${forSize ? 'on' : 'off (IVGW_OPTIMIZE_FOR_SIZE=0)'}; cameras captured on the ${info.captureWorker === 'io' ? 'io' : 'capture'} worker${(opts.captureWorker ?? 'auto') === 'auto' ? ` (auto: ${availableParallelism()} cores)` : ''}`, { node: process.version, nodeFlags: v8, optimizeForSize: forSize, captureWorker: info.captureWorker, captureWorkerChoice: opts.captureWorker ?? 'auto' });
   say(`ready${opts.seconds ? ` for ${opts.seconds} s` : '; Ctrl-C stops'}`);
   const quiet = level !== 'trace' && level !== 'debug' && level !== 'info';
   const ticker = quiet ? undefined : setInterval(() => void gw.report(), (opts.statsEverySeconds ?? 5) * 1000);

@@ -6,6 +6,7 @@
  */
 import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
 import type { LogLevel } from '../logger.js';
+import type { CaptureWorker } from '../gateway-options.js';
 
 /** Where a camera's frames come from (the `source:` string, parsed). */
 export type CameraSource =
@@ -73,7 +74,7 @@ export interface GatewayConfig {
   keepAlive: { intervalS: number; probes: number };
   /** Freed native memory goes back to the system this long after apps leave (malloc_trim); 0: never. */
   /** …and every trimEveryS when more than 1 MiB is free; 0: never. */
-  memory: { trimAfterLeaveS: number; trimEveryS: number; captureWorker: 'own' | 'io' };
+  memory: { trimAfterLeaveS: number; trimEveryS: number; captureWorker: CaptureWorker };
   logging: { level: LogLevel; format: 'auto' | 'text' | 'json' };
   /** The operator's HTTP server; `listen: undefined` is off. */
   http: { listen: string | undefined; bearerToken?: string; openHealth?: boolean };

@@ -10,7 +10,7 @@ import { admissionProblem, DEFAULT_ADMISSION } from '../../actors/p2p/admission.
 import { parseStunUrl } from '../../actors/p2p/stun.js';
 import { checkWatermarks } from '../../actors/p2p/watermark.js';
 import type { AudioFormat } from '../../media/codecs.js';
-import { DEFAULT_WATERMARKS } from '../gateway-options.js';
+import { CAPTURE_WORKERS, DEFAULT_WATERMARKS } from '../gateway-options.js';
 import { DEFAULT_RING_BYTES, MAX_RING_BYTES, MIN_RING_BYTES } from '../cameras/camera-ring.js';
 import { Checker, join, show, type Obj } from './check.js';
 import type { CameraConfig, CameraSource, CloudConfig, ConfigProblem, GatewayConfig, IceConfig, IceServerConfig, SignalingConfig } from './schema.js';
@@ -64,7 +64,7 @@ export function validateConfig(doc: unknown, baseDir: string): { config: Gateway
     c.problem(`admission.${ap.field}`, ap.message);
   }
   const mem = c.object(top.memory, 'memory', ['trimAfterLeave', 'trimEvery', 'captureWorker']) ?? {};
-  const memory = { trimAfterLeaveS: c.duration(mem, 'trimAfterLeave', 'memory', 2), trimEveryS: c.duration(mem, 'trimEvery', 'memory', 60), captureWorker: c.oneOf(mem, 'captureWorker', 'memory', ['own', 'io'] as const, 'own') };
+  const memory = { trimAfterLeaveS: c.duration(mem, 'trimAfterLeave', 'memory', 2), trimEveryS: c.duration(mem, 'trimEvery', 'memory', 60), captureWorker: c.oneOf(mem, 'captureWorker', 'memory', CAPTURE_WORKERS, 'auto') };
   const ka = c.object(top.keepAlive, 'keepAlive', ['interval', 'probes']) ?? {};
   const keepAlive = { intervalS: c.duration(ka, 'interval', 'keepAlive', 5), probes: c.int(ka, 'probes', 'keepAlive', 0, 10, 3) };
   if (!Number.isInteger(keepAlive.intervalS) || keepAlive.intervalS > 255) {

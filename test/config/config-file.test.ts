@@ -67,7 +67,7 @@ colour: blue
     'watermarks.',
     'keepAlive.interval: expected a duration',
     'memory.trimAfterLeave: expected a duration',
-    'memory.captureWorker: expected own, io',
+    'memory.captureWorker: expected auto, own, io',
     'colour: unknown key',
   ]) {
     t.true(r.stderr.includes(line), `${line}\n---\n${r.stderr}`);
