@@ -3,7 +3,7 @@
  * `capture` worker (or on io with `captureWorker: 'io'`, and with `auto` on a machine of 2
  * cores or fewer, where the capture worker's thread would only share them), the P2P
  * host's `p2p` and `io` workers (actors/p2p/p2p-host.ts), and one CloudActor per recorded
- * camera on io (with the command and voice actors: an isolate of its own costs 5–10 MB
+ * camera on io (with the command and voice actors: an isolate of its own costs 4–10 MB
  * and buys nothing).
  * Must never: start a worker (the ActorSystem does).
  */
