@@ -12,11 +12,11 @@ import type { NetworkEvent } from '../actors/p2p/keep-alive.js';
 import type { P2pServiceEvents } from '../actors/p2p/p2p-service.js';
 import type { SupervisorEvent } from '../runtime/supervisor.js';
 import type { IvError } from '../runtime/errors.js';
-import type { CameraConfig } from './config/schema.js';
+import type { CameraConfig, CaptureWorker } from './config/schema.js';
 
-/** Where the cameras' capture actors run (GatewayOptions.captureWorker). */
-export const CAPTURE_WORKERS = ['auto', 'own', 'io'] as const;
-export type CaptureWorker = (typeof CAPTURE_WORKERS)[number];
+/** Where the cameras' capture actors run (GatewayOptions.captureWorker): every choice, in the order messages list them. */
+export const CAPTURE_WORKERS = ['auto', 'own', 'io'] as const satisfies readonly CaptureWorker[];
+export type { CaptureWorker };
 
 export interface HostPort {
   host: string;

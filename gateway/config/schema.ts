@@ -6,7 +6,9 @@
  */
 import type { AudioFormat, VideoCodecName } from '../../media/codecs.js';
 import type { LogLevel } from '../logger.js';
-import type { CaptureWorker } from '../gateway-options.js';
+
+/** Where the cameras' capture actors run (`memory.captureWorker`; the choices: gateway-options.ts CAPTURE_WORKERS). */
+export type CaptureWorker = 'auto' | 'own' | 'io';
 
 /** Where a camera's frames come from (the `source:` string, parsed). */
 export type CameraSource =
