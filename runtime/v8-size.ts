@@ -10,6 +10,11 @@
  *   code next to each isolate's code range (file-backed, ~1 MB resident each); without it a
  *   worker calls the ones in node's own code pages, which every isolate shares. The main
  *   isolate exists before this runs and keeps its copy (docs/DEPLOY.md, Memory).
+ * - `--bytecode-old-age=1 --flush-baseline-code`: a function's bytecode (and its baseline
+ *   code) is dropped after one full GC without a call instead of five, so what ran only at
+ *   start-up (config checks, module bodies, the workers' set-up) does not stay compiled in
+ *   every isolate; a function called again is compiled again. V8 reads them at each full
+ *   GC, so the main isolate follows them too.
  * `IVGW_OPTIMIZE_FOR_SIZE=0` leaves V8 as node starts it.
  * Owns: those process-wide settings. Must never: be called once a worker runs, or from
  * the library (`Gateway`): an embedder's process is its own to tune (node --optimize-for-size).
@@ -26,6 +31,8 @@ export function optimizeV8ForSize(env: NodeJS.ProcessEnv = process.env): boolean
   if (!set) {
     setFlagsFromString('--optimize-for-size');
     setFlagsFromString('--no-short-builtin-calls');
+    setFlagsFromString('--bytecode-old-age=1');
+    setFlagsFromString('--flush-baseline-code');
     set = true;
   }
   return true;

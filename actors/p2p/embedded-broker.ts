@@ -16,7 +16,6 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import * as mqttPacket from 'mqtt-packet';
-import { WebSocketServer, createWebSocketStream } from 'ws';
 import { brokerAcl, type BrokerAclOptions } from './broker-acl.js';
 
 export interface EmbeddedBroker {
@@ -68,15 +67,17 @@ export async function startEmbeddedBroker(opts: {
       broker.close(() => undefined);
     });
   const handle = broker.handle as unknown as (socket: import('node:net').Socket) => void;
-  const wsServers: WebSocketServer[] = [];
-  const webSocketServer = (): Server => {
+  // the WebSocket server's package is loaded only when a WebSocket listener is asked for
+  let wsPackage: typeof import('ws') | undefined;
+  const wsServers: import('ws').WebSocketServer[] = [];
+  const webSocketServer = (ws: typeof import('ws')): Server => {
     const http = createHttpServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: upgrade required\n');
     });
-    const wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false) });
-    wss.on('connection', (ws) => {
-      const stream = createWebSocketStream(ws);
-      stream.on('error', () => ws.terminate());
+    const wss = new ws.WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false) });
+    wss.on('connection', (socket) => {
+      const stream = ws.createWebSocketStream(socket);
+      stream.on('error', () => socket.terminate());
       handle(stream as unknown as Parameters<typeof handle>[0]);
     });
     wss.on('error', () => undefined); // the http server reports listen errors
@@ -89,7 +90,7 @@ export async function startEmbeddedBroker(opts: {
     ...(opts.websocket ?? []).map((l) => ({ ...l, kind: 'ws' as const })),
   ];
   for (const l of all) {
-    const server: Server = l.kind === 'tls' && opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : l.kind === 'ws' ? webSocketServer() : createServer(handle);
+    const server: Server = l.kind === 'tls' && opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : l.kind === 'ws' ? webSocketServer((wsPackage ??= await import('ws'))) : createServer(handle);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -9,7 +9,8 @@
  * Must never: pass a request that failed a check to its handler (refusals go straight
  * back to the app), or throw on anything an app sends.
  */
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { connectMqtt } from './mqtt-connection.js';
 import type { IvErrorCode } from '../../runtime/errors.js';
 import { RequestGuard, verifyToken, type TokenClaims } from '../../shared/protocol/access-token.js';
 import { RIGHTS } from '../../shared/protocol/rights.js';
@@ -46,7 +47,7 @@ export class SignalingServer {
 
   constructor(private readonly opts: SignalingOptions) {
     this.prefix = peerTopicPrefix(opts.deviceId);
-    this.client = connect(opts.url, { reconnectPeriod: 1_000, connectTimeout: 10_000, writeCache: false, ...opts.connectOptions, clientId: `ivgw-${opts.deviceId}`, clean: true });
+    this.client = connectMqtt(opts.url, { reconnectPeriod: 1_000, connectTimeout: 10_000, writeCache: false, ...opts.connectOptions, clientId: `ivgw-${opts.deviceId}`, clean: true });
     this.ready = new Promise((resolve, reject) => {
       this.client.once('connect', () => {
         this.client.subscribe(`${this.prefix}+/up`, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
