@@ -57,6 +57,12 @@ export interface GatewayOptions {
   /** Every this long, freed native memory over 1 MiB goes back to the system (malloc_trim); default 60000; 0: never. */
   trimEveryMs?: number;
   /**
+   * At each of those looks, also drop the resident code pages (node's, its libraries', the
+   * addons') from the process; what runs maps back on its next access, from the page cache
+   * (runtime/allocator.ts). Default true; it acts on the whole process.
+   */
+  dropIdleCode?: boolean;
+  /**
    * Where the cameras' capture actors run: `own`, a worker of their own, so a capture that
    * stalls or crashes never touches commands, voice or recording; `io`, on the io worker
    * with those, one isolate less (bench footprint measures both); `auto` (default): `io`

@@ -200,7 +200,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const dataDir = o.dataDir ?? o.record?.dir ?? 'ivgw-data';
     const identity = await runIdentity({ dataDir, deviceId: o.deviceId ?? (process.env.IVGW_DEVICE_ID || undefined), secret: o.secret ?? (process.env.IVGW_DEVICE_SECRET || undefined) });
     this.cleanup.push(() => identity.dispose());
-    const trim = new PeriodicTrim(o.trimEveryMs ?? 60_000);
+    const trim = new PeriodicTrim(o.trimEveryMs ?? 60_000, undefined, o.dropIdleCode ?? true);
     this.cleanup.push(() => trim.close());
     const deviceId = identity.id;
     if (identity.created) {

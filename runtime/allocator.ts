@@ -5,9 +5,16 @@
  * process's RSS at its high-water mark. malloc_trim(0) (the iv_mem addon,
  * native/src/mem.cc) releases the free pages of every arena.
  *
+ * And the code pages: node, its libraries and the addons are mapped from their files, and
+ * every page start-up touched stays in the process's RSS (`ivgw run`: 44 MB, of which 12 MB
+ * were touched again in the next minute). dropCleanFilePages() takes the resident pages
+ * that are still the file's own out of the process (madvise MADV_DONTNEED, native/src/mem.cc);
+ * they stay in the kernel's page cache and the next access maps one back (a minor fault).
+ *
  * Owns: loading iv_mem once, lazily; `TrimAfterLeave`, one trim a while after the last of
  * a burst of departures; `PeriodicTrim`, a look every so often that trims when enough is
- * free (start-up, a worker that came and went, a spent burst of frames).
+ * free (start-up, a worker that came and went, a spent burst of frames) and drops the code
+ * pages not used since the last look.
  * Must never: load the addon at import (the package's entries load no addon), or throw
  * when it is missing (not built, or a C library without malloc_trim): then it answers
  * undefined and trims nothing.
@@ -28,6 +35,7 @@ interface MemAddon {
   copyInto(dst: Uint8Array, offset: number, src: Uint8Array): void;
   setThreadName(name: string): boolean;
   trim(): boolean;
+  dropCleanFilePages(): { mappings: number; bytes: number } | undefined;
   stats(): { glibc: boolean; arenaBytes?: number; inUseBytes?: number; freeBytes?: number };
 }
 
@@ -50,6 +58,15 @@ export function loadMemAddon(): MemAddon | undefined {
 /** malloc_trim(0): true if memory went back to the system, false if none did, undefined if this build cannot. */
 export function trimAllocator(): boolean | undefined {
   return loadMemAddon()?.trim();
+}
+
+/**
+ * The process's resident pages that are an unmodified copy of a read-only private file
+ * mapping (code, read-only data) out of its page tables; what was resident in the mappings
+ * dropped, or undefined where this build or system cannot (then nothing is dropped).
+ */
+export function dropCleanFilePages(): { mappings: number; bytes: number } | undefined {
+  return loadMemAddon()?.dropCleanFilePages?.();
 }
 
 /** What the C allocator holds right now, or undefined where it cannot say. */
@@ -95,7 +112,10 @@ export class TrimAfterLeave {
 }
 
 /**
- * Every `everyMs`, a trim when the arenas hold at least `minFreeBytes` free (mallinfo2).
+ * Every `everyMs`, a trim when the arenas hold at least `minFreeBytes` free (mallinfo2),
+ * and, with `dropCode`, the code pages dropped (dropCleanFilePages): what runs is mapped
+ * back within the minute, what does not stays out. `ivgw run` idle, 180 s: RSS 92 MB
+ * without it, 66 MB with it (node's file pages 44 → 19 MB), 2.6 k more minor faults.
  * The free count includes chunks whose pages an earlier trim already gave back, so a
  * process that freed much trims at every look: 0.2–0.4 ms each once there is little
  * left to give (7 ms for the first of 140 MB). `ivgw run` idle: 104.2 → 98.6 MB RSS by
@@ -103,9 +123,9 @@ export class TrimAfterLeave {
  */
 export class PeriodicTrim {
   private readonly timer: NodeJS.Timeout | undefined;
-  readonly counts = { checks: 0, trims: 0, released: 0 };
+  readonly counts = { checks: 0, trims: 0, released: 0, codeDrops: 0, codeBytesDropped: 0 };
 
-  constructor(everyMs: number, private readonly minFreeBytes = 1024 * 1024) {
+  constructor(everyMs: number, private readonly minFreeBytes = 1024 * 1024, private readonly dropCode = false) {
     if (everyMs > 0 && loadMemAddon()) {
       this.timer = setInterval(() => this.check(), everyMs);
       this.timer.unref();
@@ -120,6 +140,13 @@ export class PeriodicTrim {
       const r = trimAllocator();
       this.counts.trims++;
       this.counts.released += r ? 1 : 0;
+    }
+    if (this.dropCode) {
+      const d = dropCleanFilePages();
+      if (d) {
+        this.counts.codeDrops++;
+        this.counts.codeBytesDropped += d.bytes;
+      }
     }
   }
 

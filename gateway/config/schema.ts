@@ -76,7 +76,8 @@ export interface GatewayConfig {
   keepAlive: { intervalS: number; probes: number };
   /** Freed native memory goes back to the system this long after apps leave (malloc_trim); 0: never. */
   /** …and every trimEveryS when more than 1 MiB is free; 0: never. */
-  memory: { trimAfterLeaveS: number; trimEveryS: number; captureWorker: CaptureWorker };
+  /** …and at each of those looks the code pages not used since the last are dropped (dropIdleCode). */
+  memory: { trimAfterLeaveS: number; trimEveryS: number; dropIdleCode: boolean; captureWorker: CaptureWorker };
   logging: { level: LogLevel; format: 'auto' | 'text' | 'json' };
   /** The operator's HTTP server; `listen: undefined` is off. */
   http: { listen: string | undefined; bearerToken?: string; openHealth?: boolean };

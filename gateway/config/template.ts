@@ -69,7 +69,7 @@ cloud:
 watermarks: { low: 200KiB, warn: 400KiB, high: 500KiB } # per stream (the SDK's example); all 0 disables
 admission: { maxApps: 256, maxStreams: 512 }
 keepAlive: { interval: 5s, probes: 3 }                   # STUN probes; 0 turns them off
-memory: { trimAfterLeave: 2s, trimEvery: 60s, captureWorker: auto }  # freed memory back to the system after apps leave, and every minute when over 1 MiB (0 never); capture on a worker of its own (own), on io (one isolate less), or auto: io on 2 cores or fewer
+memory: { trimAfterLeave: 2s, trimEvery: 60s, dropIdleCode: true, captureWorker: auto }  # freed memory back to the system after apps leave, and every minute when over 1 MiB (0 never), with the code pages unused since the last minute (dropIdleCode); capture on a worker of its own (own), on io (one isolate less), or auto: io on 2 cores or fewer
 logging: { level: info, format: auto }                   # auto (JSON unless a terminal) | text | json
 http:                                                    # /metrics (Prometheus), /healthz, /api/status
   listen: 127.0.0.1:8080                                 # off turns it off; 0.0.0.0:8080 for the LAN

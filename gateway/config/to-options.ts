@@ -35,6 +35,7 @@ export function gatewayOptions(c: GatewayConfig): GatewayOptions {
     admission: c.admission,
     trimAfterLeaveMs: Math.round(c.memory.trimAfterLeaveS * 1000),
     trimEveryMs: Math.round(c.memory.trimEveryS * 1000),
+    dropIdleCode: c.memory.dropIdleCode,
     captureWorker: c.memory.captureWorker,
     ...(c.http.listen !== undefined ? { http: { listen: c.http.listen, ...(c.http.bearerToken !== undefined ? { bearerToken: c.http.bearerToken } : {}), ...(c.http.openHealth ? { openHealth: true } : {}) } } : {}),
   };

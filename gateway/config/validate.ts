@@ -63,8 +63,8 @@ export function validateConfig(doc: unknown, baseDir: string): { config: Gateway
   if (ap) {
     c.problem(`admission.${ap.field}`, ap.message);
   }
-  const mem = c.object(top.memory, 'memory', ['trimAfterLeave', 'trimEvery', 'captureWorker']) ?? {};
-  const memory = { trimAfterLeaveS: c.duration(mem, 'trimAfterLeave', 'memory', 2), trimEveryS: c.duration(mem, 'trimEvery', 'memory', 60), captureWorker: c.oneOf(mem, 'captureWorker', 'memory', CAPTURE_WORKERS, 'auto') };
+  const mem = c.object(top.memory, 'memory', ['trimAfterLeave', 'trimEvery', 'dropIdleCode', 'captureWorker']) ?? {};
+  const memory = { trimAfterLeaveS: c.duration(mem, 'trimAfterLeave', 'memory', 2), trimEveryS: c.duration(mem, 'trimEvery', 'memory', 60), dropIdleCode: c.bool(mem, 'dropIdleCode', 'memory', true), captureWorker: c.oneOf(mem, 'captureWorker', 'memory', CAPTURE_WORKERS, 'auto') };
   const ka = c.object(top.keepAlive, 'keepAlive', ['interval', 'probes']) ?? {};
   const keepAlive = { intervalS: c.duration(ka, 'interval', 'keepAlive', 5), probes: c.int(ka, 'probes', 'keepAlive', 0, 10, 3) };
   if (!Number.isInteger(keepAlive.intervalS) || keepAlive.intervalS > 255) {

@@ -7,7 +7,9 @@
 // use and how much is free inside the arenas. On a C library without them (musl) the
 // functions answer false / zeros. And one copy: bytes into a typed array over shared
 // memory with libc memcpy (V8 copies into a SharedArrayBuffer with relaxed atomic word
-// stores, slower for the large frames a FrameRing takes). Loaded lazily by
+// stores, slower for the large frames a FrameRing takes). And the code pages: resident
+// pages that are still a read-only file's own go out of the page tables (madvise), never a
+// page that was written. Loaded lazily by
 // runtime/allocator.ts; never by the package's entries.
 #ifndef NAPI_DISABLE_CPP_EXCEPTIONS
 #define NAPI_DISABLE_CPP_EXCEPTIONS
@@ -18,11 +20,15 @@
 #include <malloc.h>
 #endif
 #if defined(__linux__)
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #endif
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -113,7 +119,80 @@ Napi::Value LimitArenas(const Napi::CallbackInfo &info) {
 #endif
 }
 
+// dropCleanFilePages(): the process's resident pages that are a plain copy of a file it
+// maps read-only and private (the code and read-only data of node, its libraries and the
+// addons) are taken out of its page tables with madvise(MADV_DONTNEED). They stay in the
+// kernel's page cache: the next access to one maps it back (a minor fault), so what runs
+// comes back and what ran only at start-up stays out. A mapping is left alone unless
+// every resident page of it is the file's own (smaps `Anonymous: 0`: a private page once
+// written, such as the dynamic linker's RELRO, is never dropped), it is not locked, and it
+// is neither writable nor shared. Answers { mappings, bytes } (bytes resident in them
+// before), or undefined where the system cannot (not Linux, no /proc).
+Napi::Value DropCleanFilePages(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+#if defined(__linux__) && defined(MADV_DONTNEED)
+  FILE *f = std::fopen("/proc/self/smaps", "re");
+  if (f == nullptr) {
+    return env.Undefined();
+  }
+  struct Range {
+    uintptr_t start;
+    uintptr_t end;
+    unsigned long rssKb;
+  };
+  std::vector<Range> ranges;
+  char *line = nullptr;
+  size_t cap = 0;
+  bool candidate = false;
+  Range cur{0, 0, 0};
+  unsigned long anonKb = 0;
+  while (getline(&line, &cap, f) > 0) {
+    unsigned long long a = 0;
+    unsigned long long b = 0;
+    char perms[8] = {0};
+    unsigned long long inode = 0;
+    int path = 0;
+    if (std::sscanf(line, "%llx-%llx %7s %*s %*s %llu %n", &a, &b, perms, &inode, &path) >= 4) {
+      // a mapping's first line: start-end perms offset dev inode [path]
+      const char *name = line + path;
+      candidate = inode != 0 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' && name[0] == '/';
+      cur = Range{static_cast<uintptr_t>(a), static_cast<uintptr_t>(b), 0};
+      anonKb = 0;
+    } else if (std::strncmp(line, "Rss:", 4) == 0) {
+      cur.rssKb = std::strtoul(line + 4, nullptr, 10);
+    } else if (std::strncmp(line, "Anonymous:", 10) == 0) {
+      anonKb = std::strtoul(line + 10, nullptr, 10);
+    } else if (std::strncmp(line, "VmFlags:", 8) == 0) {
+      // the mapping's last line: its flags (lo: locked, ht: hugetlb, io: I/O pages)
+      const char *flags = line + 8;
+      bool odd = std::strstr(flags, " lo") != nullptr || std::strstr(flags, " ht") != nullptr || std::strstr(flags, " io") != nullptr;
+      if (candidate && anonKb == 0 && cur.rssKb > 0 && !odd) {
+        ranges.push_back(cur);
+      }
+      candidate = false;
+    }
+  }
+  std::free(line);
+  std::fclose(f);
+  double mappings = 0;
+  double bytes = 0;
+  for (const Range &r : ranges) {
+    if (madvise(reinterpret_cast<void *>(r.start), r.end - r.start, MADV_DONTNEED) == 0) {
+      mappings++;
+      bytes += static_cast<double>(r.rssKb) * 1024;
+    }
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("mappings", Napi::Number::New(env, mappings));
+  o.Set("bytes", Napi::Number::New(env, bytes));
+  return o;
+#else
+  return env.Undefined();
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("dropCleanFilePages", Napi::Function::New(env, DropCleanFilePages, "dropCleanFilePages"));
   exports.Set("limitArenas", Napi::Function::New(env, LimitArenas, "limitArenas"));
   exports.Set("copyInto", Napi::Function::New(env, CopyInto, "copyInto"));
   exports.Set("trim", Napi::Function::New(env, Trim, "trim"));

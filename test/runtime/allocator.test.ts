@@ -2,12 +2,14 @@
  * Freed native memory goes back to the system: glibc keeps what a process frees in its
  * arenas (RSS stays at its high-water mark), and the gateway's trim after apps leave
  * (runtime/allocator.ts, the iv_mem addon) gives it back — once per burst of departures.
+ * And the code pages start-up touched leave the process's RSS without breaking what runs.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('../fixtures/allocator-child.js', import.meta.url));
+const CODE_PAGES_CHILD = fileURLToPath(new URL('../fixtures/code-pages-child.js', import.meta.url));
 
 test('memory freed in small blocks stays in the process until the trim after a burst of departures gives it back', (t) => {
   const r = spawnSync(process.execPath, ['--expose-gc', CHILD], { encoding: 'utf8', timeout: 30_000 });
@@ -32,4 +34,20 @@ test('a periodic look trims when the arenas hold enough free memory, and only lo
   t.true(m.untrimmed - m.start > 50, 'looking gives nothing back');
   t.true(m.counts.trims >= 1 && m.counts.released >= 1, `over 1 MiB free: it trimmed, ${JSON.stringify(m.counts)}`);
   t.true(m.untrimmed - m.trimmed > 100, `the trim gave back ${(m.untrimmed - m.trimmed).toFixed(1)} MB`);
+});
+
+test('the code pages start-up touched leave the RSS, and everything that runs afterwards maps them back and works', (t) => {
+  const r = spawnSync(process.execPath, [CODE_PAGES_CHILD], { encoding: 'utf8', timeout: 30_000 });
+  t.is(r.status, 0, r.stderr);
+  type Counts = { checks: number; trims: number; codeDrops: number; codeBytesDropped: number };
+  const m = JSON.parse(r.stdout) as { before: number; dropped?: { mappings: number; bytes: number }; after: number; roundTrip: boolean; sameHash: boolean; rerun: number; periodic: Counts; off: Counts; end: number };
+  t.log(`node's file-backed RSS KB: ${m.before} at start, ${m.after} after the drop (${m.dropped?.mappings} mappings, ${Math.round((m.dropped?.bytes ?? 0) / 1024)} KB were resident), ${m.rerun} after JSON, zlib, crypto and a worker ran, ${m.end} at the end`);
+  t.truthy(m.dropped, 'this build drops code pages (Linux)');
+  t.true((m.dropped?.mappings ?? 0) >= 2, 'node\'s code and its read-only data at least');
+  t.true(m.before - m.after > 10_000, `more than 10 MB of start-up's pages left: ${m.before} → ${m.after} KB`);
+  t.true(m.roundTrip && m.sameHash, 'the dropped code ran again and gave the same answers, on this thread and on a new worker');
+  t.true(m.rerun > m.after, 'what ran was mapped back');
+  t.true(m.periodic.codeDrops >= 2 && m.periodic.trims === 0, `a periodic look drops the code pages at each look: ${JSON.stringify(m.periodic)}`);
+  t.true(m.periodic.codeBytesDropped > 0, 'what ran between two looks was resident again, and dropped again');
+  t.is(m.off.codeDrops, 0, 'without dropCode it never does');
 });
