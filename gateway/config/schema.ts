@@ -74,9 +74,11 @@ export interface GatewayConfig {
   watermarks: { low: number; warn: number; high: number };
   admission: { maxApps: number; maxStreams: number };
   keepAlive: { intervalS: number; probes: number };
-  /** Freed native memory goes back to the system this long after apps leave (malloc_trim); 0: never. */
-  /** …and every trimEveryS when more than 1 MiB is free; 0: never. */
-  /** …and at each of those looks the code pages not used since the last are dropped (dropIdleCode). */
+  /**
+   * Freed native memory goes back to the system trimAfterLeaveS after apps leave
+   * (malloc_trim), and every trimEveryS when more than 1 MiB is free (0: never); at each of
+   * those looks the code pages not used since the last are dropped (dropIdleCode).
+   */
   memory: { trimAfterLeaveS: number; trimEveryS: number; dropIdleCode: boolean; captureWorker: CaptureWorker };
   logging: { level: LogLevel; format: 'auto' | 'text' | 'json' };
   /** The operator's HTTP server; `listen: undefined` is off. */
