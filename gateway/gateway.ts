@@ -61,6 +61,8 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
   /** Prometheus metrics (prom-client); served at `/metrics` when `http` is given. */
   readonly metrics: GatewayMetrics;
   private running: Running | undefined;
+  /** The periodic memory look (memory.trimEvery, memory.dropIdleCode); its counts feed /metrics. */
+  private memoryLook: PeriodicTrim | undefined;
   private readonly cleanup: (() => Promise<void> | void)[] = [];
   private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopRequested: (() => void) | undefined;
@@ -83,6 +85,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       p2p: () => p2pSnapshot(this.running),
       cloud: () => cloudSnapshots(this.running),
       workers: () => workerHeaps(this.running),
+      memoryLooks: () => this.memoryLook?.counts,
     });
     this.sink = {
       emit: (event, ...args) => this.emit(event, ...args),
@@ -201,6 +204,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
     const identity = await runIdentity({ dataDir, deviceId: o.deviceId ?? (process.env.IVGW_DEVICE_ID || undefined), secret: o.secret ?? (process.env.IVGW_DEVICE_SECRET || undefined) });
     this.cleanup.push(() => identity.dispose());
     const trim = new PeriodicTrim(o.trimEveryMs ?? 60_000, undefined, o.dropIdleCode ?? true);
+    this.memoryLook = trim;
     this.cleanup.push(() => trim.close());
     const deviceId = identity.id;
     if (identity.created) {

@@ -22,6 +22,16 @@ export interface MetricsSources {
   cloud(): Promise<CloudSnapshot[]>;
   /** Heap used per worker thread (from their heartbeats). */
   workers(): { worker: string; heapUsed: number }[];
+  /** What the periodic memory look (memory.trimEvery) has done so far; undefined before start. */
+  memoryLooks(): MemoryLookCounts | undefined;
+}
+
+/** runtime/allocator.ts PeriodicTrim's counts. */
+export interface MemoryLookCounts {
+  checks: number;
+  trims: number;
+  codeDrops: number;
+  codeBytesDropped: number;
 }
 
 export interface CameraSnapshot {
@@ -139,6 +149,21 @@ export class GatewayMetrics {
         collect() {
           const a = allocatorStats();
           this.set(a ? pick(a) : 0);
+        },
+      });
+    }
+    // cumulative counts kept by the look itself: each scrape sets the counter to them
+    for (const [name, help, pick] of [
+      ['ivgw_memory_looks_total', 'Periodic memory looks (memory.trimEvery)', (m: MemoryLookCounts) => m.checks],
+      ['ivgw_memory_trims_total', 'Looks that found enough free in the C allocator to trim it (malloc_trim)', (m: MemoryLookCounts) => m.trims],
+      ['ivgw_memory_code_drops_total', 'Looks that dropped the resident code pages still their file\'s own (memory.dropIdleCode)', (m: MemoryLookCounts) => m.codeDrops],
+      ['ivgw_memory_code_dropped_bytes_total', 'Resident bytes of those code pages at each drop, summed (what the kernel re-reads on use)', (m: MemoryLookCounts) => m.codeBytesDropped],
+    ] as const) {
+      new Counter({
+        name, help, registers: r,
+        collect() {
+          this.reset();
+          this.inc(pick(src.memoryLooks() ?? { checks: 0, trims: 0, codeDrops: 0, codeBytesDropped: 0 }));
         },
       });
     }

@@ -2,7 +2,8 @@
  * Operating a gateway the way an operator does: Debian's Prometheus scrapes `ivgw run`
  * (external mosquitto with a password, a local recording), a PromQL query over
  * Prometheus' HTTP API sees the apps-connected gauge go 0 → 1 → 0 as an app connects and
- * leaves, `/healthz` turns 503 (with the reason) when the broker goes away and 200 when it
+ * leaves, `/metrics` counts the memory look's code-page drops (`memory.trimEvery: 1s`),
+ * `/healthz` turns 503 (with the reason) when the broker goes away and 200 when it
  * is back, and nothing the run wrote — JSON log lines included — holds the device secret,
  * the broker password or the app's token.
  */
@@ -55,6 +56,7 @@ cameras: [{ name: cam, source: test:testsrc2, recording: full-time }]
 signaling: { external: { url: "${mq.url}", username: ivgw, password: "\${BROKER_PASSWORD}" } }
 cloud: { local: { dir: data/cloud } }
 http: { listen: "127.0.0.1:${httpPort}" }
+memory: { trimEvery: 1s }
 `);
   const gw = await startIvgw(['--config', join(dir, 'ivgw.yaml'), '--secret', secret, '--seconds', '180', '--log-level', 'debug'], { env: { BROKER_PASSWORD: brokerPassword }, configHttp: true });
   t.teardown(() => gw.stop('SIGKILL'));
@@ -104,6 +106,12 @@ scrape_configs:
   t.regex(metrics, /ivgw_p2p_first_frame_seconds_count [1-9]/, 'the first frame time was observed');
   t.regex(metrics, /ivgw_camera_fps\{camera="cam",channel="0"\} [1-9]/);
   t.regex(metrics, /ivgw_cloud_segments_accepted\{camera="cam"\} [1-9]/);
+  // the memory look every second: it ran, and gave code pages back (memory.dropIdleCode is on by default)
+  const count = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  t.log(`memory looks: ${count('ivgw_memory_looks_total')}, trims ${count('ivgw_memory_trims_total')}, code drops ${count('ivgw_memory_code_drops_total')} (${(count('ivgw_memory_code_dropped_bytes_total') / 1e6).toFixed(1)} MB)`);
+  t.true(count('ivgw_memory_looks_total') >= 4, 'the look runs every trimEvery');
+  t.true(count('ivgw_memory_code_drops_total') >= 4, 'and drops idle code pages at each');
+  t.true(count('ivgw_memory_code_dropped_bytes_total') > 1e6, 'megabytes of them');
 
   // the broker goes away, and comes back
   t.is((await fetch(`${http}/healthz`)).status, 200);
