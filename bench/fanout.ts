@@ -8,8 +8,9 @@
  * Each server serves a ladder of live viewers (`--mix live=1`), each step passing only with zero errors,
  * integrity violations and gaps and p99 capture-to-receive latency <= 100 ms. In the
  * middle of every step the server is sent SIGUSR2: under `--expose-gc` it runs a full GC
- * in every isolate and logs each one's V8 heap ("memory settled"); right after, its
- * /proc/PID/smaps_rollup and thread count are read. Memory per viewer is the slope of
+ * in every isolate and logs each one's V8 heap ("memory settled"; `ivgw run` then drops its
+ * idle code pages as its periodic look does, memory.dropIdleCode, so that a sample is not
+ * lower for falling after a look); right after, its /proc/PID/smaps_rollup and thread count are read. Memory per viewer is the slope of
  * those GC-settled samples between the step at 10 viewers and the highest passing step.
  * Idle apps (`--mix idle=1`: connected, no stream) at 10 and 100 are measured the same way
  * on a fresh server process of each kind.
@@ -319,7 +320,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     return {
       stream: '1280x720 25 fps H.264 2 Mbit/s, no audio, one camera, every viewer live on it',
       passRule: `zero errors, integrity violations and gaps, p99 capture-to-receive latency <= ${LATENCY_LIMIT_MS} ms; ${seconds} s per step after a ${RAMP_PER_S} apps/s ramp`,
-      memoryRule: 'GC-settled (SIGUSR2 under --expose-gc: full GC in every isolate) mid-step; per viewer = slope from the step at 10 viewers to the highest passing one; *TrimmedKB and the /proc breakdown: the same sample after malloc_trim (the C allocator\'s free pages given back)',
+      memoryRule: 'GC-settled (SIGUSR2 under --expose-gc: full GC in every isolate; the gateway then drops its idle code pages, as memory.dropIdleCode does every minute) mid-step; per viewer = slope from the step at 10 viewers to the highest passing one; *TrimmedKB and the /proc breakdown: the same sample after malloc_trim (the C allocator\'s free pages given back)',
       maxViewers: gateway.max,
       rawMaxViewers: raw.max,
       ratio: raw.max > 0 ? round(gateway.max / raw.max, 2) : null,

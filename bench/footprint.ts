@@ -6,7 +6,8 @@
  * ring that is bigger than what the stream needs), its RSS sampled every 10 s. Then its
  * RSS and private dirty memory (/proc/PID/smaps_rollup), thread count, each worker's V8
  * heap, the rings' resident bytes (/metrics) are read, and once more after SIGUSR2 (a full
- * GC in every isolate under --expose-gc, then malloc_trim). Variants: the default (`ivgw`
+ * GC in every isolate under --expose-gc, the idle code pages dropped — since 2026-12-08;
+ * `gcSettledRssMB` of the runs before kept them —, then malloc_trim). Variants: the default (`ivgw`
  * limits glibc to one malloc arena per core, bin/ivgw.js; the capture where `auto` puts it
  * on this machine), glibc's own limit (`MALLOC_ARENA_MAX=0`: up to 8 arenas per core),
  * jemalloc (Debian libjemalloc2) preloaded, the cameras' capture on a worker of its own
@@ -45,7 +46,7 @@ function smaps(pid: number): Record<string, number> {
 
 const mb = (kb: number | undefined): number => round((kb ?? 0) / 1024, 1);
 
-/** SIGUSR2, then the `memory settled` log line `ivgw run` answers with (GC'd heaps, RSS before the trim). */
+/** SIGUSR2, then the `memory settled` log line `ivgw run` answers with (GC'd heaps, RSS after dropping idle code pages and before the trim). */
 function settle(proc: ReturnType<typeof spawn>, lines: string[]): Promise<{ rssBeforeTrimKB: number }> {
   return new Promise((resolve, reject) => {
     const from = lines.length;

@@ -18,7 +18,8 @@ export const USAGES: Record<CommandName, string> = {
   Runs the gateway. With --config FILE (YAML or JSON, see \`ivgw init\`) it serves the
   cameras of that file; without it, the two demo cameras on embedded defaults. Flags given
   with --config override the file. Ctrl-C (SIGINT) or SIGTERM stops it cleanly; SIGUSR2
-  logs each thread's V8 heap ("memory settled"), after a full GC when node has --expose-gc.
+  logs each thread's V8 heap ("memory settled"), after a full GC when node has --expose-gc,
+  and the RSS after the idle code pages were dropped (memory.dropIdleCode).
   --seconds      stop after this long (${D})
   --device/--secret  the device identity (default: <data>/device.json, created on first start)
   --data         the data directory (default ./ivgw-data): device.json, recordings, spool

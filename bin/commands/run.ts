@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Gateway } from '../../gateway/gateway.js';
 import type { GatewayOptions } from '../../gateway/gateway-options.js';
 import { createLogger, type LogLevel } from '../../gateway/logger.js';
-import { trimAllocator } from '../../runtime/allocator.js';
+import { dropCleanFilePages, trimAllocator } from '../../runtime/allocator.js';
 import { isIvErrorCode } from '../../runtime/errors.js';
 import { optimizeV8ForSize } from '../../runtime/v8-size.js';
 
@@ -53,13 +53,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     wake();
     void gw.stop();
   };
-  // SIGUSR2: each isolate's V8 heap, GC-settled under --expose-gc, then the RSS before the
-  // C allocator's free pages go back to the system (malloc_trim) — what benchmarks read
+  // SIGUSR2: each isolate's V8 heap, GC-settled under --expose-gc, then (memory.dropIdleCode,
+  // the default) the idle code pages dropped as the periodic look drops them, so that every
+  // sample finds them in the same state wherever it falls between two looks, then the RSS
+  // before the C allocator's free pages go back to the system (malloc_trim) — what benchmarks read
   const onUsr2 = (): void => {
     gw.settleMemory().then(
       (heaps) => {
+        const dropped = opts.dropIdleCode === false ? undefined : dropCleanFilePages();
         const rssBeforeTrimKB = Math.round(process.memoryUsage.rss() / 1024);
-        say('memory settled', { heaps, rssBeforeTrimKB, trimmed: trimAllocator() ?? null });
+        say('memory settled', { heaps, codeDroppedKB: dropped ? Math.round(dropped.bytes / 1024) : null, rssBeforeTrimKB, trimmed: trimAllocator() ?? null });
       },
       (err: unknown) => say(`memory not settled: ${(err as Error).message}`),
     );
