@@ -8,8 +8,10 @@
  *   {"phase":"stream"}     once a second while the stream is recorded (full-time plan)
  *   {"phase":"settled"}    at the end, still recording, after a full GC in every isolate
  * (every phase but `stream` is sampled after a full GC in every isolate: main, the host's
- * workers, the cloud actor's worker; those phases also carry each isolate's V8 heap used)
- * argv[2]: { video, audio, maxGopSize, seconds, store (a StoreConfig), spoolDir, runtime }
+ * workers, the cloud actor's worker; those phases also carry each isolate's V8 heap used
+ * and the C allocator's bytes in use and free inside its arenas, `native`)
+ * argv[2]: { video, audio, maxGopSize, seconds, store (a StoreConfig), spoolDir, runtime, v8Size }
+ * (`v8Size`: V8's memory settings set first, as `ivgw run` does: runtime/v8-size.ts)
  */
 import { readFileSync } from 'node:fs';
 import { CloudModule } from '../actors/cloud/cloud-module.js';
@@ -17,9 +19,14 @@ import type { StoreConfig } from '../actors/cloud/object-store.js';
 import { acquireP2pHost } from '../actors/p2p/p2p-host.js';
 import { SampleFeed } from '../actors/capture/sample-feed.js';
 import { AccessUnitSplitter, AdtsSplitter } from '../media/es-splitter.js';
+import { allocatorStats } from '../runtime/allocator.js';
 import type { WorkerHeap } from '../runtime/schema.js';
+import { optimizeV8ForSize } from '../runtime/v8-size.js';
 
-const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; store: StoreConfig; spoolDir: string; runtime: boolean };
+const a = JSON.parse(process.argv[2] ?? '{}') as { video: string; audio: string; maxGopSize: number; seconds: number; store: StoreConfig; spoolDir: string; runtime: boolean; v8Size?: boolean };
+if (a.v8Size) {
+  optimizeV8ForSize({}); // before any worker starts, as bin/commands/run.ts
+}
 const say = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 };
@@ -54,17 +61,17 @@ const settle = async (): Promise<void> => {
   }
 };
 await settle();
-sample('loaded', { heaps });
+sample('loaded', { heaps, native: allocatorStats() });
 await cloud.init({ maxGopSize: a.maxGopSize, avFormat: { video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } } });
 await settle();
-sample('idle', { heaps });
+sample('idle', { heaps, native: allocatorStats() });
 const feed = new SampleFeed({ video: { frames: video, fps: 25 }, audio: { frames: audio, sampleRate: 16000 }, push: (t, p) => cloud.pushStream(t, p) }).start();
 for (let s = 1; s <= a.seconds; s++) {
   await new Promise((r) => setTimeout(r, 1_000));
   sample('stream', { second: s });
 }
 await settle();
-sample('settled', { heaps });
+sample('settled', { heaps, native: allocatorStats() });
 feed.stop();
 const stats = (await cloud.stats()) as { ingest: { videoKbps: number; audioKbps: number; gopFrames: number }; segments: number; readerLaps: number; upload: { pending: number } };
 say({ phase: 'stats', videoKbps: stats.ingest.videoKbps, audioKbps: stats.ingest.audioKbps, gopFrames: stats.ingest.gopFrames, segments: stats.segments, readerLaps: stats.readerLaps, refused: feed.pushed.refused });

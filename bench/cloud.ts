@@ -12,9 +12,15 @@
  * `settledGrowth` is the RSS growth at the end of the recording after a full GC in every
  * isolate (what is live, not garbage awaiting a collection; `loaded` and `idle` are
  * sampled GC-settled the same way); `v8IdleGrowthKB` / `v8SettledGrowthKB` are the V8
- * heap part of the idle and settled growth, summed over the isolates (steadier than RSS). The
+ * heap part of the idle and settled growth, summed over the isolates (steadier than RSS);
+ * `nativeInUseGrowthKB` / `nativeFreeGrowthKB` the C allocator's bytes in use and free in
+ * its arenas, settled against loaded. The
  * store is s3rver (an S3 endpoint, what a deployment records to), the plan in it;
  * `localStore` repeats the first on a local-directory store (`localStoreMemoryRatio`).
+ * The runtime-hosted runs set V8's memory settings first, as `ivgw run` does
+ * (runtime/v8-size.ts); `withoutV8Size` repeats the S3 runs without them, alternating
+ * with those (`withoutV8SizeMemoryRatio`: what an embedder's process that keeps V8's
+ * defaults sees); `alone` keeps V8's defaults too (a library in someone else's process).
  * httpClient: the V8 heap a fresh worker thread grows by when it first PUTs with the
  * global fetch against node:http (http-client-cost.ts): why the S3 store uses node:http.
  * The runtime-hosted runs (S3 and local store) are each repeated three times (RSS moves by
@@ -49,9 +55,9 @@ const CHILD = fileURLToPath(new URL('./cloud-memory-child.js', import.meta.url))
 
 /** One memory run in a child process, its local recording in a fresh `dir/spool-<n>`. */
 let runs = 0;
-async function memory(dir: string, video: string, seconds: number, maxGopSize: number, runtime: boolean, store: StoreConfig, childScript = CHILD): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, ['--expose-gc', childScript, JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, store, spoolDir: join(dir, `spool-${++runs}`), runtime })], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: { phase: string; rss?: number; second?: number; heaps?: Record<string, number>; [k: string]: unknown }[] = [];
+async function memory(dir: string, video: string, seconds: number, maxGopSize: number, runtime: boolean, store: StoreConfig, childScript = CHILD, v8Size = runtime): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--expose-gc', childScript, JSON.stringify({ video, audio: SAMPLE.aac, maxGopSize, seconds, store, spoolDir: join(dir, `spool-${++runs}`), runtime, v8Size })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: { phase: string; rss?: number; second?: number; heaps?: Record<string, number>; native?: { inUseBytes: number; freeBytes: number }; [k: string]: unknown }[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as (typeof lines)[number]));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   if (code !== 0) {
@@ -72,6 +78,7 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
   const stats = lines.find((l) => l.phase === 'stats') ?? {};
   return {
     baseline: runtime ? 'the runtime already running (P2P host: p2p + io workers); the cloud actor on io' : 'nothing else in the process; the cloud module starts its own worker',
+    v8Size,
     store: store.kind,
     maxGopSize,
     specBudgetBytes: budget,
@@ -87,16 +94,29 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
     ...(heapBase > 0 ? { // a child that reports its heaps (a baseline build's may not)
       v8IdleGrowthKB: round((heapOf('idle') - heapBase) / KB, 0),
       v8SettledGrowthKB: round((heapOf('settled') - heapBase) / KB, 0),
+      ...nativeGrowth(lines),
       v8HeapsAtSettledKB: Object.fromEntries(Object.entries(lines.find((l) => l.phase === 'settled')?.heaps ?? {}).map(([k, v]) => [k, round(v / KB, 0)])),
     } : {}),
     stream: stats,
   };
 }
 
+/**
+ * What the C allocator did between `loaded` and `settled` (GC-settled both): bytes in use
+ * (native memory live: the ring, buffers, V8's own mallocs) and free inside its arenas
+ * (freed, kept in RSS until a trim); a child without the figures (a baseline build's) gives none.
+ */
+function nativeGrowth(lines: { phase: string; native?: { inUseBytes: number; freeBytes: number } }[]): Record<string, number> {
+  const at = (phase: string) => lines.find((l) => l.phase === phase)?.native;
+  const a = at('loaded');
+  const b = at('settled');
+  return a && b ? { nativeInUseGrowthKB: round((b.inUseBytes - a.inUseBytes) / KB, 0), nativeFreeGrowthKB: round((b.freeBytes - a.freeBytes) / KB, 0) } : {};
+}
+
 /** The run with the median memoryRatio, and every run's figures (`runs`). */
 function medianRun(runs: Record<string, unknown>[]): Record<string, unknown> {
   const sorted = [...runs].sort((a, b) => (a.memoryRatio as number) - (b.memoryRatio as number));
-  const pick = (r: Record<string, unknown>): Record<string, unknown> => ({ idleGrowthKB: r.idleGrowthKB, steadyGrowthKB: r.steadyGrowthKB, peakGrowthKB: r.peakGrowthKB, settledGrowthKB: r.settledGrowthKB, memoryRatio: r.memoryRatio, settledMemoryRatio: r.settledMemoryRatio, v8IdleGrowthKB: r.v8IdleGrowthKB, v8SettledGrowthKB: r.v8SettledGrowthKB });
+  const pick = (r: Record<string, unknown>): Record<string, unknown> => ({ idleGrowthKB: r.idleGrowthKB, steadyGrowthKB: r.steadyGrowthKB, peakGrowthKB: r.peakGrowthKB, settledGrowthKB: r.settledGrowthKB, memoryRatio: r.memoryRatio, settledMemoryRatio: r.settledMemoryRatio, v8IdleGrowthKB: r.v8IdleGrowthKB, v8SettledGrowthKB: r.v8SettledGrowthKB, nativeInUseGrowthKB: r.nativeInUseGrowthKB, nativeFreeGrowthKB: r.nativeFreeGrowthKB });
   return { ...sorted[Math.floor(sorted.length / 2)], runs: runs.map(pick) };
 }
 
@@ -159,19 +179,23 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const s3 = await startS3('bench');
     let mem: Record<string, unknown>;
     let alone: Record<string, unknown>;
+    let withoutV8Size: Record<string, unknown>;
     let baselineBuild: Record<string, unknown> | undefined;
     try {
       await new S3Store(s3.config).put('bench/plan.json', new TextEncoder().encode(JSON.stringify({ fullTime: { enabled: true } })), 'application/json', 10_000);
       const other = process.env.IVGW_CLOUD_BASELINE;
       const memRuns: Record<string, unknown>[] = [];
+      const defaultV8Runs: Record<string, unknown>[] = [];
       const otherRuns: Record<string, unknown>[] = [];
-      for (let i = 0; i < repeat; i++) { // alternating with the baseline build, when there is one
+      for (let i = 0; i < repeat; i++) { // alternating with V8's defaults, and with the baseline build when there is one
         memRuns.push(await memory(dir, video, seconds, maxGopSize, true, s3.config));
+        defaultV8Runs.push(await memory(dir, video, seconds, maxGopSize, true, s3.config, CHILD, false));
         if (other) {
           otherRuns.push(await memory(dir, video, seconds, maxGopSize, true, s3.config, other));
         }
       }
       mem = medianRun(memRuns);
+      withoutV8Size = medianRun(defaultV8Runs);
       if (other) {
         baselineBuild = { child: other, ...medianRun(otherRuns) };
       }
@@ -190,7 +214,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const local = medianRun(localRuns);
     const up = await upload(opts.quick ? 20 : 60, 512 * KB);
     const httpClient = await httpClientCost();
-    return { memoryRatio: mem.memoryRatio, settledMemoryRatio: mem.settledMemoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, alone, localStore: local, upload: up, ...(baselineBuild ? { baselineBuild } : {}) };
+    return { memoryRatio: mem.memoryRatio, settledMemoryRatio: mem.settledMemoryRatio, withoutV8SizeMemoryRatio: withoutV8Size.memoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, withoutV8Size, alone, localStore: local, upload: up, ...(baselineBuild ? { baselineBuild } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
