@@ -58,6 +58,8 @@ http: { listen: "${ns.nsIp}:${http}" }
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
   t.teardown(() => browser.close().catch(() => undefined));
   const page = await browser.newPage();
+  const consoleLines: string[] = [];
+  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
   const peer = 'crossing';
   const token = mintToken(SECRET, { deviceId: DEVICE, peerId: peer, expires: Math.floor(Date.now() / 1000) + 600, rights: ['live', 'command'] });
   await page.goto(`http://${ns.nsIp}:${http}/#${new URLSearchParams({ broker: `ws://${ns.nsIp}:${ws}`, device: DEVICE, peer, token }).toString()}`);
@@ -77,7 +79,13 @@ http: { listen: "${ns.nsIp}:${http}" }
   await sleep(4_000);
   ns.setLink(true);
   const upAt = Date.now();
-  await page.waitForFunction('window.ivgw.restarts >= 1 && window.ivgw.state === "streaming"', undefined, { timeout: 30_000, polling: 100 });
+  await page.waitForFunction('window.ivgw.restarts >= 1 && window.ivgw.state === "streaming"', undefined, { timeout: 30_000, polling: 100 }).catch(async (err: unknown) => {
+    // what each side saw, for a restart that did not come
+    t.log(`the page: ${JSON.stringify(await page.evaluate('({ ...window.ivgw, channels: undefined })'))}`);
+    t.log(`the page's console:\n${consoleLines.slice(-20).join('\n')}`);
+    t.log(`the gateway:\n${gw.lines.filter((l) => /\[(p2p|peer|signaling|keep-alive)/.test(l)).slice(-40).join('\n')}`);
+    throw err;
+  });
   t.log(`restarted ${Date.now() - upAt} ms after the link came back; offer → new control channel ${(await page.evaluate<Progress>('window.ivgw')).restartMs.join(', ')} ms`);
   const mid = await page.evaluate<Progress>('window.ivgw');
   const decodedAtRestart = await page.evaluate<number>('document.getElementById("video").getVideoPlaybackQuality().totalVideoFrames');
