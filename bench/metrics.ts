@@ -29,7 +29,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     p2p: () => ({ appsConnected: 256, streamsOpen: 300, bytesSent: 1e12, bytesAcked: 1e12, backlogBytes: 1e6, keepAlive: 'up' }),
     cloud: async () => cameras.map((c) => ({ camera: c.camera, segmentsAccepted: 1e4, uploaded: 1e4, pending: 2, uploadFailures: 0, spoolBytes: 1e6 })),
     workers: () => ['capture', 'p2p', 'io', 'cloud'].map((worker) => ({ worker, heapUsed: 2e7 })),
-    memoryLooks: () => ({ checks: 1e3, trims: 10, codeDrops: 1e3, codeBytesDropped: 1e10 }),
+    memoryLooks: () => ({ checks: 1e3, trims: 10, released: 10, codeDrops: 1e3, codeBytesDropped: 1e10 }),
   });
   const n = opts.quick ? 200_000 : 2_000_000;
   const levels = ['warn', 'high', 'low'];

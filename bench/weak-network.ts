@@ -5,9 +5,9 @@
  * that run in a network namespace the bench creates, behind a veth whose gateway → app
  * direction is shaped to 256 kbit/s (tc tbf): every app falls behind the camera at once,
  * the device's watermarks pause it, and its unsent bytes wait in the gateway. The
- * gateway's RSS and its anonymous part (from 40 s after start, once the camera's frame
- * ring is resident) (smaps_rollup: `*Anon*` figures, without the
- * code pages that the apps' code paths map in once for all of them) are sampled every 250 ms: before the apps, at its peak while
+ * gateway's RSS and its anonymous part (smaps_rollup; the `*Anon*` figures leave out the
+ * code pages the apps' code paths map in once for all of them) are sampled every 250 ms,
+ * from 40 s after start (once the camera's frame ring is resident): before the apps, at its peak while
  * they stall, and 15 s after they left (what is left above the start: with the default
  * trim after apps leave, memory.trimAfterLeave, and once more without any trim: neither
  * that nor the periodic memory.trimEvery). The gateway keeps its idle code pages

@@ -13,7 +13,7 @@
  * code, state, level, reason, what, type, child, worker — bounded sets).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { allocatorStats, type AllocatorStats } from '../runtime/allocator.js';
+import { allocatorStats, type AllocatorStats, type PeriodicTrimCounts } from '../runtime/allocator.js';
 
 /** What the gateway can tell about itself at scrape time. */
 export interface MetricsSources {
@@ -23,15 +23,7 @@ export interface MetricsSources {
   /** Heap used per worker thread (from their heartbeats). */
   workers(): { worker: string; heapUsed: number }[];
   /** What the periodic memory look (memory.trimEvery) has done so far; undefined before start. */
-  memoryLooks(): MemoryLookCounts | undefined;
-}
-
-/** runtime/allocator.ts PeriodicTrim's counts. */
-export interface MemoryLookCounts {
-  checks: number;
-  trims: number;
-  codeDrops: number;
-  codeBytesDropped: number;
+  memoryLooks(): Readonly<PeriodicTrimCounts> | undefined;
 }
 
 export interface CameraSnapshot {
@@ -154,16 +146,16 @@ export class GatewayMetrics {
     }
     // cumulative counts kept by the look itself: each scrape sets the counter to them
     for (const [name, help, pick] of [
-      ['ivgw_memory_looks_total', 'Periodic memory looks (memory.trimEvery)', (m: MemoryLookCounts) => m.checks],
-      ['ivgw_memory_trims_total', 'Looks that found enough free in the C allocator to trim it (malloc_trim)', (m: MemoryLookCounts) => m.trims],
-      ['ivgw_memory_code_drops_total', 'Looks that dropped the resident code pages still their file\'s own (memory.dropIdleCode)', (m: MemoryLookCounts) => m.codeDrops],
-      ['ivgw_memory_code_dropped_bytes_total', 'Resident bytes of those code pages at each drop, summed (what the kernel re-reads on use)', (m: MemoryLookCounts) => m.codeBytesDropped],
+      ['ivgw_memory_looks_total', 'Periodic memory looks (memory.trimEvery)', (m: Readonly<PeriodicTrimCounts>) => m.checks],
+      ['ivgw_memory_trims_total', 'Looks that found enough free in the C allocator to trim it (malloc_trim)', (m: Readonly<PeriodicTrimCounts>) => m.trims],
+      ['ivgw_memory_code_drops_total', 'Looks that dropped the resident code pages still their file\'s own (memory.dropIdleCode)', (m: Readonly<PeriodicTrimCounts>) => m.codeDrops],
+      ['ivgw_memory_code_dropped_bytes_total', 'Resident bytes of those code pages at each drop, summed (what the kernel re-reads on use)', (m: Readonly<PeriodicTrimCounts>) => m.codeBytesDropped],
     ] as const) {
       new Counter({
         name, help, registers: r,
         collect() {
           this.reset();
-          this.inc(pick(src.memoryLooks() ?? { checks: 0, trims: 0, codeDrops: 0, codeBytesDropped: 0 }));
+          this.inc(pick(src.memoryLooks() ?? { checks: 0, trims: 0, released: 0, codeDrops: 0, codeBytesDropped: 0 }));
         },
       });
     }

@@ -121,9 +121,18 @@ export class TrimAfterLeave {
  * left to give (7 ms for the first of 140 MB). `ivgw run` idle: 104.2 → 98.6 MB RSS by
  * one trim 40 s after start. The timer is unref'd.
  */
+/** What a PeriodicTrim has done: looks, trims (and those that gave memory back), code-page drops and their resident bytes summed. */
+export interface PeriodicTrimCounts {
+  checks: number;
+  trims: number;
+  released: number;
+  codeDrops: number;
+  codeBytesDropped: number;
+}
+
 export class PeriodicTrim {
   private readonly timer: NodeJS.Timeout | undefined;
-  readonly counts = { checks: 0, trims: 0, released: 0, codeDrops: 0, codeBytesDropped: 0 };
+  readonly counts: PeriodicTrimCounts = { checks: 0, trims: 0, released: 0, codeDrops: 0, codeBytesDropped: 0 };
 
   constructor(everyMs: number, private readonly minFreeBytes = 1024 * 1024, private readonly dropCode = false) {
     if (everyMs > 0 && loadMemAddon()) {

@@ -53,14 +53,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     wake();
     void gw.stop();
   };
-  // SIGUSR2: each isolate's V8 heap, GC-settled under --expose-gc, then (memory.dropIdleCode,
-  // the default) the idle code pages dropped as the periodic look drops them, so that every
+  // SIGUSR2: each isolate's V8 heap, GC-settled under --expose-gc, then (where the periodic
+  // look drops code pages: memory.dropIdleCode, trimEvery not 0) the idle code pages dropped as it does, so that every
   // sample finds them in the same state wherever it falls between two looks, then the RSS
   // before the C allocator's free pages go back to the system (malloc_trim) — what benchmarks read
   const onUsr2 = (): void => {
     gw.settleMemory().then(
       (heaps) => {
-        const dropped = opts.dropIdleCode === false ? undefined : dropCleanFilePages();
+        const dropped = opts.dropIdleCode === false || opts.trimEveryMs === 0 ? undefined : dropCleanFilePages();
         const rssBeforeTrimKB = Math.round(process.memoryUsage.rss() / 1024);
         say('memory settled', { heaps, codeDroppedKB: dropped ? Math.round(dropped.bytes / 1024) : null, rssBeforeTrimKB, trimmed: trimAllocator() ?? null });
       },

@@ -16,7 +16,7 @@ function fakeSources(p2p: P2pSnapshot) {
     p2p: () => p2p,
     cloud: async () => [{ camera: 'cam-a', segmentsAccepted: 10, uploaded: 9, pending: 1, uploadFailures: 0, spoolBytes: 12345 }],
     workers: () => [{ worker: 'p2p', heapUsed: 5_000_000 }],
-    memoryLooks: () => ({ checks: 7, trims: 2, codeDrops: 7, codeBytesDropped: 123_456_789 }),
+    memoryLooks: () => ({ checks: 7, trims: 2, released: 2, codeDrops: 7, codeBytesDropped: 123_456_789 }),
   };
 }
 
