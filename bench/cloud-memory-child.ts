@@ -2,11 +2,15 @@
  * cloud-memory-child — one process, one cloud module, one stream: prints RSS samples
  * (JSON lines) at the phases the `cloud` benchmark compares:
  *   {"phase":"loaded"}     modules loaded; with `runtime`, the process-wide runtime (the P2P
- *                          host: p2p and io workers) already running (the baseline)
+ *                          host: p2p and io workers) already running (the baseline), and
+ *                          start-up's free pages given back (malloc_trim, as `ivgw run`'s
+ *                          periodic look does; `untrimmedRss` before it)
  *   {"phase":"idle"}       cloud.init done, nothing pushed (fixed overhead: actor, ring; and
  *                          without `runtime` the cloud worker of its own)
  *   {"phase":"stream"}     once a second while the stream is recorded (full-time plan)
  *   {"phase":"settled"}    at the end, still recording, after a full GC in every isolate
+ *   {"phase":"trimmed"}    right after, once the C allocator gave its free pages back
+ *                          (malloc_trim: what `ivgw run`'s periodic look does once a minute)
  * (every phase but `stream` is sampled after a full GC in every isolate: main, the host's
  * workers, the cloud actor's worker; those phases also carry each isolate's V8 heap used
  * and the C allocator's bytes in use and free inside its arenas, `native`)
@@ -19,7 +23,7 @@ import type { StoreConfig } from '../actors/cloud/object-store.js';
 import { acquireP2pHost } from '../actors/p2p/p2p-host.js';
 import { SampleFeed } from '../actors/capture/sample-feed.js';
 import { AccessUnitSplitter, AdtsSplitter } from '../media/es-splitter.js';
-import { allocatorStats } from '../runtime/allocator.js';
+import { allocatorStats, trimAllocator } from '../runtime/allocator.js';
 import type { WorkerHeap } from '../runtime/schema.js';
 import { optimizeV8ForSize } from '../runtime/v8-size.js';
 
@@ -61,7 +65,9 @@ const settle = async (): Promise<void> => {
   }
 };
 await settle();
-sample('loaded', { heaps, native: allocatorStats() });
+const untrimmedRss = process.memoryUsage().rss;
+trimAllocator();
+sample('loaded', { heaps, native: allocatorStats(), untrimmedRss });
 await cloud.init({ maxGopSize: a.maxGopSize, avFormat: { video: { codec: 'h264', fps: 25 }, audio: { codec: 'aac', sampleRate: 16000, channels: 1 } } });
 await settle();
 sample('idle', { heaps, native: allocatorStats() });
@@ -72,6 +78,8 @@ for (let s = 1; s <= a.seconds; s++) {
 }
 await settle();
 sample('settled', { heaps, native: allocatorStats() });
+trimAllocator();
+sample('trimmed', { native: allocatorStats() });
 feed.stop();
 const stats = (await cloud.stats()) as { ingest: { videoKbps: number; audioKbps: number; gopFrames: number }; segments: number; readerLaps: number; upload: { pending: number } };
 say({ phase: 'stats', videoKbps: stats.ingest.videoKbps, audioKbps: stats.ingest.audioKbps, gopFrames: stats.ingest.gopFrames, segments: stats.segments, readerLaps: stats.readerLaps, refused: feed.pushed.refused });

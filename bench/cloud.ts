@@ -5,12 +5,16 @@
  * plan; RSS growth of cloud.init + the recording over the baseline, compared with the
  * spec's figure for AAC input: maxGopSize + 100 KB (`memoryRatio`, target <= 1.0). The
  * baseline is a process that already runs the runtime (the P2P host's workers: the cloud
- * actor joins its io worker); `alone` repeats it in a process with nothing else, where
+ * actor joins its io worker) and has given start-up's free pages back (malloc_trim, as
+ * `ivgw run`'s periodic look does; before 2026-12-08 the baseline was untrimmed, so
+ * memory the stream took from those free pages did not count); `alone` repeats it in a process with nothing else, where
  * the cloud module starts a worker of its own (`aloneMemoryRatio`). Each is also split
  * into the fixed part (`idleGrowth`: init, no data: the actor, the ring, a worker if
  * its own) and the part the stream adds (`streamGrowth`, `streamMemoryRatio`);
  * `settledGrowth` is the RSS growth at the end of the recording after a full GC in every
- * isolate (what is live, not garbage awaiting a collection; `loaded` and `idle` are
+ * isolate (what is live, not garbage awaiting a collection; `trimmedGrowth` /
+ * `trimmedMemoryRatio` right after, once malloc_trim gave the C allocator's free pages
+ * back, as `ivgw run`'s periodic look does once a minute; `loaded` and `idle` are
  * sampled GC-settled the same way); `v8IdleGrowthKB` / `v8SettledGrowthKB` are the V8
  * heap part of the idle and settled growth, summed over the isolates (steadier than RSS);
  * `nativeInUseGrowthKB` / `nativeFreeGrowthKB` the C allocator's bytes in use and free in
@@ -65,12 +69,14 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
   }
   const rss = (phase: string): number[] => lines.filter((l) => l.phase === phase).map((l) => l.rss as number);
   const base = rss('loaded')[0] as number;
+  const loadedLine = lines.find((l) => l.phase === 'loaded');
   const idle = rss('idle')[0] as number;
   const stream = rss('stream');
   const steady = stream.slice(Math.floor(stream.length / 2)); // after the first half: segments, uploads and GC at steady state
   const steadyRss = percentile(steady, 50);
   const peakRss = Math.max(...stream);
   const settled = rss('settled')[0] as number; // still recording, after a full GC in every isolate
+  const trimmed = rss('trimmed')[0]; // and the free pages given back (a baseline build's child may not sample it)
   const budget = maxGopSize + 100 * KB;
   // V8 heap growth over `loaded`, GC-settled, summed over the isolates (less noisy than RSS: no allocator or commit steps)
   const heapOf = (phase: string): number => Object.values(lines.find((l) => l.phase === phase)?.heaps ?? {}).reduce((n, v) => n + v, 0);
@@ -83,6 +89,7 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
     maxGopSize,
     specBudgetBytes: budget,
     rssLoadedMB: round(base / 2 ** 20, 1),
+    ...(typeof loadedLine?.untrimmedRss === 'number' ? { rssLoadedUntrimmedMB: round(loadedLine.untrimmedRss / 2 ** 20, 1) } : {}),
     idleGrowthKB: round((idle - base) / KB, 0),
     steadyGrowthKB: round((steadyRss - base) / KB, 0),
     peakGrowthKB: round((peakRss - base) / KB, 0),
@@ -91,6 +98,7 @@ async function memory(dir: string, video: string, seconds: number, maxGopSize: n
     streamMemoryRatio: round((steadyRss - idle) / budget, 2),
     settledGrowthKB: round((settled - base) / KB, 0),
     settledMemoryRatio: round((settled - base) / budget, 2),
+    ...(trimmed !== undefined ? { trimmedGrowthKB: round((trimmed - base) / KB, 0), trimmedMemoryRatio: round((trimmed - base) / budget, 2) } : {}),
     ...(heapBase > 0 ? { // a child that reports its heaps (a baseline build's may not)
       v8IdleGrowthKB: round((heapOf('idle') - heapBase) / KB, 0),
       v8SettledGrowthKB: round((heapOf('settled') - heapBase) / KB, 0),
@@ -116,7 +124,7 @@ function nativeGrowth(lines: { phase: string; native?: { inUseBytes: number; fre
 /** The run with the median memoryRatio, and every run's figures (`runs`). */
 function medianRun(runs: Record<string, unknown>[]): Record<string, unknown> {
   const sorted = [...runs].sort((a, b) => (a.memoryRatio as number) - (b.memoryRatio as number));
-  const pick = (r: Record<string, unknown>): Record<string, unknown> => ({ idleGrowthKB: r.idleGrowthKB, steadyGrowthKB: r.steadyGrowthKB, peakGrowthKB: r.peakGrowthKB, settledGrowthKB: r.settledGrowthKB, memoryRatio: r.memoryRatio, settledMemoryRatio: r.settledMemoryRatio, v8IdleGrowthKB: r.v8IdleGrowthKB, v8SettledGrowthKB: r.v8SettledGrowthKB, nativeInUseGrowthKB: r.nativeInUseGrowthKB, nativeFreeGrowthKB: r.nativeFreeGrowthKB });
+  const pick = (r: Record<string, unknown>): Record<string, unknown> => ({ idleGrowthKB: r.idleGrowthKB, steadyGrowthKB: r.steadyGrowthKB, peakGrowthKB: r.peakGrowthKB, settledGrowthKB: r.settledGrowthKB, trimmedGrowthKB: r.trimmedGrowthKB, memoryRatio: r.memoryRatio, settledMemoryRatio: r.settledMemoryRatio, trimmedMemoryRatio: r.trimmedMemoryRatio, v8IdleGrowthKB: r.v8IdleGrowthKB, v8SettledGrowthKB: r.v8SettledGrowthKB, nativeInUseGrowthKB: r.nativeInUseGrowthKB, nativeFreeGrowthKB: r.nativeFreeGrowthKB });
   return { ...sorted[Math.floor(sorted.length / 2)], runs: runs.map(pick) };
 }
 
@@ -214,7 +222,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     const local = medianRun(localRuns);
     const up = await upload(opts.quick ? 20 : 60, 512 * KB);
     const httpClient = await httpClientCost();
-    return { memoryRatio: mem.memoryRatio, settledMemoryRatio: mem.settledMemoryRatio, withoutV8SizeMemoryRatio: withoutV8Size.memoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, withoutV8Size, alone, localStore: local, upload: up, ...(baselineBuild ? { baselineBuild } : {}) };
+    return { memoryRatio: mem.memoryRatio, settledMemoryRatio: mem.settledMemoryRatio, trimmedMemoryRatio: mem.trimmedMemoryRatio, withoutV8SizeMemoryRatio: withoutV8Size.memoryRatio, aloneMemoryRatio: alone.memoryRatio, localStoreMemoryRatio: local.memoryRatio, uploadRatio: up.uploadRatio, httpClient, memory: mem, withoutV8Size, alone, localStore: local, upload: up, ...(baselineBuild ? { baselineBuild } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

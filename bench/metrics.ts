@@ -30,6 +30,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     cloud: async () => cameras.map((c) => ({ camera: c.camera, segmentsAccepted: 1e4, uploaded: 1e4, pending: 2, uploadFailures: 0, spoolBytes: 1e6 })),
     workers: () => ['capture', 'p2p', 'io', 'cloud'].map((worker) => ({ worker, heapUsed: 2e7 })),
     memoryLooks: () => ({ checks: 1e3, trims: 10, released: 10, codeDrops: 1e3, codeBytesDropped: 1e10 }),
+    afterLeave: () => ({ trims: 10, released: 10, releases: 10, releaseMs: 150, lastReleaseMs: 15 }),
   });
   const n = opts.quick ? 200_000 : 2_000_000;
   const levels = ['warn', 'high', 'low'];

@@ -7,17 +7,20 @@
  * the device's watermarks pause it, and its unsent bytes wait in the gateway. The
  * gateway's RSS and its anonymous part (smaps_rollup; the `*Anon*` figures leave out the
  * code pages the apps' code paths map in once for all of them) are sampled every 250 ms,
- * from 40 s after start (once the camera's frame ring is resident): before the apps, at its peak while
- * they stall, and 15 s after they left (what is left above the start: with the default
- * trim after apps leave, memory.trimAfterLeave, and once more without any trim: neither
- * that nor the periodic memory.trimEvery). The gateway keeps its idle code pages
+ * from 40 s after start (once the camera's frame ring is resident): before the apps, at its
+ * peak while they stall, and 15 s after they left (what is left above the start: with the
+ * default release and trim after apps leave, memory.trimAfterLeave, and once more with
+ * neither that nor the periodic memory.trimEvery). Then the same apps come and go once
+ * more (`secondWave`): what the first wave left is memory the second reuses, and more
+ * left after it would be a leak. The gateway keeps its idle code pages
  * (`memory.dropIdleCode: false`): the periodic look's first drop, 60 s after start, can
- * fall between the samples and would read as ~20 MB the apps gave back. The same run is repeated on an unshaped link as
- * the baseline, and on the shaped link with the watermarks the gateway had before it took
- * the spec's example (256 KiB / 512 KiB / 1 MiB instead of 200 / 400 / 500 KiB). Spec (iv_av.h, weak network): at most `n × 512 KB + 732 KB` per app with n
- * streams (here n = 1: 1244 KB). Needs root for `ip netns` and `tc`.
+ * fall between the samples and would read as ~20 MB the apps gave back. The same run is
+ * repeated on an unshaped link as the baseline, and on the shaped link with the watermarks
+ * the gateway had before it took the spec's example (256 KiB / 512 KiB / 1 MiB instead of
+ * 200 / 400 / 500 KiB). Spec (iv_av.h, weak network): at most `n × 512 KB + 732 KB` per
+ * app with n streams (here n = 1: 1244 KB). Needs root for `ip netns` and `tc`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +47,7 @@ function sh(cmd: string, args: string[]): void {
   }
 }
 
-async function once(dir: string, video: string, apps: number, shapedKbit: number | undefined, watermarks = '', memory = ''): Promise<{ baseMB: number; peakPerAppKB: number; afterMB: number; leftMB: number; baseAnonMB: number; peakAnonPerAppKB: number; leftAnonMB: number; appKbps: number; errors: number; errorCodes: Record<string, number>; violations: number }> {
+async function once(dir: string, video: string, apps: number, shapedKbit: number | undefined, watermarks = '', memory = ''): Promise<{ baseMB: number; peakPerAppKB: number; afterMB: number; leftMB: number; baseAnonMB: number; peakAnonPerAppKB: number; leftAnonMB: number; secondWave: { peakMB: number; leftMB: number; peakAnonMB: number; leftAnonMB: number }; appKbps: number; errors: number; errorCodes: Record<string, number>; violations: number }> {
   const ns = createNetNs();
   try {
     const hostIf = spawnSync('ip', ['-o', 'addr', 'show', 'to', `${ns.hostIp}/32`], { encoding: 'utf8' }).stdout.split(/\s+/)[1] ?? '';
@@ -79,16 +82,22 @@ ${watermarks ? `watermarks: ${watermarks}\n` : ''}memory: ${memory || '{ dropIdl
     // sampled before that, the ring's own growth would count as the apps'
     await new Promise((r) => setTimeout(r, 40_000));
     const base = memKB(pid);
-    const peak = { ...base };
-    const sampler = setInterval(() => {
-      const m = memKB(pid);
-      peak.rss = Math.max(peak.rss, m.rss);
-      peak.anon = Math.max(peak.anon, m.anon);
-    }, 250);
-    const load = spawnSync('ip', ['netns', 'exec', ns.name, process.execPath, IVGW, 'load', '--broker', `mqtt://${ns.hostIp}:${port}`, '--device', 'weak-dev', '--secret', SECRET, '--peers', String(apps), '--ramp', '2', '--seconds', '25', '--mix', 'live=100', '--bind', ns.nsIp, '--json'], { encoding: 'utf8', timeout: 120_000 });
-    await new Promise((r) => setTimeout(r, 15_000)); // the apps are gone: does the memory come back?
-    clearInterval(sampler);
-    const after = memKB(pid);
+    /** One wave of apps: they connect, stall (or stream), leave; the peak while they are there, what is left 15 s after. */
+    const wave = async (): Promise<{ peak: { rss: number; anon: number }; after: { rss: number; anon: number }; load: SpawnSyncReturns<string> }> => {
+      const peak = memKB(pid);
+      const sampler = setInterval(() => {
+        const m = memKB(pid);
+        peak.rss = Math.max(peak.rss, m.rss);
+        peak.anon = Math.max(peak.anon, m.anon);
+      }, 250);
+      const load = spawnSync('ip', ['netns', 'exec', ns.name, process.execPath, IVGW, 'load', '--broker', `mqtt://${ns.hostIp}:${port}`, '--device', 'weak-dev', '--secret', SECRET, '--peers', String(apps), '--ramp', '2', '--seconds', '25', '--mix', 'live=100', '--bind', ns.nsIp, '--json'], { encoding: 'utf8', timeout: 120_000 });
+      await new Promise((r) => setTimeout(r, 15_000)); // the apps are gone: does the memory come back?
+      clearInterval(sampler);
+      return { peak, after: memKB(pid), load };
+    };
+    const first = await wave();
+    const second = await wave(); // the same apps again: what the first left is reused, not added to
+    const { peak, after, load } = first;
     gw.kill('SIGTERM');
     await new Promise((r) => gw.once('exit', r));
     const lines = load.stdout.trim().split('\n');
@@ -106,7 +115,9 @@ ${watermarks ? `watermarks: ${watermarks}\n` : ''}memory: ${memory || '{ dropIdl
       }
     }
     return { baseMB: round(base.rss / 1024, 1), peakPerAppKB: round((peak.rss - base.rss) / apps, 0), afterMB: round(after.rss / 1024, 1), leftMB: round((after.rss - base.rss) / 1024, 1),
-      baseAnonMB: round(base.anon / 1024, 1), peakAnonPerAppKB: round((peak.anon - base.anon) / apps, 0), leftAnonMB: round((after.anon - base.anon) / 1024, 1), appKbps: round(((totals.bytes ?? 0) * 8) / apps / 25 / 1000, 0), errors: totals.errors ?? -1, errorCodes, violations: totals.integrityViolations ?? -1 };
+      baseAnonMB: round(base.anon / 1024, 1), peakAnonPerAppKB: round((peak.anon - base.anon) / apps, 0), leftAnonMB: round((after.anon - base.anon) / 1024, 1),
+      secondWave: { peakMB: round((second.peak.rss - base.rss) / 1024, 1), leftMB: round((second.after.rss - base.rss) / 1024, 1), peakAnonMB: round((second.peak.anon - base.anon) / 1024, 1), leftAnonMB: round((second.after.anon - base.anon) / 1024, 1) },
+      appKbps: round(((totals.bytes ?? 0) * 8) / apps / 25 / 1000, 0), errors: totals.errors ?? -1, errorCodes, violations: totals.integrityViolations ?? -1 };
   } finally {
     ns.remove();
   }
@@ -138,6 +149,9 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       // 15 s after the apps left: RSS above the start, with the trim 2 s after they left (default) and without
       leftAfterAppsMB: weak.leftMB,
       leftAfterAppsNoTrimMB: weakNoTrim.leftMB,
+      // the same apps once more: left above the start after the second wave (what the first left is reused; growth here would be a leak)
+      leftAfterSecondWaveMB: weak.secondWave.leftMB,
+      leftAfterSecondWaveAnonMB: weak.secondWave.leftAnonMB,
       weak,
       weakNoTrim,
       weakFormerWatermarks: formerWatermarks,

@@ -52,7 +52,7 @@ export interface GatewayOptions {
   /** Per stream; default DEFAULT_WATERMARKS (200 / 400 / 500 KiB); all zero disables. */
   watermarks?: Watermarks;
   admission?: AdmissionLimits;
-  /** Give freed native memory back to the system (malloc_trim) this long after apps leave; default 2000; 0: never. */
+  /** This long after a burst of departures, the p2p worker and the main thread collect (V8's low-memory notification) and freed native memory goes back to the system (malloc_trim); default 2000; 0: never. */
   trimAfterLeaveMs?: number;
   /** Every this long, freed native memory over 1 MiB goes back to the system (malloc_trim); default 60000; 0: never. */
   trimEveryMs?: number;

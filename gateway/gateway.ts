@@ -86,6 +86,7 @@ export class Gateway extends TypedEmitter<GatewayEvents> {
       cloud: () => cloudSnapshots(this.running),
       workers: () => workerHeaps(this.running),
       memoryLooks: () => this.memoryLook?.counts,
+      afterLeave: () => this.running?.p2p?.trim.counts,
     });
     this.sink = {
       emit: (event, ...args) => this.emit(event, ...args),

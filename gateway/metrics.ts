@@ -13,7 +13,7 @@
  * code, state, level, reason, what, type, child, worker — bounded sets).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { allocatorStats, type AllocatorStats, type PeriodicTrimCounts } from '../runtime/allocator.js';
+import { allocatorStats, type AllocatorStats, type PeriodicTrimCounts, type TrimAfterLeaveCounts } from '../runtime/allocator.js';
 
 /** What the gateway can tell about itself at scrape time. */
 export interface MetricsSources {
@@ -24,6 +24,8 @@ export interface MetricsSources {
   workers(): { worker: string; heapUsed: number }[];
   /** What the periodic memory look (memory.trimEvery) has done so far; undefined before start. */
   memoryLooks(): Readonly<PeriodicTrimCounts> | undefined;
+  /** What the release and trim after bursts of departures (memory.trimAfterLeave) have done; undefined while p2p is not up. */
+  afterLeave(): Readonly<TrimAfterLeaveCounts> | undefined;
 }
 
 export interface CameraSnapshot {
@@ -144,21 +146,30 @@ export class GatewayMetrics {
         },
       });
     }
-    // cumulative counts kept by the look itself: each scrape sets the counter to them
-    for (const [name, help, pick] of [
-      ['ivgw_memory_looks_total', 'Periodic memory looks (memory.trimEvery)', (m: Readonly<PeriodicTrimCounts>) => m.checks],
-      ['ivgw_memory_trims_total', 'Looks that found enough free in the C allocator to trim it (malloc_trim)', (m: Readonly<PeriodicTrimCounts>) => m.trims],
-      ['ivgw_memory_code_drops_total', 'Looks that dropped the resident code pages still their file\'s own (memory.dropIdleCode)', (m: Readonly<PeriodicTrimCounts>) => m.codeDrops],
-      ['ivgw_memory_code_dropped_bytes_total', 'Resident bytes of those code pages at each drop, summed (what the kernel re-reads on use)', (m: Readonly<PeriodicTrimCounts>) => m.codeBytesDropped],
-    ] as const) {
-      new Counter({
-        name, help, registers: r,
-        collect() {
-          this.reset();
-          this.inc(pick(src.memoryLooks() ?? { checks: 0, trims: 0, released: 0, codeDrops: 0, codeBytesDropped: 0 }));
-        },
-      });
-    }
+    // cumulative counts kept by the memory look and the trim after departures themselves: each scrape sets the counter to them
+    const counted = <T>(read: () => Readonly<T> | undefined, rows: readonly (readonly [string, string, (m: Readonly<T>) => number])[]): void => {
+      for (const [name, help, pick] of rows) {
+        new Counter({
+          name, help, registers: r,
+          collect() {
+            this.reset();
+            const m = read();
+            this.inc(m ? pick(m) : 0);
+          },
+        });
+      }
+    };
+    counted<PeriodicTrimCounts>(() => src.memoryLooks(), [
+      ['ivgw_memory_looks_total', 'Periodic memory looks (memory.trimEvery)', (m) => m.checks],
+      ['ivgw_memory_trims_total', 'Looks that found enough free in the C allocator to trim it (malloc_trim)', (m) => m.trims],
+      ['ivgw_memory_code_drops_total', 'Looks that dropped the resident code pages still their file\'s own (memory.dropIdleCode)', (m) => m.codeDrops],
+      ['ivgw_memory_code_dropped_bytes_total', 'Resident bytes of those code pages at each drop, summed (what the kernel re-reads on use)', (m) => m.codeBytesDropped],
+    ]);
+    counted<TrimAfterLeaveCounts>(() => src.afterLeave(), [
+      ['ivgw_memory_after_leave_releases_total', 'Bursts of departures after which the p2p worker and the main thread collected (V8 low-memory notification) before the trim', (m) => m.releases],
+      ['ivgw_memory_after_leave_release_seconds_total', 'Time those collections took, summed (the p2p worker stops for its part)', (m) => m.releaseMs / 1000],
+      ['ivgw_memory_after_leave_trims_total', 'Trims of the C allocator after bursts of departures (malloc_trim)', (m) => m.trims],
+    ]);
     p2pGauge('ivgw_p2p_backlog_bytes', 'Bytes sent but not yet acknowledged, over all open streams', (p) => p.backlogBytes);
     new Gauge({
       name: 'ivgw_p2p_keepalive_state', help: 'P2P keep-alive state (1 for the current one)', labelNames: ['state'], registers: r,

@@ -35,6 +35,8 @@ interface MemAddon {
   copyInto(dst: Uint8Array, offset: number, src: Uint8Array): void;
   setThreadName(name: string): boolean;
   trim(): boolean;
+  /** V8's low-memory notification to the calling thread's isolate (runtime/heap.ts); false without one. */
+  lowMemory?(): boolean;
   dropCleanFilePages(): { mappings: number; bytes: number } | undefined;
   stats(): { glibc: boolean; arenaBytes?: number; inUseBytes?: number; freeBytes?: number };
 }
@@ -78,34 +80,77 @@ export function allocatorStats(): AllocatorStats | undefined {
   return { arenaBytes: s.arenaBytes ?? 0, inUseBytes: s.inUseBytes ?? 0, freeBytes: s.freeBytes ?? 0 };
 }
 
+/** What a TrimAfterLeave has done: trims (and those that gave memory back), releases asked of the isolates, their time summed and the last one's (ms). */
+export interface TrimAfterLeaveCounts {
+  trims: number;
+  released: number;
+  releases: number;
+  releaseMs: number;
+  lastReleaseMs: number;
+}
+
 /**
  * One trim `delayMs` after the last `left()` of a burst (apps leave in bursts; a trim
- * walks every arena, so not one per app). Timers are unref'd: it never keeps a process up.
+ * walks every arena, so not one per app). Before it, `release` (when given) lets the
+ * isolates that held the apps collect what they no longer reach: their V8 heaps shrink,
+ * and the finalizers of the closed connections' wrappers free the native memory behind
+ * them, which the trim then gives back (bench weak-network, 20 stalled apps: 15 s after
+ * they went 16.2 MB of anonymous memory stayed with the trim alone, 10.0 MB with the
+ * release before it). A release that
+ * fails or hangs past `delayMs` does not keep the trim from running. Timers are
+ * unref'd: it never keeps a process up.
  */
 export class TrimAfterLeave {
   private timer: NodeJS.Timeout | undefined;
-  /** Trims done, and how many gave memory back. */
-  readonly counts = { trims: 0, released: 0 };
+  private closed = false;
+  readonly counts: TrimAfterLeaveCounts = { trims: 0, released: 0, releases: 0, releaseMs: 0, lastReleaseMs: 0 };
 
-  constructor(private readonly delayMs: number) {}
+  constructor(
+    private readonly delayMs: number,
+    private readonly release?: () => Promise<unknown>,
+  ) {}
 
   left(): void {
-    if (this.delayMs <= 0) {
+    if (this.delayMs <= 0 || this.closed) {
       return;
     }
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const r = trimAllocator();
-      if (r !== undefined) {
-        this.counts.trims++;
-        this.counts.released += r ? 1 : 0;
-      }
+      void this.releaseThenTrim();
     }, this.delayMs);
     this.timer.unref();
   }
 
+  private async releaseThenTrim(): Promise<void> {
+    if (this.release) {
+      const t0 = performance.now();
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.release().catch(() => undefined),
+        new Promise<void>((r) => {
+          bound = setTimeout(r, this.delayMs);
+          bound.unref();
+        }),
+      ]);
+      clearTimeout(bound);
+      const ms = performance.now() - t0;
+      this.counts.releases++;
+      this.counts.releaseMs += ms;
+      this.counts.lastReleaseMs = Math.round(ms);
+    }
+    if (this.closed) {
+      return;
+    }
+    const r = trimAllocator();
+    if (r !== undefined) {
+      this.counts.trims++;
+      this.counts.released += r ? 1 : 0;
+    }
+  }
+
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -130,11 +130,17 @@ export const SYS_METHODS = {
    * (`collected` says whether it did), then the worker's V8 heap (bytes).
    */
   SYS_GC: request(empty, returns<WorkerHeap>()),
+  /**
+   * Parent → worker: V8's low-memory notification (full collections that shrink the heap;
+   * runtime/heap.ts releaseHeap), one turn for the finalizers, then the worker's V8 heap.
+   * What the trim after a burst of departures asks of the worker that hosted the apps.
+   */
+  SYS_RELEASE_MEMORY: request(empty, returns<WorkerHeap>()),
 } as const;
 
 export type SysMethods = typeof SYS_METHODS;
 
-/** One isolate's V8 heap after SYS_GC (bytes). */
+/** One isolate's V8 heap after SYS_GC or SYS_RELEASE_MEMORY (bytes). */
 export interface WorkerHeap {
   collected: boolean;
   heapUsed: number;

@@ -17,7 +17,7 @@ import { connectCallbacks } from './comlink-bridge.js';
 import { IvError, toWireError } from './errors.js';
 import { decode, encode } from './wire.js';
 import { runWorkerShutdownHooks } from './worker-hooks.js';
-import { collectHeap } from './heap.js';
+import { collectHeap, releaseHeap } from './heap.js';
 import { nameThread } from './thread-name.js';
 import {
   PROTOCOL_VERSION,
@@ -173,6 +173,8 @@ async function handleSys(env: Envelope): Promise<unknown> {
       return { t: body.t, at: performance.now() };
     case 'SYS_GC':
       return collectHeap();
+    case 'SYS_RELEASE_MEMORY':
+      return releaseHeap();
     default:
       throw new IvError('IV_ERR_UNKNOWN_METHOD', `worker host does not handle ${env.method}`, { field: 'method' });
   }

@@ -24,6 +24,7 @@
  */
 import type { ActorRef } from '../../runtime/actor-ref.js';
 import { TrimAfterLeave } from '../../runtime/allocator.js';
+import { releaseHeap } from '../../runtime/heap.js';
 import type { PeerMethods } from './peer-methods.js';
 import type { ActorSystem } from '../../runtime/actor-system.js';
 import type { IvErrorCode } from '../../runtime/errors.js';
@@ -64,7 +65,7 @@ export interface P2pServiceOptions {
   admission?: AdmissionLimits;
   /** Offer rate limits (default DEFAULT_OFFER_LIMITS). */
   offerLimits?: OfferLimits;
-  /** Give freed native memory back to the system this long after apps leave (runtime/allocator.ts); 0: never. Default 2000 ms. */
+  /** This long after a burst of departures, the p2p worker and this thread collect, then freed native memory goes back to the system (runtime/allocator.ts); 0: never. Default 2000 ms. */
   trimAfterLeaveMs?: number;
   /** Probe the STUN server (p2p_keep_alive_cfg); absent: no keep-alive. */
   keepAlive?: { server: string; timeInterS: number; maxAttemptNum: number; bindAddress?: string };
@@ -108,7 +109,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   readonly streamBudget: StreamBudget;
   /** Offers per peer and device-wide. */
   readonly offers: OfferLimiter;
-  /** One malloc_trim after a burst of departures: what their connections took goes back (bench weak-network). */
+  /** After a burst of departures, the isolates that held the apps collect, then one malloc_trim: what their connections took goes back (bench weak-network). */
   readonly trim: TrimAfterLeave;
   /** Commands and voice on their way to the device's callbacks (app-requests.ts). */
   private readonly requests: AppRequests;
@@ -117,7 +118,7 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
 
   private constructor(private readonly opts: P2pServiceOptions) {
     super();
-    this.trim = new TrimAfterLeave(opts.trimAfterLeaveMs ?? 2_000);
+    this.trim = new TrimAfterLeave(opts.trimAfterLeaveMs ?? 2_000, () => this.releaseMemory());
     this.requests = new AppRequests(opts);
     this.watermarks = opts.watermarks ?? { low: 0, warn: 0, high: 0 };
     this.admission = opts.admission ?? DEFAULT_ADMISSION;
@@ -350,6 +351,16 @@ export class P2pService extends TypedEmitter<P2pServiceEvents> {
   async setWatermarks(w: Watermarks): Promise<void> {
     this.watermarks = w;
     await Promise.all([...this.peers.values()].map((ref) => ref.call('P2P_SET_WATERMARK', w).catch(() => undefined)));
+  }
+
+  /**
+   * What the trim after departures asks first: V8's low-memory notification on the p2p
+   * worker (the peers' actors and their node-datachannel wrappers, freed natively by their
+   * finalizers) and on this thread (the signaling's sessions and sockets).
+   */
+  private async releaseMemory(): Promise<void> {
+    await this.opts.system.worker(this.opts.worker)?.request('sys', 'SYS_RELEASE_MEMORY', {}, 10_000);
+    await releaseHeap();
   }
 
   async close(): Promise<void> {

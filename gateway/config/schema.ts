@@ -75,8 +75,9 @@ export interface GatewayConfig {
   admission: { maxApps: number; maxStreams: number };
   keepAlive: { intervalS: number; probes: number };
   /**
-   * Freed native memory goes back to the system trimAfterLeaveS after apps leave
-   * (malloc_trim), and every trimEveryS when more than 1 MiB is free (0: never); at each of
+   * trimAfterLeaveS after a burst of departures, the isolates that held the apps collect
+   * (V8's low-memory notification) and freed native memory goes back to the system
+   * (malloc_trim); it goes back every trimEveryS when more than 1 MiB is free (0: never); at each of
    * those looks the code pages not used since the last are dropped (dropIdleCode).
    */
   memory: { trimAfterLeaveS: number; trimEveryS: number; dropIdleCode: boolean; captureWorker: CaptureWorker };

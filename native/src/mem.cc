@@ -9,12 +9,15 @@
 // memory with libc memcpy (V8 copies into a SharedArrayBuffer with relaxed atomic word
 // stores, slower for the large frames a FrameRing takes). And the code pages: resident
 // pages that are still a read-only file's own go out of the page tables (madvise), never a
-// page that was written. Loaded lazily by
+// page that was written. And the calling thread's V8 isolate: its low-memory notification
+// (full collections that shrink the heap; what the wrappers of closed connections held
+// is freed by their finalizers). Loaded lazily by
 // runtime/allocator.ts; never by the package's entries.
 #ifndef NAPI_DISABLE_CPP_EXCEPTIONS
 #define NAPI_DISABLE_CPP_EXCEPTIONS
 #endif
 #include <napi.h>
+#include <v8.h>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -191,7 +194,22 @@ Napi::Value DropCleanFilePages(const Napi::CallbackInfo &info) {
 #endif
 }
 
+// V8's low-memory notification to the isolate of the calling thread (main or a worker):
+// full collections in memory-reducing mode, the heap's free pages back to the system, and
+// the finalizers of what was collected queued (the native objects of closed peer
+// connections among them). Stops that isolate for the collections' time. false when the
+// thread has no isolate.
+Napi::Value LowMemory(const Napi::CallbackInfo &info) {
+  v8::Isolate *isolate = v8::Isolate::GetCurrent();
+  if (isolate == nullptr) {
+    return Napi::Boolean::New(info.Env(), false);
+  }
+  isolate->LowMemoryNotification();
+  return Napi::Boolean::New(info.Env(), true);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("lowMemory", Napi::Function::New(env, LowMemory, "lowMemory"));
   exports.Set("dropCleanFilePages", Napi::Function::New(env, DropCleanFilePages, "dropCleanFilePages"));
   exports.Set("limitArenas", Napi::Function::New(env, LimitArenas, "limitArenas"));
   exports.Set("copyInto", Napi::Function::New(env, CopyInto, "copyInto"));

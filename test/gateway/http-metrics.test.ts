@@ -17,6 +17,7 @@ function fakeSources(p2p: P2pSnapshot) {
     cloud: async () => [{ camera: 'cam-a', segmentsAccepted: 10, uploaded: 9, pending: 1, uploadFailures: 0, spoolBytes: 12345 }],
     workers: () => [{ worker: 'p2p', heapUsed: 5_000_000 }],
     memoryLooks: () => ({ checks: 7, trims: 2, released: 2, codeDrops: 7, codeBytesDropped: 123_456_789 }),
+    afterLeave: () => ({ trims: 3, released: 3, releases: 3, releaseMs: 45, lastReleaseMs: 15 }),
   };
 }
 
@@ -33,7 +34,8 @@ test('/metrics serves every metric family in Prometheus text, read from the sour
   for (const line of ['ivgw_camera_fps{camera="cam-a",channel="0"} 25', 'ivgw_camera_frames_refused{camera="cam-a",code="IV_ERR_AV_B_FRAME"} 3', 'ivgw_camera_source_state{camera="cam-a",state="up"} 1', 'ivgw_camera_ring_resident_bytes{camera="cam-a",channel="0"} 2500000',
     'ivgw_p2p_apps_connected 0', 'ivgw_p2p_keepalive_state{state="up"} 1', 'ivgw_p2p_watermark_events_total{level="high"} 1', 'ivgw_p2p_offers_refused_total{reason="IV_ERR_AUTH_EXPIRED"} 1',
     'ivgw_p2p_connect_seconds_count 1', 'ivgw_supervisor_events_total{type="restart",child="peer"} 1', 'ivgw_cloud_spool_bytes{camera="cam-a"} 12345', 'ivgw_worker_heap_used_bytes{worker="p2p"} 5000000',
-    'ivgw_memory_looks_total 7', 'ivgw_memory_trims_total 2', 'ivgw_memory_code_drops_total 7', 'ivgw_memory_code_dropped_bytes_total 123456789']) {
+    'ivgw_memory_looks_total 7', 'ivgw_memory_trims_total 2', 'ivgw_memory_code_drops_total 7', 'ivgw_memory_code_dropped_bytes_total 123456789',
+    'ivgw_memory_after_leave_releases_total 3', 'ivgw_memory_after_leave_release_seconds_total 0.045', 'ivgw_memory_after_leave_trims_total 3']) {
     t.true(text.includes(line), line);
   }
   t.regex(text, /ivgw_process_resident_memory_bytes \d+/);

@@ -2,7 +2,8 @@
  * Operating a gateway the way an operator does: Debian's Prometheus scrapes `ivgw run`
  * (external mosquitto with a password, a local recording), a PromQL query over
  * Prometheus' HTTP API sees the apps-connected gauge go 0 → 1 → 0 as an app connects and
- * leaves, `/metrics` counts the memory look's code-page drops (`memory.trimEvery: 1s`),
+ * leaves, `/metrics` counts the memory look's code-page drops (`memory.trimEvery: 1s`)
+ * and the collections and trim after the app left (`memory.trimAfterLeave`),
  * `/healthz` turns 503 (with the reason) when the broker goes away and 200 when it
  * is back, and nothing the run wrote — JSON log lines included — holds the device secret,
  * the broker password or the app's token.
@@ -101,7 +102,16 @@ scrape_configs:
   const range = await (await fetch(`${promApi}/query_range?query=ivgw_p2p_apps_connected&start=${t0 - 2}&end=${Date.now() / 1000}&step=1`)).json() as { data: { result: { values: [number, string][] }[] } };
   const seen = (range.data.result[0]?.values ?? []).map(([, v]) => Number(v)).filter((v, i, a) => i === 0 || v !== a[i - 1]);
   t.deepEqual(seen, [0, 1, 0], 'the gauge over time, as PromQL returns it');
+  // the app left: 2 s later (memory.trimAfterLeave) the p2p worker and the main thread collect, then the trim
+  const afterLeave = await until('a release after the app left', async () => {
+    const m = /^ivgw_memory_after_leave_releases_total (\d+)$/m.exec(await (await fetch(`${http}/metrics`)).text());
+    return m && Number(m[1]) >= 1 ? Number(m[1]) : undefined;
+  }, 15_000);
   const metrics = await (await fetch(`${http}/metrics`)).text();
+  const releaseSeconds = Number(/^ivgw_memory_after_leave_release_seconds_total (\S+)$/m.exec(metrics)?.[1]);
+  t.log(`after the app left: ${afterLeave} release(s), ${(releaseSeconds * 1000).toFixed(1)} ms collecting`);
+  t.true(releaseSeconds > 0 && releaseSeconds < 2, 'the collections took a measured, short time');
+  t.regex(metrics, /^ivgw_memory_after_leave_trims_total [1-9]/m, 'and the trim followed');
   t.regex(metrics, /ivgw_p2p_connect_seconds_count 1\b/, 'the connect time was observed');
   t.regex(metrics, /ivgw_p2p_first_frame_seconds_count [1-9]/, 'the first frame time was observed');
   t.regex(metrics, /ivgw_camera_fps\{camera="cam",channel="0"\} [1-9]/);
