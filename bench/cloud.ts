@@ -7,8 +7,9 @@
  * baseline is a process that already runs the runtime (the P2P host's workers: the cloud
  * actor joins its io worker) and has given start-up's free pages back (malloc_trim, as
  * `ivgw run`'s periodic look does; before 2026-12-08 the baseline was untrimmed, so
- * memory the stream took from those free pages did not count); `alone` repeats it in a process with nothing else, where
- * the cloud module starts a worker of its own (`aloneMemoryRatio`). Each is also split
+ * memory the stream took from those free pages did not count); `alone` repeats it in a
+ * process with nothing else, where the cloud module starts a worker of its own
+ * (`aloneMemoryRatio`). Each is also split
  * into the fixed part (`idleGrowth`: init, no data: the actor, the ring, a worker if
  * its own) and the part the stream adds (`streamGrowth`, `streamMemoryRatio`);
  * `settledGrowth` is the RSS growth at the end of the recording after a full GC in every

@@ -146,7 +146,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       weakAnonPerAppKB: weak.peakAnonPerAppKB,
       healthyAnonPerAppKB: healthy.peakAnonPerAppKB,
       leftAfterAppsAnonMB: weak.leftAnonMB,
-      // 15 s after the apps left: RSS above the start, with the trim 2 s after they left (default) and without
+      // 15 s after the apps left: RSS above the start, with the release and trim 2 s after they left (default) and without either
       leftAfterAppsMB: weak.leftMB,
       leftAfterAppsNoTrimMB: weakNoTrim.leftMB,
       // the same apps once more: left above the start after the second wave (what the first left is reused; growth here would be a leak)
