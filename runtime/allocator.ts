@@ -12,7 +12,8 @@
  * they stay in the kernel's page cache and the next access maps one back (a minor fault).
  *
  * Owns: loading iv_mem once, lazily; `TrimAfterLeave`, one trim a while after the last of
- * a burst of departures; `PeriodicTrim`, a look every so often that trims when enough is
+ * a burst of departures (after the caller's release, which lets the isolates that held the
+ * apps collect: runtime/heap.ts releaseHeap); `PeriodicTrim`, a look every so often that trims when enough is
  * free (start-up, a worker that came and went, a spent burst of frames) and drops the code
  * pages not used since the last look.
  * Must never: load the addon at import (the package's entries load no addon), or throw
